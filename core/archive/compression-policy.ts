@@ -1,0 +1,37 @@
+/**
+ * Which entries are deflated, and how hard. Media, archives and fonts are
+ * already compressed: deflating them costs CPU for nothing, so they are stored.
+ * PDF is left to detection: some are mostly text, some mostly images.
+ */
+const STORED_EXTENSIONS = new Set([
+  "jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "ico",
+  "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "br", "lz4", "lzma",
+  "woff", "woff2",
+  "mp3", "mp4", "m4a", "m4v", "mov", "webm", "ogg", "oga", "ogv", "opus", "flac", "aac", "mkv", "avi",
+  "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "jar", "war", "apk", "nupkg", "whl",
+]);
+
+/** Whether the file name alone says the content is already compressed. */
+export function isStoredByName(name: string): boolean {
+  const dot = name.lastIndexOf(".");
+  if (dot < 0 || dot < name.lastIndexOf("/")) return false;
+  return STORED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+}
+
+/**
+ * Level 4 of the zlib bundled with Node: on a node_modules-like tree its output
+ * stays within a few percent of `zip -6` while deflating markedly faster.
+ */
+export const DEFAULT_LEVEL = 4;
+
+/** Deflated output must save at least this share of the input, or the entry is stored. */
+export const MIN_SAVING = 0.02;
+
+/** Files up to this size are read and deflated whole, many per worker message. */
+export const WHOLE_FILE_LIMIT = 4 * 1024 * 1024;
+
+/** Larger files are read and deflated in chunks of this size, in one worker, with bounded chunks in flight. */
+export const CHUNK_SIZE = 1024 * 1024;
+
+/** Bytes of a large file's first chunk deflated as a sample to decide whether to store it. */
+export const SAMPLE_SIZE = 128 * 1024;

@@ -1,0 +1,44 @@
+import { open } from "node:fs/promises";
+
+/** Bytes that can be read at any offset: a local file, a buffer, or ranged blob reads. */
+export interface RandomAccessSource {
+  readonly size: number;
+  /** Exactly `length` bytes from `offset`; rejects if the source is shorter. */
+  read(offset: number, length: number): Promise<Buffer>;
+  close?(): Promise<void>;
+}
+
+export async function fileSource(path: string): Promise<RandomAccessSource> {
+  const handle = await open(path, "r");
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return {
+    size,
+    async read(offset: number, length: number): Promise<Buffer> {
+      const buffer = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+        if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
+        filled += bytesRead;
+      }
+      return buffer;
+    },
+    close: () => handle.close(),
+  };
+}
+
+export function bufferSource(data: Buffer): RandomAccessSource {
+  return {
+    size: data.length,
+    async read(offset: number, length: number): Promise<Buffer> {
+      if (offset < 0 || offset + length > data.length) throw new RangeError(`Read of ${length} bytes at ${offset} is outside the ${data.length}-byte buffer.`);
+      return data.subarray(offset, offset + length);
+    },
+  };
+}

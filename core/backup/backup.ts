@@ -1,0 +1,210 @@
+import { AppBackupError } from "../errors.js";
+import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
+import type { SkippedEntry } from "../archive/types.js";
+import type { BackupManifest, BackupStatus, BackupTrigger, DatabaseRecord } from "../manifest/manifest.js";
+import { manifestToXml } from "../manifest/xml.js";
+import type { AppBackupOptions } from "../options.js";
+import { openStore } from "../store/open.js";
+import type { StagedUpload, Store } from "../store/store.js";
+import { toolVersion } from "../version.js";
+import { archiveDatabases } from "./databases.js";
+import { BackupLog, type LogLine } from "./log.js";
+import { metaFromOptions, metaToXml } from "./meta.js";
+import { backupNameFor, blobNames, isValidBackupName } from "./name.js";
+import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
+import type { BackupProgress } from "./progress.js";
+import { redactorFor } from "./redactor.js";
+
+export interface BackupRunOptions {
+  /** Overrides `{app}_{yyyyMMddHHmmss}`. */
+  name?: string;
+  trigger?: BackupTrigger;
+  /** The backup's start time (tests and scheduled runs); defaults to now. */
+  now?: Date;
+  /** Where the backup was made from, recorded in the manifest (CI run, Pulumi stack...). */
+  origin?: Record<string, string>;
+  onProgress?: (progress: BackupProgress) => void;
+  onLog?: (line: LogLine) => void;
+  /** The store to use instead of opening one from the options (schedules reuse theirs). */
+  store?: Store;
+}
+
+export interface BackupResult {
+  name: string;
+  appName: string;
+  status: BackupStatus;
+  trigger: BackupTrigger;
+  /** Addresses without credentials; `zip` is absent when the backup failed. */
+  zip?: string;
+  manifest: string;
+  log: string;
+  /** Size of the zip in bytes (0 when failed). */
+  sizeBytes: number;
+  files: number;
+  contentBytes: number;
+  databases: Array<Pick<DatabaseRecord, "connectionStringName" | "engine" | "sizeBytes" | "consistency" | "tables">>;
+  skipped: SkippedEntry[];
+  warnings: string[];
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  /** Why the backup failed, redacted. */
+  error?: string;
+}
+
+/**
+ * A backup as a visible pipeline: plan (home, filter, walk, size) → sources
+ * (meta, database dumps, content files) → archive writer (streaming zip) →
+ * store (staged upload committed in one step, then the log, then the manifest).
+ *
+ * Bad input throws before anything is written. A failure after writing started
+ * leaves no zip, and records the backup as `Failed` with its log.
+ */
+export async function runBackup(options: AppBackupOptions, run: BackupRunOptions = {}): Promise<BackupResult> {
+  const startedAt = run.now ?? new Date();
+  const redactor = redactorFor(options);
+  const log = new BackupLog(redactor, run.onLog);
+  const name = run.name ?? backupNameFor(options.app.name, startedAt);
+  if (!isValidBackupName(name)) {
+    throw new AppBackupError("USAGE", `"${name}" is not a valid backup name.`, "Use letters, digits, '-', '_' and '.', starting with a letter or digit.");
+  }
+  const names = blobNames(name);
+  const store = run.store ?? openStore(options.backup.storage);
+  const trigger = run.trigger ?? "OnDemand";
+
+  const plan = await planBackup(options, log);
+  await store.check();
+  for (const blob of [names.manifest, names.zip]) {
+    if (await store.exists(blob)) {
+      throw new AppBackupError("USAGE", `A backup named ${name} already exists in ${store.location}.`, "Choose another --name; backups are never overwritten.");
+    }
+  }
+  log.info(`Backing up ${options.app.name} from ${options.app.home} to ${store.location} as ${name} (${trigger}).`);
+
+  let status: BackupStatus = "Failed";
+  let error: string | undefined;
+  let archived: Awaited<ReturnType<typeof archive>> | undefined;
+  try {
+    archived = await archive(options, plan, store, names.zip, log, startedAt, run.onProgress);
+    status = archived.skipped.length > 0 ? "PartiallySucceeded" : "Succeeded";
+    for (const item of archived.skipped) log.warning(`Not in the backup: ${item.name}: ${item.reason}.`);
+  } catch (failure) {
+    error = redactor.redact(failure instanceof AppBackupError ? failure.describe() : (failure as Error).message ?? String(failure));
+    log.error(`Backup failed: ${error}`);
+  }
+  const finishedAt = new Date();
+  log.info(`Backup ${name} ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s.`);
+
+  const manifest: BackupManifest = {
+    formatVersion: 1,
+    appName: options.app.name,
+    backupName: name,
+    status,
+    trigger,
+    startedAt,
+    finishedAt,
+    toolVersion,
+    zip: archived ? { name: names.zip, sizeBytes: archived.sizeBytes } : undefined,
+    contentBytes: archived?.contentBytes ?? 0,
+    files: archived?.files ?? 0,
+    error,
+    origin: Object.fromEntries(Object.entries(run.origin ?? {}).map(([k, v]) => [k, redactor.redact(v)])),
+    filter: { source: plan.filter.isEmpty ? "" : plan.filter.source, lines: plan.filter.lines },
+    warnings: log.warnings,
+    databases: archived?.databases ?? [],
+    skipped: archived?.skipped ?? [],
+    entries: archived?.entries ?? [],
+  };
+  // The manifest is written last and never overwrites: its presence is what makes a backup exist.
+  await store.put(names.log, log.toString());
+  await store.put(names.manifest, manifestToXml(manifest));
+
+  return {
+    name,
+    appName: options.app.name,
+    status,
+    trigger,
+    zip: archived ? store.urlOf(names.zip) : undefined,
+    manifest: store.urlOf(names.manifest),
+    log: store.urlOf(names.log),
+    sizeBytes: archived?.sizeBytes ?? 0,
+    files: archived?.files ?? 0,
+    contentBytes: archived?.contentBytes ?? 0,
+    databases: (archived?.databases ?? []).map(({ connectionStringName, engine, sizeBytes, consistency, tables }) => ({
+      connectionStringName,
+      engine,
+      sizeBytes,
+      consistency,
+      tables,
+    })),
+    skipped: archived?.skipped ?? [],
+    warnings: log.warnings,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    error,
+  };
+}
+
+async function archive(
+  options: AppBackupOptions,
+  plan: BackupPlan,
+  store: Store,
+  zipName: string,
+  log: BackupLog,
+  startedAt: Date,
+  onProgress?: (progress: BackupProgress) => void,
+) {
+  const upload: StagedUpload = await store.upload(zipName);
+  const totalFiles = plan.walk.files;
+  const totalBytes = plan.walk.contentBytes;
+  let phase: BackupProgress["phase"] = "databases";
+  const zip = new ZipWriter(upload, {
+    // The total (content + database dumps) is what the limit caps, as in Azure.
+    maxBytesIn: options.backup.maxSizeBytes,
+    onProgress: (p) => onProgress?.({ phase, files: p.files, totalFiles, bytes: p.bytesIn, totalBytes, bytesOut: p.bytesOut }),
+  });
+  try {
+    const meta = metaFromOptions(options, (message) => log.warning(message));
+    zip.addBuffer("meta", Buffer.from(metaToXml(meta)), { mtime: startedAt, mode: 0o100644 });
+    const databases = await archiveDatabases(options, zip, log, startedAt);
+
+    phase = "content";
+    for (const entry of plan.walk.entries) {
+      const name = `fs/${entry.path}`;
+      const absolute = `${options.app.home}/${entry.path}`;
+      if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
+      else if (entry.kind === "symlink") zip.addSymlink(name, entry.linkTarget!, { mtime: entry.mtime, mode: entry.mode });
+      else zip.addFile(name, absolute, { size: entry.size, mtime: entry.mtime, mode: entry.mode });
+    }
+    const result = await zip.finish();
+    phase = "finish";
+    const skipped = [
+      ...plan.walk.unreadable.map((u) => ({ name: `fs/${u.path}`, reason: u.reason })),
+      ...result.skipped,
+    ];
+    const contentEntries = result.entries.filter((e) => e.name.startsWith("fs/"));
+    const contentBytes = result.entries.reduce((sum, e) => sum + e.size, 0);
+    const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
+    await upload.commit();
+    log.info(
+      `Archived ${contentEntries.filter((e) => e.kind === "file").length} files and ${databases.length} database(s) (${databaseBytes} bytes of dumps) into ${upload.bytesWritten} bytes.`,
+    );
+    onProgress?.({ phase, files: totalFiles, totalFiles, bytes: contentBytes, totalBytes, bytesOut: upload.bytesWritten });
+    return {
+      entries: result.entries,
+      skipped,
+      databases,
+      sizeBytes: upload.bytesWritten,
+      contentBytes,
+      files: contentEntries.filter((e) => e.kind === "file").length,
+    };
+  } catch (error) {
+    await zip.abort();
+    await upload.abort();
+    if (error instanceof SizeLimitExceededError) {
+      throw sizeLimitError(options.backup.maxSizeBytes, error.seenBytes, { what: "website + database", atLeast: true });
+    }
+    throw error;
+  }
+}

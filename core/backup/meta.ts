@@ -1,0 +1,69 @@
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { AppBackupError } from "../errors.js";
+import type { AppBackupOptions } from "../options.js";
+import { secretsInConnectionString } from "../secrets.js";
+
+/** The app configuration stored as `meta` at the root of the zip, as Azure does. */
+export interface AppMeta {
+  name: string;
+  settings: Record<string, string>;
+  connectionStrings: Record<string, { type: string; value: string }>;
+}
+
+const attr = "@_";
+
+/**
+ * The configuration as declared: `${env:VAR}` references stay references, so a
+ * backup never carries a secret the configuration did not spell out. A password
+ * written literally in a connection string is masked, with a warning.
+ */
+export function metaFromOptions(options: AppBackupOptions, warn: (message: string) => void): AppMeta {
+  const connectionStrings: AppMeta["connectionStrings"] = {};
+  for (const [name, cs] of Object.entries(options.app.connectionStrings)) {
+    let value = cs.declared;
+    for (const secret of secretsInConnectionString(value)) {
+      if (secret.includes("${env:")) continue;
+      value = value.split(secret).join("***");
+      warn(`Connection string ${name} holds a literal password; it is stored in the backup's meta as *** . Reference it as \${env:VAR} instead.`);
+    }
+    connectionStrings[name] = { type: cs.type, value };
+  }
+  return { name: options.app.name, settings: { ...options.app.declaredSettings }, connectionStrings };
+}
+
+export function metaToXml(meta: AppMeta): string {
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: attr, format: true, suppressEmptyNode: true });
+  return `<?xml version="1.0" encoding="utf-8"?>\n${builder.build({
+    AppConfiguration: {
+      [`${attr}formatVersion`]: 1,
+      Name: meta.name,
+      Settings: { Setting: Object.entries(meta.settings).map(([name, value]) => ({ [`${attr}name`]: name, [`${attr}value`]: value })) },
+      ConnectionStrings: {
+        ConnectionString: Object.entries(meta.connectionStrings).map(([name, cs]) => ({
+          [`${attr}name`]: name,
+          [`${attr}type`]: cs.type,
+          [`${attr}value`]: cs.value,
+        })),
+      },
+    },
+  })}`;
+}
+
+export function parseMeta(xml: string): AppMeta {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: attr,
+    parseAttributeValue: false,
+    parseTagValue: false,
+    isArray: (name) => name === "Setting" || name === "ConnectionString",
+  });
+  const root = parser.parse(xml)?.AppConfiguration;
+  if (!root) throw new AppBackupError("BACKUP_CORRUPT", "The backup's meta entry is not an app configuration document.");
+  const settings: Record<string, string> = {};
+  for (const s of root.Settings?.Setting ?? []) settings[s[`${attr}name`]] = s[`${attr}value`] ?? "";
+  const connectionStrings: AppMeta["connectionStrings"] = {};
+  for (const c of root.ConnectionStrings?.ConnectionString ?? []) {
+    connectionStrings[c[`${attr}name`]] = { type: c[`${attr}type`], value: c[`${attr}value`] ?? "" };
+  }
+  return { name: String(root.Name ?? ""), settings, connectionStrings };
+}

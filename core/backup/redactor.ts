@@ -1,0 +1,31 @@
+import type { AppBackupOptions, StorageSpec } from "../options.js";
+import { Redactor, secretsInConnectionString } from "../secrets.js";
+
+/** A redactor that knows every credential reachable from the options. */
+export function redactorFor(options: AppBackupOptions): Redactor {
+  const redactor = new Redactor();
+  redactor.addAll(storageSecrets(options.backup.storage));
+  for (const cs of Object.values(options.app.connectionStrings)) {
+    redactor.addAll(secretsInConnectionString(cs.value));
+  }
+  // Settings that come from the environment are often keys; short ones would mask ordinary words.
+  for (const [name, declared] of Object.entries(options.app.declaredSettings)) {
+    const value = options.app.settings[name];
+    if (declared.includes("${env:") && value && value.length >= 8) redactor.add(value);
+  }
+  return redactor;
+}
+
+export function storageSecrets(storage: StorageSpec): string[] {
+  switch (storage.kind) {
+    case "azure-sas": {
+      const query = storage.containerUrl.includes("?") ? storage.containerUrl.slice(storage.containerUrl.indexOf("?") + 1) : "";
+      const signature = new URLSearchParams(query).get("sig") ?? undefined;
+      return [query, signature ?? ""].filter(Boolean);
+    }
+    case "azure-connection-string":
+      return secretsInConnectionString(storage.connectionString);
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,80 @@
+import type { Command } from "commander";
+import { lockTtlFromEnv, withAppLock } from "../../schedule/lock.js";
+import { pruneBackups, retentionPolicyOf, type PruneResult } from "../../schedule/prune.js";
+import { requireStoredConfiguration } from "../../schedule/stored-config.js";
+import { openStore } from "../../store/open.js";
+import { CommandOutput, type CliIo } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { table } from "../format.js";
+import { decisionJson, parseNow } from "./schedule-format.js";
+
+export function registerPrune(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("prune")
+    .description(
+      "Apply the stored schedule's retention: delete scheduled backups past retentionPeriodInDays (zip, manifest and log together), saying for every backup whether it is kept or deleted and why. On-demand backups are never deleted.",
+    )
+    .option("-c, --config <file>", "the app's app-backup.yml (its name and storage say where to look)", "app-backup.yml")
+    .option("--dry-run", "say what would be deleted, deleting nothing")
+    .option("--now <time>", "judge ages at this ISO-8601 time instead of now")
+    .option("--json", "print one JSON result as the last stdout line")
+    .action(async (opts: { config: string; dryRun?: boolean; now?: string; json?: boolean }) => {
+      const out = new CommandOutput(io, Boolean(opts.json));
+      try {
+        const now = parseNow(opts.now) ?? new Date();
+        const lockTtlMs = lockTtlFromEnv(io.env);
+        const options = await out.load(opts.config);
+        const appName = options.app.name;
+        const store = openStore(options.backup.storage);
+        await store.check();
+        const doc = await requireStoredConfiguration(store, appName);
+        const schedule = doc.backup.schedule;
+        if (!schedule) {
+          out.result({ app: appName, now: now.toISOString(), dryRun: Boolean(opts.dryRun), policy: null, backups: [], deleted: [], failures: [] });
+          out.print(`The stored configuration of ${appName} has no backup.schedule, so no retention applies; nothing was deleted.`);
+          setExit(ExitCode.ok);
+          return;
+        }
+        const policy = retentionPolicyOf(schedule);
+        const prune = () => pruneBackups(store, appName, policy, { now, dryRun: opts.dryRun });
+        const result: PruneResult = opts.dryRun
+          ? await prune()
+          : await withAppLock(store, appName, prune, { ttlMs: lockTtlMs, purpose: `prune of ${appName}`, onWarning: (m) => out.note(`warning: ${m}`) });
+
+        for (const failure of result.failures) out.note(`error: could not delete ${failure.name}: ${failure.error}`);
+        out.result({
+          app: appName,
+          now: now.toISOString(),
+          dryRun: Boolean(opts.dryRun),
+          policy,
+          backups: result.decisions.map(decisionJson),
+          deleted: result.deleted.map((d) => d.name),
+          failures: result.failures,
+        });
+        const failed = new Set(result.failures.map((f) => f.name));
+        const verb = opts.dryRun ? "would delete" : "deleted";
+        out.print(
+          result.decisions.length === 0
+            ? `No backups of ${appName} in ${store.location}.`
+            : [
+                table(
+                  ["NAME", "TRIGGER", "STATUS", "STARTED (UTC)", "ACTION", "RULE"],
+                  result.decisions.map((d) => [
+                    d.name,
+                    d.trigger,
+                    d.status,
+                    d.startedAt.toISOString().replace("T", " ").slice(0, 19),
+                    d.action === "keep" ? "keep" : failed.has(d.name) ? "delete FAILED" : opts.dryRun ? "would delete" : "deleted",
+                    d.rule,
+                  ]),
+                ),
+                ...result.decisions.map((d) => `  ${d.name}: ${d.reason}`),
+                `Retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s).`,
+              ].join("\n"),
+        );
+        setExit(result.failures.length > 0 ? ExitCode.failed : ExitCode.ok);
+      } catch (error) {
+        setExit(out.fail(error));
+      }
+    });
+}

@@ -1,0 +1,136 @@
+import type { Command } from "commander";
+import { redactorFor } from "../../backup/redactor.js";
+import { loadConfig } from "../../config/load.js";
+import { runRestore, type RestoreResult } from "../../restore/restore.js";
+import { CommandOutput, usageError, type CliIo } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatCount, formatDuration, formatSize } from "../format.js";
+import { progressReporter } from "../progress.js";
+
+interface RestoreFlags {
+  config: string;
+  to?: string;
+  from?: string;
+  ignoreDatabases?: boolean;
+  restoreSettings?: boolean;
+  adjustConnectionStrings?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export function registerRestore(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("restore")
+    .argument("[backup]", "the backup's name (see `app-backup list`), or `latest`; optional with --from")
+    .description("Restore a backup's files, databases and (on request) configuration into the app, or into another app with --to.")
+    .option("-c, --config <file>", "the app's app-backup.yml (where the backups are)", "app-backup.yml")
+    .option("--to <file>", "restore into the app described by this app-backup.yml instead")
+    .option("--from <path>", "use a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
+    .option("--ignore-databases", "restore the files only")
+    .option("--restore-settings", "write the backup's app settings into the target's configuration file")
+    .option("--adjust-connection-strings", "write the backup's connection strings into the target's configuration file")
+    .option("--dry-run", "list what would be written, deleted and kept; change nothing")
+    .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
+    .action(async (backup: string | undefined, flags: RestoreFlags) => {
+      const out = new CommandOutput(io, Boolean(flags.json));
+      const progress = progressReporter({ json: out.json, stream: io.stderr });
+      const abort = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        out.note(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
+        abort.abort(new Error(`The restore was stopped by ${signal} before the switch; nothing was changed.`));
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        if (!backup && !flags.from) throw usageError("Name the backup to restore, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+        const options = await out.load(flags.config);
+        let target = options;
+        if (flags.to) {
+          target = await loadConfig(flags.to, io.env);
+          out.redactor.addAll(redactorFor(target).values);
+        }
+        const result = await runRestore(options, {
+          backup,
+          from: flags.from,
+          target,
+          ignoreDatabases: flags.ignoreDatabases,
+          restoreSettings: flags.restoreSettings,
+          adjustConnectionStrings: flags.adjustConnectionStrings,
+          dryRun: flags.dryRun,
+          signal: abort.signal,
+          onProgress: (p) => progress.update({ phase: p.phase as never, files: p.files, totalFiles: p.totalFiles, bytes: p.bytes, totalBytes: p.totalBytes, bytesOut: p.bytes }),
+          onLog: (line) => {
+            if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
+          },
+        });
+        progress.stop();
+        out.result(restoreResultJson(result));
+        out.print(describeResult(result));
+        if (result.error) out.note(`error: ${result.error.message}`);
+        setExit(result.status === "Failed" ? ExitCode.failed : ExitCode.ok);
+      } catch (error) {
+        progress.stop();
+        setExit(out.fail(error));
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}
+
+export function restoreResultJson(result: RestoreResult) {
+  return {
+    backup: result.backup,
+    app: result.app,
+    home: result.home,
+    status: result.status,
+    dryRun: result.dryRun,
+    written: result.written,
+    deleted: result.deleted,
+    keptByFilter: result.keptByFilter,
+    keptOther: result.keptOther,
+    counts: { written: result.written.length, deleted: result.deleted.length, keptByFilter: result.keptByFilter.length },
+    files: result.files,
+    bytes: result.bytes,
+    databases: result.databases,
+    settingsRestored: result.settingsRestored,
+    connectionStringsRestored: result.connectionStringsRestored,
+    parts: result.parts,
+    ...(result.recovered ? { recovered: result.recovered } : {}),
+    warnings: result.warnings,
+    ...(result.error ? { error: result.error } : {}),
+    startedAt: result.startedAt.toISOString(),
+    finishedAt: result.finishedAt.toISOString(),
+    durationMs: result.durationMs,
+  };
+}
+
+function describeResult(result: RestoreResult): string {
+  const lines: string[] = [];
+  if (result.dryRun) {
+    lines.push(`Dry run: restoring ${result.backup} into ${result.app} (${result.home}) would`);
+    lines.push(`  write ${formatCount(result.written.length)} paths (${formatCount(result.files)} files, ${formatSize(result.bytes)}):`);
+    lines.push(...result.written.map((p) => `    + ${p}`));
+    lines.push(`  delete ${formatCount(result.deleted.length)} paths:`);
+    lines.push(...result.deleted.map((p) => `    - ${p}`));
+    lines.push(`  leave ${formatCount(result.keptByFilter.length + result.keptOther.length)} paths as they are:`);
+    lines.push(...result.keptByFilter.map((p) => `    = ${p} (matches the backup's filter)`));
+    lines.push(...result.keptOther.map((k) => `    = ${k.path} (${k.reason})`));
+  } else {
+    lines.push(`Restore of ${result.backup} into ${result.app}: ${result.status} in ${formatDuration(result.durationMs)}`);
+    lines.push(`  home:      ${result.home}`);
+    if (result.parts.files) {
+      lines.push(`  files:     ${formatCount(result.files)} files (${formatSize(result.bytes)}) restored, ${formatCount(result.deleted.length)} old paths deleted`);
+    } else {
+      lines.push("  files:     not restored (the home is as it was)");
+    }
+    if (result.keptByFilter.length) lines.push(`  kept:      ${result.keptByFilter.join(", ")} (matching the backup's filter)`);
+  }
+  for (const db of result.databases) {
+    const target = db.target ? ` into ${db.target}` : "";
+    lines.push(`  database:  ${db.connectionStringName} (${db.databaseType}, ${formatCount(db.tables)} tables, ${formatCount(db.rows)} rows)${target}: ${db.status}${db.error ? ` — ${db.error}` : ""}`);
+  }
+  if (result.settingsRestored.length) lines.push(`  settings:  ${result.dryRun ? "would write" : "wrote"} ${result.settingsRestored.join(", ")}`);
+  if (result.connectionStringsRestored.length) lines.push(`  connection strings: ${result.dryRun ? "would write" : "wrote"} ${result.connectionStringsRestored.join(", ")}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,134 @@
+import type { Command } from "commander";
+import type { BackupManifest } from "../../manifest/manifest.js";
+import { restorableStatuses } from "../../manifest/manifest.js";
+import { openBackupSource, type BackupSource } from "../../restore/source.js";
+import { CommandOutput, usageError, type CliIo } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatCount, formatDuration, formatSize, table } from "../format.js";
+
+export function registerShow(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("show")
+    .argument("[backup]", "the backup's name, or `latest`; optional with --from")
+    .description("Show a backup's manifest: status, times, sizes, filter, databases, skipped files and origin.")
+    .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
+    .option("--from <path>", "show a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
+    .option("--json", "print the manifest (without its entry list) as one JSON object on the last stdout line")
+    .action(async (backup: string | undefined, flags: { config: string; from?: string; json?: boolean }) => {
+      const out = new CommandOutput(io, Boolean(flags.json));
+      try {
+        if (!backup && !flags.from) throw usageError("Name the backup to show, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+        const options = await out.load(flags.config);
+        const source = await openBackupSource(options, { backup, from: flags.from });
+        out.result(showJson(source));
+        out.print(describe(source));
+        setExit(ExitCode.ok);
+      } catch (error) {
+        setExit(out.fail(error));
+      }
+    });
+}
+
+function entryCounts(manifest: BackupManifest) {
+  const counts = { files: 0, folders: 0, symlinks: 0, other: 0 };
+  for (const entry of manifest.entries) {
+    if (!entry.name.startsWith("fs/")) counts.other++;
+    else if (entry.kind === "directory") counts.folders++;
+    else if (entry.kind === "symlink") counts.symlinks++;
+    else counts.files++;
+  }
+  return counts;
+}
+
+export function showJson(source: BackupSource) {
+  const m = source.manifest;
+  return {
+    name: m.backupName,
+    app: m.appName,
+    status: m.status,
+    restorable: restorableStatuses.has(m.status) && m.zip !== undefined,
+    trigger: m.trigger,
+    startedAt: m.startedAt.toISOString(),
+    finishedAt: m.finishedAt.toISOString(),
+    durationMs: m.finishedAt.getTime() - m.startedAt.getTime(),
+    toolVersion: m.toolVersion,
+    zip: m.zip ? { name: m.zip.name, url: source.store.urlOf(source.zipName), sizeBytes: m.zip.sizeBytes } : null,
+    manifest: source.store.urlOf(source.manifestName),
+    contentBytes: m.contentBytes,
+    files: m.files,
+    entries: entryCounts(m),
+    filter: m.filter,
+    databases: m.databases.map((d) => ({
+      connectionStringName: d.connectionStringName,
+      databaseType: d.databaseType,
+      entry: d.entry,
+      engine: d.engine,
+      serverVersion: d.serverVersion,
+      database: d.database,
+      consistency: d.consistency,
+      sizeBytes: d.sizeBytes,
+      sha256: d.sha256,
+      tables: d.tables,
+      rows: d.tables.reduce((sum, t) => sum + t.rows, 0),
+      notCovered: d.notCovered,
+      warnings: d.warnings,
+    })),
+    skipped: m.skipped,
+    warnings: m.warnings,
+    origin: m.origin,
+    ...(m.error !== undefined ? { error: m.error } : {}),
+  };
+}
+
+function describe(source: BackupSource): string {
+  const m = source.manifest;
+  const counts = entryCounts(m);
+  const lines = [
+    `Backup ${m.backupName}`,
+    `  app:        ${m.appName}`,
+    `  status:     ${m.status}${restorableStatuses.has(m.status) && m.zip ? "" : " (not restorable)"}`,
+    `  trigger:    ${m.trigger}`,
+    `  started:    ${utc(m.startedAt)}`,
+    `  finished:   ${utc(m.finishedAt)} (${formatDuration(m.finishedAt.getTime() - m.startedAt.getTime())})`,
+    `  tool:       app-backup ${m.toolVersion}`,
+    m.zip ? `  zip:        ${source.store.urlOf(source.zipName)} (${formatSize(m.zip.sizeBytes)})` : "  zip:        none",
+    `  manifest:   ${source.store.urlOf(source.manifestName)}`,
+    `  content:    ${formatCount(counts.files)} files, ${formatCount(counts.folders)} folders, ${formatCount(counts.symlinks)} symlinks; ${formatSize(m.contentBytes)} uncompressed`,
+  ];
+  if (m.error) lines.push(`  error:      ${m.error}`);
+  if (m.filter.lines.length) {
+    lines.push(`  filter:     partial backup, ${m.filter.lines.length} line(s) from ${m.filter.source}`);
+    for (const line of m.filter.lines) lines.push(`              ${line}`);
+  } else {
+    lines.push("  filter:     none (full backup)");
+  }
+  if (m.databases.length === 0) lines.push("  databases:  none");
+  for (const d of m.databases) {
+    const rows = d.tables.reduce((sum, t) => sum + t.rows, 0);
+    lines.push(
+      `  database:   ${d.connectionStringName} (${d.databaseType}; ${d.engine} ${d.serverVersion}; database ${d.database}; ${formatSize(d.sizeBytes)}; ${formatCount(d.tables.length)} tables, ${formatCount(rows)} rows; ${d.consistency})`,
+    );
+    if (d.tables.length) {
+      const rendered = table(["TABLE", "ROWS"], d.tables.map((t) => [t.name, formatCount(t.rows)]));
+      for (const line of rendered.split("\n")) lines.push(`              ${line}`);
+    }
+    if (d.notCovered.length) lines.push(`              not covered by the consistent snapshot: ${d.notCovered.join(", ")}`);
+    for (const warning of d.warnings) lines.push(`              warning: ${warning}`);
+  }
+  if (m.skipped.length) {
+    lines.push(`  skipped:    ${m.skipped.length} file(s) not in the backup:`);
+    for (const s of m.skipped) lines.push(`              ${s.name}: ${s.reason}`);
+  }
+  if (m.warnings.length) {
+    lines.push("  warnings:");
+    for (const w of m.warnings) lines.push(`              ${w}`);
+  }
+  const origin = Object.entries(m.origin);
+  if (origin.length) {
+    lines.push("  origin:");
+    for (const [key, value] of origin) lines.push(`              ${key}: ${value}`);
+  }
+  return lines.join("\n");
+}
+
+const utc = (date: Date) => `${date.toISOString().replace("T", " ").slice(0, 19)} UTC`;

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { verifyBackup, type VerifyResult } from "../../restore/verify.js";
+import { CommandOutput, usageError, type CliIo } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatCount, formatSize } from "../format.js";
+import { progressReporter } from "../progress.js";
+
+export function registerVerify(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("verify")
+    .argument("[backup]", "the backup's name, or `latest`; optional with --from")
+    .description("Check a backup's zip against its manifest (names, sizes, CRC-32, kinds); with --read-data, every entry's SHA-256 too.")
+    .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
+    .option("--from <path>", "check a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
+    .option("--read-data", "read every entry and check its size, CRC-32 and SHA-256")
+    .option("--json", "print one JSON result as the last stdout line")
+    .action(async (backup: string | undefined, flags: { config: string; from?: string; readData?: boolean; json?: boolean }) => {
+      const out = new CommandOutput(io, Boolean(flags.json));
+      const progress = progressReporter({ json: out.json, stream: io.stderr });
+      try {
+        if (!backup && !flags.from) throw usageError("Name the backup to verify, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+        const options = await out.load(flags.config);
+        const result = await verifyBackup(options, {
+          backup,
+          from: flags.from,
+          readData: flags.readData,
+          onProgress: (p) => progress.update({ phase: "verify" as never, files: p.files, totalFiles: p.totalFiles, bytes: p.bytes, totalBytes: p.totalBytes, bytesOut: 0 }),
+        });
+        progress.stop();
+        out.result(verifyResultJson(result));
+        out.print(describe(result));
+        setExit(result.notRestorable ? ExitCode.failed : result.ok ? ExitCode.ok : ExitCode.mismatch);
+      } catch (error) {
+        progress.stop();
+        setExit(out.fail(error));
+      }
+    });
+}
+
+export function verifyResultJson(result: VerifyResult) {
+  return {
+    backup: result.backup,
+    status: result.notRestorable ? "NotRestorable" : result.ok ? "Verified" : "Mismatch",
+    backupStatus: result.backupStatus,
+    restorable: result.restorable,
+    ok: result.ok,
+    readData: result.readData,
+    entries: result.entries,
+    entriesRead: result.entriesRead,
+    bytesRead: result.bytesRead,
+    differences: result.differences,
+    ...(result.notRestorable ? { error: result.notRestorable } : {}),
+  };
+}
+
+function describe(result: VerifyResult): string {
+  if (result.notRestorable) return `${result.notRestorable}`;
+  const checked = result.readData
+    ? `${formatCount(result.entries)} entries listed, ${formatCount(result.entriesRead)} read (${formatSize(result.bytesRead)}) and checked against their SHA-256`
+    : `${formatCount(result.entries)} entries checked against the zip's central directory (run with --read-data to check their content too)`;
+  if (result.ok) return `Backup ${result.backup} (${result.backupStatus}) is intact: ${checked}.`;
+  return [
+    `Backup ${result.backup} (${result.backupStatus}) does NOT match its manifest: ${formatCount(result.differences.length)} difference(s); it should not be restored.`,
+    ...result.differences.map((d) => `  ${d.name}: ${d.difference}`),
+  ].join("\n");
+}

@@ -1,0 +1,65 @@
+import { loadConfig } from "../config/load.js";
+import { AppBackupError, isAppBackupError } from "../errors.js";
+import type { AppBackupOptions } from "../options.js";
+import { redactorFor } from "../backup/redactor.js";
+import { Redactor, redactPatterns } from "../secrets.js";
+import { exitCodeForError } from "./exit-codes.js";
+
+/** What a command writes to, so commands can run in-process in tests and from the binary alike. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/**
+ * Output of one command run: every line passes the redactor, and with --json the
+ * last stdout line is the one result object.
+ */
+export class CommandOutput {
+  redactor = new Redactor();
+
+  constructor(
+    readonly io: CliIo,
+    readonly json: boolean,
+  ) {}
+
+  /** Loads the configuration and teaches the redactor its secrets before anything is printed. */
+  async load(configPath: string): Promise<AppBackupOptions> {
+    const options = await loadConfig(configPath, this.io.env);
+    this.redactor = redactorFor(options);
+    return options;
+  }
+
+  /** Human text on stdout; suppressed with --json so stdout stays machine-readable. */
+  print(text: string): void {
+    if (!this.json) this.io.stdout.write(`${this.redactor.redact(text)}\n`);
+  }
+
+  /** Diagnostics on stderr. */
+  note(text: string): void {
+    this.io.stderr.write(`${this.redactor.redact(text)}\n`);
+  }
+
+  result(value: unknown): void {
+    if (this.json) this.io.stdout.write(`${this.redactor.redact(JSON.stringify(value))}\n`);
+  }
+
+  /** Prints an error the user can act on and returns the exit code. */
+  fail(error: unknown): number {
+    const appError = isAppBackupError(error) ? error : undefined;
+    const text = appError ? appError.describe() : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+    const safe = redactPatterns(this.redactor.redact(text));
+    this.io.stderr.write(`error: ${safe}\n`);
+    if (this.json) {
+      this.io.stdout.write(`${JSON.stringify({ status: "Error", error: { code: appError?.code ?? "UNEXPECTED", message: safe } })}\n`);
+    }
+    return exitCodeForError(appError?.code);
+  }
+}
+
+export function usageError(message: string, hint?: string): AppBackupError {
+  return new AppBackupError("USAGE", message, hint);
+}

@@ -1,0 +1,101 @@
+import cliProgress from "cli-progress";
+import type { BackupProgress } from "../backup/progress.js";
+import { formatSize } from "./format.js";
+
+export interface ProgressReporter {
+  update(progress: BackupProgress): void;
+  stop(): void;
+}
+
+/**
+ * On a terminal, a progress bar (files, bytes, rate, ETA); in CI logs, one line
+ * every few seconds; with --json, JSON lines on stderr so stdout stays one result.
+ */
+export function progressReporter(options: { json: boolean; stream?: NodeJS.WriteStream; intervalMs?: number }): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  if (options.json) return jsonLines(stream, options.intervalMs ?? 1000);
+  if (stream.isTTY) return bar(stream);
+  return periodicLines(stream, options.intervalMs ?? 5000);
+}
+
+function bar(stream: NodeJS.WriteStream): ProgressReporter {
+  const progressBar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: " {bar} {percentage}% | {files}/{totalFiles} files | {doneSize}/{totalSize} | {rate}/s | ETA {eta_formatted}",
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const startTime = Date.now();
+  return {
+    update(p) {
+      const payload = {
+        files: p.files,
+        totalFiles: p.totalFiles,
+        doneSize: formatSize(p.bytes),
+        totalSize: formatSize(p.totalBytes),
+        rate: formatSize(Math.round(p.bytes / Math.max(0.001, (Date.now() - startTime) / 1000))),
+      };
+      if (!started) {
+        progressBar.start(Math.max(1, p.totalBytes), Math.min(p.bytes, p.totalBytes), payload);
+        started = true;
+      } else {
+        progressBar.update(Math.min(p.bytes, p.totalBytes), payload);
+      }
+    },
+    stop() {
+      if (started) progressBar.stop();
+    },
+  };
+}
+
+function periodicLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
+  let last = 0;
+  let latest: BackupProgress | undefined;
+  const startTime = Date.now();
+  const print = (p: BackupProgress) => {
+    const elapsed = (Date.now() - startTime) / 1000;
+    const rate = p.bytes / Math.max(0.001, elapsed);
+    const eta = rate > 0 && p.totalBytes > p.bytes ? ` ETA ${Math.ceil((p.totalBytes - p.bytes) / rate)} s` : "";
+    stream.write(
+      `progress: ${p.phase} ${p.files}/${p.totalFiles} files, ${formatSize(p.bytes)}/${formatSize(p.totalBytes)}, ${formatSize(Math.round(rate))}/s${eta}\n`,
+    );
+  };
+  return {
+    update(p) {
+      latest = p;
+      const now = Date.now();
+      if (now - last >= intervalMs) {
+        last = now;
+        if (now - startTime >= intervalMs) print(p);
+      }
+    },
+    stop() {
+      if (latest && Date.now() - startTime >= intervalMs) print(latest);
+    },
+  };
+}
+
+function jsonLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
+  let last = 0;
+  let latest: BackupProgress | undefined;
+  const print = (p: BackupProgress) => stream.write(`${JSON.stringify({ type: "progress", ...p })}\n`);
+  return {
+    update(p) {
+      latest = p;
+      const now = Date.now();
+      if (now - last >= intervalMs) {
+        last = now;
+        print(p);
+      }
+    },
+    stop() {
+      if (latest) print(latest);
+    },
+  };
+}

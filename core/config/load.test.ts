@@ -1,0 +1,122 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { AppBackupError } from "../errors.js";
+import { loadConfig, resolveConfig } from "./load.js";
+
+async function configFile(text: string, name = "app-backup.yml"): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "config-"));
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+async function failure(promise: Promise<unknown>): Promise<AppBackupError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppBackupError);
+  return error as AppBackupError;
+}
+
+describe("loadConfig", () => {
+  it("resolves paths against the config file, env references and defaults", async () => {
+    const file = await configFile(`
+name: contoso
+home: ./site
+settings: { WEBSITE_TIME_ZONE: UTC, PORT: 8080 }
+connectionStrings:
+  MainDb: { type: PostgreSQL, value: "\${env:MAIN_DB}" }
+backup:
+  storage: file:./backups
+  databases: [ { connectionStringName: MainDb, databaseType: PostgreSql } ]
+  maxSize: 2GB
+`);
+    const options = await loadConfig(file, { MAIN_DB: "postgres://u:secret@localhost/db" });
+    const dir = path.dirname(file);
+    expect(options.app.name).toBe("contoso");
+    expect(options.app.home).toBe(path.join(dir, "site"));
+    expect(options.app.settings).toEqual({ WEBSITE_TIME_ZONE: "UTC", PORT: "8080" });
+    expect(options.app.connectionStrings.MainDb).toEqual({
+      type: "PostgreSQL",
+      value: "postgres://u:secret@localhost/db",
+      declared: "${env:MAIN_DB}",
+    });
+    expect(options.backup.storage).toEqual({ kind: "local", path: path.join(dir, "backups") });
+    expect(options.backup.maxSizeBytes).toBe(2 * 1024 ** 3);
+    expect(options.backup.databaseMaxSizeBytes).toBe(4 * 1024 ** 3);
+    expect(options.backup.enabled).toBe(true);
+  });
+
+  it("reads JSON too, and defaults the container to ./backups beside the config", async () => {
+    const file = await configFile(JSON.stringify({ name: "app1", home: "/srv/app" }), "app-backup.json");
+    const options = await loadConfig(file, {});
+    expect(options.app.home).toBe("/srv/app");
+    expect(options.backup.storage).toEqual({ kind: "local", path: path.join(path.dirname(file), "backups") });
+    expect(options.backup.maxSizeBytes).toBe(10 * 1024 ** 3);
+  });
+
+  it("accepts every storage form", () => {
+    const base = { name: "a", home: "/h" };
+    const resolve = (storage: unknown) => resolveConfig({ ...base, backup: { storage } }, { baseDir: "/cfg", env: {} }).backup.storage;
+    expect(resolve("https://acct.blob.core.windows.net/c?sv=1&sig=abc")).toEqual({
+      kind: "azure-sas",
+      containerUrl: "https://acct.blob.core.windows.net/c?sv=1&sig=abc",
+    });
+    expect(resolve({ connectionString: "UseDevelopmentStorage=true", container: "c" })).toMatchObject({ kind: "azure-connection-string", container: "c" });
+    expect(resolve({ accountUrl: "https://acct.blob.core.windows.net", container: "c" })).toMatchObject({ kind: "azure-identity" });
+    expect(resolve({ path: "b" })).toEqual({ kind: "local", path: "/cfg/b" });
+    expect(resolve("file:///var/backups")).toEqual({ kind: "local", path: "/var/backups" });
+  });
+
+  it("names the bad key and says what is expected", async () => {
+    const file = await configFile(`
+name: contoso
+home: ./site
+backup:
+  storage: ftp://nowhere
+  maxSize: ten gigs
+  databases: [ { connectionStringName: X, databaseType: Oracle } ]
+  retention: 3
+`);
+    const error = await failure(loadConfig(file, {}));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/backup\.storage: expected a container SAS URL/);
+    expect(error.message).toMatch(/backup\.maxSize: expected a size such as "10GB"/);
+    expect(error.message).toMatch(/backup\.databases\[0\]\.databaseType: expected one of SqlAzure, MySql, LocalMySql, PostgreSql/);
+    expect(error.message).toMatch(/backup: unknown key "retention"/);
+  });
+
+  it("reports a missing environment variable by key and name", async () => {
+    const file = await configFile(`
+name: contoso
+home: ./site
+connectionStrings: { Db: { type: MySql, value: "\${env:DB_URL}" } }
+`);
+    const error = await failure(loadConfig(file, {}));
+    expect(error.message).toContain("connectionStrings.Db.value: refers to the environment variable DB_URL, which is not set");
+    expect(error.hint).toContain("Set DB_URL");
+  });
+
+  it("rejects a database whose connection string is not declared", () => {
+    expect(() =>
+      resolveConfig({ name: "a", home: "/h", backup: { databases: [{ connectionStringName: "Nope", databaseType: "MySql" }] } }, { baseDir: "/", env: {} }),
+    ).toThrow(/backup\.databases\[0\]\.connectionStringName: "Nope" is not one of the app's connectionStrings/);
+  });
+
+  it("says when the file is missing or not YAML", async () => {
+    const missing = await failure(loadConfig("/nonexistent/app-backup.yml"));
+    expect(missing.code).toBe("CONFIG_UNREADABLE");
+    expect(missing.message).toContain("does not exist");
+    const broken = await failure(loadConfig(await configFile("name: [unclosed\nhome: x")));
+    expect(broken.code).toBe("CONFIG_UNREADABLE");
+    expect(broken.message).toContain("not valid YAML or JSON");
+  });
+
+  it("requires name and home", () => {
+    expect(() => resolveConfig({ settings: {} }, { baseDir: "/", env: {} })).toThrow(/- name: .*\n- home: /s);
+  });
+});

@@ -1,0 +1,19 @@
+import type { DatabaseEngine, DatabaseType } from "./types.js";
+
+/** The engine for an Azure `databaseType`; drivers load only when a database of that type is used. */
+export async function engineFor(databaseType: DatabaseType): Promise<DatabaseEngine> {
+  switch (databaseType) {
+    case "PostgreSql":
+      return (await import("./postgres/index.js")).postgresEngine;
+    case "MySql":
+    case "LocalMySql":
+      return (await import("./mysql/index.js")).mysqlEngine;
+    case "SqlAzure":
+      return (await import("./sqlserver/index.js")).sqlServerEngine;
+  }
+}
+
+/** The zip entry of a database's dump: at the root, named after its connection string. */
+export function dumpEntryName(connectionStringName: string): string {
+  return `${connectionStringName.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "_")}.sql`;
+}

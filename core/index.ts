@@ -1,0 +1,40 @@
+/** app-backup's engine: everything the CLI, the GitHub Action and the Pulumi resources do goes through here. */
+export { AppBackupError, isAppBackupError, type ErrorCode } from "./errors.js";
+export type { AppBackupOptions, StorageSpec, DatabaseReference, ConnectionString } from "./options.js";
+export { loadConfig, resolveConfig } from "./config/load.js";
+export { parseSize, formatSize } from "./config/size.js";
+export { runBackup, type BackupResult, type BackupRunOptions } from "./backup/backup.js";
+export type { BackupProgress } from "./backup/progress.js";
+export { backupNameFor, blobNames } from "./backup/name.js";
+export { redactorFor } from "./backup/redactor.js";
+export { Redactor, displayUrl, redactPatterns, secretsInConnectionString } from "./secrets.js";
+export { listBackups, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
+export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./manifest/manifest.js";
+export { openStore } from "./store/open.js";
+export type { Store, StoredObject, StagedUpload } from "./store/store.js";
+export { toolVersion } from "./version.js";
+export type { LockAttempt, LockOptions, StoreLock } from "./store/store.js";
+export {
+  storedConfigurationFromOptions,
+  storedConfigurationName,
+  writeStoredConfiguration,
+  readStoredConfiguration,
+  requireStoredConfiguration,
+  deleteStoredConfiguration,
+  optionsFromStoredConfiguration,
+  configurationDifferences,
+  type StoredConfiguration,
+  type StoredSchedule,
+} from "./schedule/stored-config.js";
+export { storeConfiguration, type StoreConfigurationResult } from "./schedule/configure.js";
+export { decideDue, intervalMs, type DueDecision, type ScheduleTiming, type ScheduledBackupRef } from "./schedule/due.js";
+export { planRetention, retentionTiers, type RetentionPolicy, type RetentionDecision, type RetentionRule, type RetentionCandidate } from "./schedule/retention.js";
+export { pruneBackups, type PruneResult } from "./schedule/prune.js";
+export { runScheduled, type ScheduledRunOptions, type ScheduledRunResult } from "./schedule/run.js";
+export { withAppLock, lockNameFor, lockTtlFromEnv, lockTtlEnvVar, defaultLockTtlMs, type AppLockOptions } from "./schedule/lock.js";
+export { runRestore, type RestoreResult, type RestoreRunOptions, type RestoreProgress, type RestoreStatus } from "./restore/restore.js";
+export { verifyBackup, type VerifyResult, type VerifyRunOptions } from "./restore/verify.js";
+export { openBackupSource, type BackupSource, type BackupSelection } from "./restore/source.js";
+export { recoverInterruptedRestore, type Recovery } from "./restore/switch.js";
+export type { DatabaseOutcome } from "./restore/databases.js";
+export type { Difference } from "./restore/compare.js";

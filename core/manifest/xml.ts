@@ -1,0 +1,184 @@
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import type { ArchiveEntry } from "../archive/types.js";
+import { AppBackupError } from "../errors.js";
+import type { BackupManifest, DatabaseRecord, ManifestSummary } from "./manifest.js";
+
+const attr = "@_";
+
+/** Characters XML 1.0 can hold; a name with anything else is stored base64-encoded. */
+const xmlUnsafe = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+function nameAttributes(name: string): Record<string, string> {
+  return xmlUnsafe.test(name) ? { [`${attr}name64`]: Buffer.from(name).toString("base64") } : { [`${attr}name`]: name };
+}
+
+function nameOf(node: Record<string, string>): string {
+  return node[`${attr}name64`] !== undefined ? Buffer.from(node[`${attr}name64`], "base64").toString() : (node[`${attr}name`] ?? "");
+}
+
+export function manifestToXml(manifest: BackupManifest): string {
+  const root: Record<string, unknown> = {
+    [`${attr}formatVersion`]: manifest.formatVersion,
+    AppName: manifest.appName,
+    BackupName: manifest.backupName,
+    Status: manifest.status,
+    Trigger: manifest.trigger,
+    StartedAt: manifest.startedAt.toISOString(),
+    FinishedAt: manifest.finishedAt.toISOString(),
+    ToolVersion: manifest.toolVersion,
+    ...(manifest.zip ? { Zip: { [`${attr}name`]: manifest.zip.name, [`${attr}sizeBytes`]: manifest.zip.sizeBytes } } : {}),
+    ContentSizeInBytes: manifest.contentBytes,
+    FileCount: manifest.files,
+    ...(manifest.error !== undefined ? { Error: manifest.error } : {}),
+    Origin: { Item: Object.entries(manifest.origin).map(([key, value]) => ({ [`${attr}key`]: key, [`${attr}value`]: value })) },
+    Filter: { [`${attr}source`]: manifest.filter.source, Line: manifest.filter.lines },
+    Warnings: { Warning: manifest.warnings },
+    Databases: { Database: manifest.databases.map(databaseToNode) },
+    Skipped: { Entry: manifest.skipped.map((s) => ({ ...nameAttributes(s.name), [`${attr}reason`]: s.reason })) },
+    Entries: { [`${attr}count`]: manifest.entries.length, Entry: manifest.entries.map(entryToNode) },
+  };
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: attr, format: true, suppressEmptyNode: true });
+  return `<?xml version="1.0" encoding="utf-8"?>\n${builder.build({ BackupManifest: root })}`;
+}
+
+function databaseToNode(db: DatabaseRecord): Record<string, unknown> {
+  return {
+    [`${attr}connectionStringName`]: db.connectionStringName,
+    [`${attr}databaseType`]: db.databaseType,
+    [`${attr}entry`]: db.entry,
+    [`${attr}engine`]: db.engine,
+    [`${attr}serverVersion`]: db.serverVersion,
+    [`${attr}database`]: db.database,
+    [`${attr}consistency`]: db.consistency,
+    [`${attr}sizeBytes`]: db.sizeBytes,
+    [`${attr}sha256`]: db.sha256,
+    Table: db.tables.map((t) => ({ [`${attr}name`]: t.name, [`${attr}rows`]: t.rows })),
+    NotCovered: db.notCovered,
+    Warning: db.warnings,
+  };
+}
+
+function entryToNode(entry: ArchiveEntry): Record<string, unknown> {
+  return {
+    ...nameAttributes(entry.name),
+    [`${attr}kind`]: entry.kind,
+    [`${attr}size`]: entry.size,
+    [`${attr}compressedSize`]: entry.compressedSize,
+    [`${attr}method`]: entry.method,
+    [`${attr}crc32`]: entry.crc32.toString(16).padStart(8, "0"),
+    [`${attr}sha256`]: entry.sha256,
+    [`${attr}mtime`]: entry.mtime.toISOString(),
+    [`${attr}mode`]: entry.mode.toString(8),
+    ...(entry.linkTarget !== undefined ? xmlTarget(entry.linkTarget) : {}),
+  };
+}
+
+function xmlTarget(target: string): Record<string, string> {
+  return xmlUnsafe.test(target) ? { [`${attr}linkTarget64`]: Buffer.from(target).toString("base64") } : { [`${attr}linkTarget`]: target };
+}
+
+const arrays = new Set(["Item", "Line", "Warning", "Database", "Table", "NotCovered", "Entry"]);
+
+function parseXml(xml: string, source: string): Record<string, any> {
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: attr,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    isArray: (name) => arrays.has(name),
+  });
+  let doc: Record<string, any>;
+  try {
+    doc = parser.parse(xml, true);
+  } catch (error) {
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} is not valid XML: ${(error as Error).message}`);
+  }
+  const root = doc.BackupManifest;
+  if (!root || typeof root !== "object") {
+    throw new AppBackupError("BACKUP_CORRUPT", `${source} is not an app-backup manifest (no <BackupManifest> root).`);
+  }
+  return root;
+}
+
+const text = (value: unknown): string => (value === undefined || value === null ? "" : typeof value === "object" ? String((value as any)["#text"] ?? "") : String(value));
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+
+export function parseManifestSummary(xml: string, source: string): ManifestSummary {
+  const root = parseXml(xml, source);
+  const zip = root.Zip as Record<string, string> | undefined;
+  const summary: ManifestSummary = {
+    formatVersion: 1,
+    appName: text(root.AppName),
+    backupName: text(root.BackupName),
+    status: text(root.Status) as ManifestSummary["status"],
+    trigger: (text(root.Trigger) || "OnDemand") as ManifestSummary["trigger"],
+    startedAt: new Date(text(root.StartedAt)),
+    finishedAt: new Date(text(root.FinishedAt)),
+    toolVersion: text(root.ToolVersion),
+    zip: zip ? { name: zip[`${attr}name`]!, sizeBytes: Number(zip[`${attr}sizeBytes`]) } : undefined,
+    contentBytes: Number(text(root.ContentSizeInBytes) || 0),
+    files: Number(text(root.FileCount) || 0),
+    error: root.Error !== undefined ? text(root.Error) : undefined,
+    origin: Object.fromEntries(list<Record<string, string>>(root.Origin?.Item).map((i) => [i[`${attr}key`]!, i[`${attr}value`] ?? ""])),
+    filter: { source: root.Filter?.[`${attr}source`] ?? "", lines: list<unknown>(root.Filter?.Line).map(text) },
+    warnings: list<unknown>(root.Warnings?.Warning).map(text),
+    databases: list<Record<string, any>>(root.Databases?.Database).map((d) => ({
+      connectionStringName: d[`${attr}connectionStringName`],
+      databaseType: d[`${attr}databaseType`],
+      entry: d[`${attr}entry`],
+      engine: d[`${attr}engine`],
+      serverVersion: d[`${attr}serverVersion`] ?? "",
+      database: d[`${attr}database`] ?? "",
+      consistency: d[`${attr}consistency`] ?? "",
+      sizeBytes: Number(d[`${attr}sizeBytes`]),
+      sha256: d[`${attr}sha256`],
+      tables: list<Record<string, string>>(d.Table).map((t) => ({ name: t[`${attr}name`]!, rows: Number(t[`${attr}rows`]) })),
+      notCovered: list<unknown>(d.NotCovered).map(text),
+      warnings: list<unknown>(d.Warning).map(text),
+    })),
+    skipped: list<Record<string, string>>(root.Skipped?.Entry).map((s) => ({ name: nameOf(s), reason: s[`${attr}reason`] ?? "" })),
+  };
+  if (!summary.backupName || !summary.status || Number.isNaN(summary.startedAt.getTime())) {
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} lacks its backup name, status or start time.`);
+  }
+  return summary;
+}
+
+export function parseManifest(xml: string, source: string): BackupManifest {
+  const summary = parseManifestSummary(xml, source);
+  const root = parseXml(xml, source);
+  const entries = list<Record<string, string>>(root.Entries?.Entry).map(
+    (e): ArchiveEntry => ({
+      name: nameOf(e),
+      kind: e[`${attr}kind`] as ArchiveEntry["kind"],
+      size: Number(e[`${attr}size`]),
+      compressedSize: Number(e[`${attr}compressedSize`]),
+      method: e[`${attr}method`] as ArchiveEntry["method"],
+      crc32: parseInt(e[`${attr}crc32`] ?? "0", 16),
+      sha256: e[`${attr}sha256`] ?? "",
+      mtime: new Date(e[`${attr}mtime`] ?? 0),
+      mode: parseInt(e[`${attr}mode`] ?? "0", 8),
+      ...(e[`${attr}linkTarget64`] !== undefined
+        ? { linkTarget: Buffer.from(e[`${attr}linkTarget64`], "base64").toString() }
+        : e[`${attr}linkTarget`] !== undefined
+          ? { linkTarget: e[`${attr}linkTarget`] }
+          : {}),
+    }),
+  );
+  const declared = Number(root.Entries?.[`${attr}count`] ?? entries.length);
+  if (declared !== entries.length) {
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} declares ${declared} entries but lists ${entries.length}.`);
+  }
+  return { ...summary, entries };
+}
+
+/**
+ * The summary of a manifest from its first bytes: the entry list comes last by
+ * design, so listing many backups need not download every entry list.
+ */
+export function summaryFromHead(head: string, source: string): ManifestSummary | undefined {
+  const cut = head.indexOf("<Entries");
+  if (cut < 0) return undefined;
+  return parseManifestSummary(`${head.slice(0, cut)}</BackupManifest>`, source);
+}

@@ -1,0 +1,122 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import picomatch from "picomatch";
+import { AppBackupError } from "../errors.js";
+
+/** Where Azure reads the filter from, then the home-level fallback. */
+export const filterFileLocations = ["site/wwwroot/_backup.filter", "_backup.filter"];
+
+interface FilterRule {
+  /** The line as written, for messages and the manifest. */
+  line: string;
+  /** Normalized path pattern relative to the home, `/`-separated, no leading slash. */
+  pattern: string;
+  matches: (relativePath: string) => boolean;
+  used: boolean;
+}
+
+/**
+ * Partial-backup exclusions in Azure's `_backup.filter` format: one path per line
+ * relative to the home (`\site\wwwroot\Images\2014`), a folder excluding its whole
+ * subtree. Beyond Azure: blank lines, `#` comments and glob lines (`*`, `**`, `?`).
+ */
+export class PathFilter {
+  private readonly rules: FilterRule[];
+
+  constructor(
+    lines: string[],
+    /** Where the lines came from, for messages. */
+    readonly source: string,
+  ) {
+    this.rules = [];
+    for (const [index, raw] of lines.entries()) {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) continue;
+      this.rules.push(compileRule(line, `${source}, line ${index + 1}`));
+    }
+  }
+
+  /** The effective lines (comments and blanks dropped), as recorded in the manifest. */
+  get lines(): string[] {
+    return this.rules.map((rule) => rule.line);
+  }
+
+  get isEmpty(): boolean {
+    return this.rules.length === 0;
+  }
+
+  /** True when the path (relative to the home, `/`-separated) is excluded; its subtree is then excluded too. */
+  excludes(relativePath: string): boolean {
+    let excluded = false;
+    for (const rule of this.rules) {
+      if (rule.matches(relativePath)) {
+        rule.used = true;
+        excluded = true;
+      }
+    }
+    return excluded;
+  }
+
+  /** Lines that excluded nothing during the walk: worth a warning, usually a typo. */
+  unusedLines(): string[] {
+    return this.rules.filter((rule) => !rule.used).map((rule) => rule.line);
+  }
+}
+
+function compileRule(line: string, where: string): FilterRule {
+  let pattern = line.replace(/\\/g, "/");
+  // Azure documents paths as seen from D:\home; accept that prefix too.
+  pattern = pattern.replace(/^[a-z]:\/home(?=\/|$)/i, "");
+  if (/^[a-z]:/i.test(pattern)) {
+    throw new AppBackupError(
+      "FILTER_INVALID",
+      `Filter line "${line}" (${where}) names a drive; filter lines are paths relative to the app's home.`,
+      "Write it relative to the home, e.g. \\site\\wwwroot\\Images.",
+    );
+  }
+  pattern = pattern.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/");
+  const segments = pattern.split("/");
+  if (segments.includes("..")) {
+    throw new AppBackupError(
+      "FILTER_INVALID",
+      `Filter line "${line}" (${where}) escapes the app's home with "..".`,
+      "Filter lines can only exclude paths inside the home; remove the line or write it relative to the home.",
+    );
+  }
+  const cleaned = segments.filter((segment) => segment !== ".").join("/");
+  if (!cleaned) {
+    throw new AppBackupError(
+      "FILTER_INVALID",
+      `Filter line "${line}" (${where}) would exclude the whole home.`,
+      "Name a folder or file inside the home, or remove the line.",
+    );
+  }
+  const rule: FilterRule = { line, pattern: cleaned, used: false, matches: () => false };
+  if (picomatch.scan(cleaned).isGlob) {
+    const isMatch = picomatch(cleaned, { dot: true });
+    rule.matches = (relativePath) => isMatch(relativePath);
+  } else {
+    rule.matches = (relativePath) => relativePath === cleaned || relativePath.startsWith(`${cleaned}/`);
+  }
+  return rule;
+}
+
+/**
+ * The filter of a backup: inline lines from the configuration when given,
+ * else the first `_backup.filter` found in the home, else none.
+ */
+export async function loadFilter(home: string, inline: string[] | undefined): Promise<PathFilter> {
+  if (inline) return new PathFilter(inline, "backup.filter in the configuration");
+  for (const location of filterFileLocations) {
+    const file = path.join(home, location);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new AppBackupError("FILTER_INVALID", `Cannot read the filter file ${file}: ${(error as Error).message}.`);
+    }
+    return new PathFilter(text.replace(/^\uFEFF/, "").split(/\r?\n/), file);
+  }
+  return new PathFilter([], "no filter");
+}

@@ -1,0 +1,393 @@
+import type { ZipEntryInfo } from "../archive/zip-reader.js";
+import { LOCAL_HEADER_SIZE, SIGNATURE } from "../archive/zip-format.js";
+import { ExtractPool, type ExtractMessage } from "./extract-pool.js";
+import { FIELD, FIELDS } from "./extract-worker-source.js";
+import type { ZipByteSource } from "./store-source.js";
+
+/** One entry to read, check and (optionally) write. */
+export interface ExtractItem {
+  entry: ZipEntryInfo;
+  /** SHA-256 the content must have (from the manifest). */
+  sha256: string;
+  /** Also check the content's CRC-32 against the zip's. */
+  checkCrc?: boolean;
+  /** Absolute path of the file to create; absent to only check the entry. */
+  target?: string;
+  /** Permission bits of the created file. */
+  mode?: number;
+  mtimeMs?: number;
+  owner?: { uid: number; gid: number };
+  /** Hand the checked content back (small entries: link targets, `meta`). */
+  returnData?: boolean;
+}
+
+/** Why an entry failed: its content is not what the manifest says, or it could not be written. */
+export class EntryFailure extends Error {
+  constructor(
+    readonly entryName: string,
+    readonly corrupt: boolean,
+    readonly reason: string,
+    readonly code?: string,
+  ) {
+    super(`${entryName}: ${reason}`);
+  }
+}
+
+export interface ExtractProgress {
+  files: number;
+  bytes: number;
+}
+
+export interface ExtractOptions {
+  /** Entries with stored data above this many bytes are streamed in chunks; smaller ones travel in batches. */
+  largeEntryBytes?: number;
+  batchBytes?: number;
+  chunkBytes?: number;
+  /** Stored bytes read but not yet processed by a worker, at most. */
+  maxInFlightBytes?: number;
+  workers?: number;
+  /** Workers to use (warmed up by the caller); closed by the caller. By default a pool is made and closed here. */
+  pool?: ExtractPool;
+  onProgress?: (progress: ExtractProgress) => void;
+  /** Called for an entry whose content does not match instead of stopping (verification lists them all). */
+  onCorrupt?: (failure: EntryFailure) => void;
+  signal?: AbortSignal;
+}
+
+type Job =
+  | { kind: "batch"; start: number; end: number; items: Array<{ item: ExtractItem; limit: number }> }
+  | { kind: "large"; item: ExtractItem; limit: number };
+
+const MAX_BATCH_ITEMS = 2000;
+/** Bytes between two entries (folder entries, descriptors) read along rather than splitting a batch. */
+const MAX_BATCH_GAP = 64 * 1024;
+
+/**
+ * Reads the archive in ascending offset order, a few ranges at a time, and
+ * hands the stored bytes to worker threads that inflate, check and write them.
+ * Memory stays within `maxInFlightBytes` plus a worker's current entry. The
+ * first failure stops everything: reads stop, workers are terminated, and the
+ * failure is thrown (the caller discards what was written).
+ *
+ * Resolves to the content of the entries that asked for it, by entry name.
+ */
+export async function extractEntries(
+  source: ZipByteSource,
+  allEntries: readonly ZipEntryInfo[],
+  items: readonly ExtractItem[],
+  options: ExtractOptions = {},
+): Promise<Map<string, Buffer>> {
+  const largeEntryBytes = options.largeEntryBytes ?? 4 * 1024 * 1024;
+  const batchBytes = options.batchBytes ?? 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
+  const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
+
+  const jobs = planJobs(items, limitsOf(allEntries, source.size), largeEntryBytes, batchBytes);
+  const returned = new Map<string, Buffer>();
+  const progress: ExtractProgress = { files: 0, bytes: 0 };
+  let failure: Error | undefined;
+  let failed!: (error: Error) => void;
+  const failedPromise = new Promise<never>((_, reject) => (failed = reject));
+  failedPromise.catch(() => undefined);
+  const fail = (error: Error) => {
+    if (failure) return;
+    failure = error;
+    budget.abort(error);
+    failed(error);
+  };
+  const pool = options.pool ?? new ExtractPool(options.workers);
+  pool.onFatal = fail;
+  const budget = new ByteBudget(maxInFlight);
+  const reads = new ByteBudget(4);
+  const buffers = new BufferRecycler(chunkBytes);
+  const onAbort = () => fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("The restore was aborted."));
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const failed_ = (item: ExtractItem, failure: WorkerFailure) => {
+    const entryFailure = new EntryFailure(item.entry.name, failure.corrupt, failure.message, failure.code);
+    if (failure.corrupt && options.onCorrupt) options.onCorrupt(entryFailure);
+    else fail(entryFailure);
+  };
+  const done = (items: ExtractItem[]) => {
+    for (const item of items) {
+      progress.files++;
+      progress.bytes += item.entry.size;
+    }
+    options.onProgress?.(progress);
+  };
+
+  /** Reads into a recycled buffer: workers send each buffer back once done with it. */
+  const read = async (offset: number, length: number): Promise<ArrayBuffer> => {
+    const buffer = buffers.take(length);
+    await reads.reserve(1);
+    try {
+      await source.readInto(new Uint8Array(buffer, 0, length), offset, length);
+      return buffer;
+    } finally {
+      reads.release(1);
+    }
+  };
+  const recycle = (message: ExtractMessage) => {
+    if (message.recycled instanceof ArrayBuffer) buffers.give(message.recycled);
+  };
+
+  /** The batch's span is reserved in the budget by the caller. */
+  const runBatch = async (job: Extract<Job, { kind: "batch" }>) => {
+    const span = job.end - job.start;
+    const data = await read(job.start, span);
+    if (failure) return;
+    const items = job.items.map((i) => i.item);
+    const described = describeItems(job.items.map(({ item, limit }) => ({ item, at: item.entry.localHeaderOffset - job.start, limit: limit - job.start })));
+    await new Promise<void>((resolve) => {
+      const { id, post } = pool.start("batch", (message: ExtractMessage) => {
+        pool.answered(id, span);
+        pool.finish(id);
+        budget.release(span);
+        recycle(message);
+        const failures = message.failures as WorkerFailure[];
+        for (const { index, data: content } of message.returned as Array<{ index: number; data: ArrayBuffer }>) {
+          returned.set(items[index]!.entry.name, Buffer.from(content));
+        }
+        if (failures.length === 0) done(items);
+        else {
+          const failedIndexes = new Set(failures.map((f) => f.index));
+          for (const failure of failures) failed_(items[failure.index]!, failure);
+          done(items.filter((_, index) => !failedIndexes.has(index)));
+        }
+        resolve();
+      });
+      post({ type: "batch", data, length: span, ...described }, [data, described.fields.buffer as ArrayBuffer, described.sha256]);
+      failedPromise.catch(() => resolve());
+    });
+  };
+
+  /** The first chunk is reserved in the budget by the caller; the others are reserved here, in turn with other jobs. */
+  const runLarge = async (job: Extract<Job, { kind: "large" }>) => {
+    const { item, limit } = job;
+    const entry = item.entry;
+    const headerGuess = Math.min(LOCAL_HEADER_SIZE + Buffer.byteLength(entry.name) + 512, limit - entry.localHeaderOffset);
+    const header = await source.read(entry.localHeaderOffset, headerGuess);
+    const damaged = (reason: string) => {
+      const entryFailure = new EntryFailure(entry.name, true, reason);
+      if (!options.onCorrupt) return fail(entryFailure);
+      options.onCorrupt(entryFailure);
+      budget.release(Math.min(chunkBytes, entry.compressedSize));
+    };
+    if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== SIGNATURE.localHeader) return damaged("its local header is missing or damaged");
+    const headerLength = LOCAL_HEADER_SIZE + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const dataStart = entry.localHeaderOffset + headerLength;
+    if (dataStart + entry.compressedSize > limit) return damaged("its data runs into the next entry");
+    let unacknowledged = 0;
+    let ackWaiter: (() => void) | undefined;
+    let finish!: (message: ExtractMessage) => void;
+    const finished = new Promise<ExtractMessage>((resolve) => (finish = resolve));
+    const { id, post } = pool.start("large", (message: ExtractMessage) => {
+      if (message.type === "ack") {
+        const bytes = message.bytes as number;
+        pool.answered(id, bytes);
+        budget.release(bytes);
+        recycle(message);
+        unacknowledged--;
+        ackWaiter?.();
+        ackWaiter = undefined;
+      } else if (message.type === "done") {
+        pool.finish(id);
+        finish(message);
+      }
+    });
+    const described = describeItems([{ item, at: 0, limit: 0 }]);
+    post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
+    for (let at = 0; at < entry.compressedSize && !failure; at += chunkBytes) {
+      const length = Math.min(chunkBytes, entry.compressedSize - at);
+      if (at > 0) await budget.reserve(length);
+      if (failure) return;
+      const data = await read(dataStart + at, length);
+      if (failure) return;
+      // A few chunks queued per entry keep the worker busy without one entry taking the whole budget.
+      while (unacknowledged >= 3 && !failure) await new Promise<void>((resolve) => (ackWaiter = resolve));
+      unacknowledged++;
+      post({ type: "chunk", data, length }, [data]);
+    }
+    if (failure) return;
+    post({ type: "end" });
+    const message = await Promise.race([finished, failedPromise.catch(() => undefined)]);
+    if (!message) return;
+    if (message.failure) failed_(item, message.failure as WorkerFailure);
+    else {
+      if (message.data) returned.set(entry.name, Buffer.from(message.data as ArrayBuffer));
+      done([item]);
+    }
+  };
+
+  const running: Array<Promise<void>> = [];
+  try {
+    for (const job of jobs) {
+      if (failure) break;
+      // Jobs start in archive order, each once its first read fits in the budget.
+      await budget.reserve(job.kind === "batch" ? job.end - job.start : Math.min(chunkBytes, job.item.entry.compressedSize));
+      if (failure) break;
+      const run = (job.kind === "batch" ? runBatch(job) : runLarge(job)).catch((error: Error) => fail(error));
+      running.push(run);
+    }
+    await Promise.all(running);
+    if (failure) throw failure;
+    return returned;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    pool.onFatal = () => undefined;
+    if (!options.pool) await pool.close();
+  }
+}
+
+interface WorkerFailure {
+  index: number;
+  corrupt: boolean;
+  message: string;
+  code?: string;
+}
+
+/** Entries in the worker's compact form (see the worker source). */
+function describeItems(list: Array<{ item: ExtractItem; at: number; limit: number }>) {
+  const fields = new Float64Array(list.length * FIELDS);
+  const sha256 = new ArrayBuffer(list.length * 32);
+  const digests = Buffer.from(sha256);
+  const targets: string[] = [];
+  list.forEach(({ item, at, limit }, index) => {
+    const base = index * FIELDS;
+    const mode = item.mode ?? 0o644;
+    fields[base + FIELD.at] = at;
+    fields[base + FIELD.limit] = limit;
+    fields[base + FIELD.method] = item.entry.method;
+    fields[base + FIELD.compressedSize] = item.entry.compressedSize;
+    fields[base + FIELD.size] = item.entry.size;
+    fields[base + FIELD.crc32] = item.checkCrc ? item.entry.crc32 >>> 0 : -1;
+    fields[base + FIELD.mode] = mode;
+    // The umask may have taken bits off the creation mode; set them explicitly then.
+    fields[base + FIELD.chmod] = (mode & processUmask) !== 0 ? 1 : 0;
+    fields[base + FIELD.mtimeMs] = item.mtimeMs ?? Date.now();
+    fields[base + FIELD.uid] = item.owner?.uid ?? -1;
+    fields[base + FIELD.gid] = item.owner?.gid ?? -1;
+    fields[base + FIELD.returnData] = item.returnData ? 1 : 0;
+    // A malformed expected digest simply never matches: the entry is reported as not matching the manifest.
+    if (/^[0-9a-f]{64}$/.test(item.sha256)) digests.write(item.sha256, index * 32, "hex");
+    else digests.fill(0xff, index * 32, index * 32 + 32);
+    targets.push(item.target ?? "");
+  });
+  return { fields, sha256, targets: targets.join("\0") };
+}
+
+const processUmask = readUmask();
+
+function readUmask(): number {
+  // Reading the umask means setting it; set it straight back.
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+}
+
+/** Where each entry's bytes must end: at the next entry's local header (or the end of the archive). */
+function limitsOf(entries: readonly ZipEntryInfo[], archiveSize: number): Map<ZipEntryInfo, number> {
+  const sorted = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const limits = new Map<ZipEntryInfo, number>();
+  sorted.forEach((entry, i) => limits.set(entry, i + 1 < sorted.length ? sorted[i + 1]!.localHeaderOffset : archiveSize));
+  return limits;
+}
+
+function planJobs(items: readonly ExtractItem[], limits: Map<ZipEntryInfo, number>, largeEntryBytes: number, batchBytes: number): Job[] {
+  const sorted = [...items].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset);
+  const jobs: Job[] = [];
+  let batch: Extract<Job, { kind: "batch" }> | undefined;
+  for (const item of sorted) {
+    const start = item.entry.localHeaderOffset;
+    const limit = limits.get(item.entry) ?? start;
+    if (item.entry.compressedSize > largeEntryBytes) {
+      batch = undefined;
+      jobs.push({ kind: "large", item, limit });
+      continue;
+    }
+    if (!batch || start - batch.end > MAX_BATCH_GAP || limit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
+      batch = { kind: "batch", start, end: limit, items: [] };
+      jobs.push(batch);
+    }
+    batch.items.push({ item, limit });
+    batch.end = limit;
+  }
+  return jobs;
+}
+
+/**
+ * Read buffers, reused: each goes to a worker and comes back with its answer.
+ * Sizes are rounded up to `unit` so buffers fit many reads; a bounded number
+ * is kept, the rest left to the garbage collector.
+ */
+class BufferRecycler {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private freeBytes = 0;
+
+  constructor(
+    private readonly unit: number,
+    private readonly maxFreeBytes = 32 * 1024 * 1024,
+  ) {}
+
+  take(length: number): ArrayBuffer {
+    const capacity = this.capacityFor(length);
+    const buffer = this.free.get(capacity)?.pop();
+    if (buffer) {
+      this.freeBytes -= capacity;
+      return buffer;
+    }
+    return new ArrayBuffer(capacity);
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0 || this.freeBytes + buffer.byteLength > this.maxFreeBytes) return;
+    const list = this.free.get(buffer.byteLength) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.byteLength, list);
+    this.freeBytes += buffer.byteLength;
+  }
+
+  private capacityFor(length: number): number {
+    if (length >= this.unit) return Math.ceil(length / this.unit) * this.unit;
+    // Below a unit: powers of two from 64 KiB, so small reads share a few sizes.
+    let capacity = 64 * 1024;
+    while (capacity < length) capacity *= 2;
+    return capacity;
+  }
+}
+
+/** A counting semaphore over bytes; a request larger than the whole budget is let through alone. */
+class ByteBudget {
+  private used = 0;
+  private readonly waiting: Array<{ amount: number; resolve: () => void; reject: (error: Error) => void }> = [];
+  private failure?: Error;
+
+  constructor(private readonly capacity: number) {}
+
+  async reserve(amount: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.fits(amount) && this.waiting.length === 0) {
+      this.used += amount;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => this.waiting.push({ amount, resolve, reject }));
+  }
+
+  release(amount: number): void {
+    this.used -= amount;
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.amount)) {
+      const next = this.waiting.shift()!;
+      this.used += next.amount;
+      next.resolve();
+    }
+  }
+
+  abort(error: Error): void {
+    this.failure = error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+  }
+
+  private fits(amount: number): boolean {
+    return this.used === 0 || this.used + amount <= this.capacity;
+  }
+}

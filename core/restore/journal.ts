@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { link, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { AppBackupError } from "../errors.js";
+import { removeTree, syncFolder } from "./fs-steps.js";
+
+/**
+ * The state of a restore, kept beside the home (`{home}.restore.json`) while it
+ * runs. It is the lock against a second restore of the same home, and what a
+ * later run reads to finish or undo a restore that was killed:
+ *
+ * - `staging`: the new tree is being written beside the home and databases
+ *   loaded; the home is untouched. Undone by deleting the staged paths.
+ * - `switching`: the staged tree is complete and verified and the databases are
+ *   restored. Finished by moving the kept paths into the staged tree, renaming
+ *   the home aside and the staged tree in (each step is an atomic rename, and
+ *   each is redone only if it has not happened).
+ * - `cleaning`: the new home is in place; what remains is deleting the old one.
+ */
+export interface RestoreJournal {
+  formatVersion: 1;
+  id: string;
+  backup: string;
+  home: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+  phase: "staging" | "switching" | "cleaning";
+  /** Home-relative paths carried over from the old home into the new one. */
+  kept: string[];
+  /** Databases whose load finished, in order. */
+  databasesRestored: string[];
+}
+
+/** The paths of one restore, all beside the home so that renames stay on its file system. */
+export interface RestorePaths {
+  journal: string;
+  /** The new home being built. */
+  tree: string;
+  /** Where the old home is moved during the switch. */
+  previous: string;
+  /** Verified database dumps waiting to be loaded. */
+  dumps: string;
+}
+
+export function restorePaths(home: string, id: string): RestorePaths {
+  return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
+}
+
+export const journalPathOf = (home: string) => `${home}.restore.json`;
+
+export function newRestoreId(): string {
+  return randomBytes(6).toString("hex");
+}
+
+export function readJournal(home: string): RestoreJournal | undefined {
+  let text: string;
+  try {
+    text = readFileSync(journalPathOf(home), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const journal = JSON.parse(text) as RestoreJournal;
+    if (journal.formatVersion !== 1 || !/^[0-9a-f]{12}$/.test(journal.id) || !["staging", "switching", "cleaning"].includes(journal.phase)) throw new Error("unknown format");
+    return journal;
+  } catch {
+    throw new AppBackupError(
+      "RESTORE",
+      `The restore journal ${journalPathOf(home)} is damaged, so an interrupted restore cannot be finished or undone automatically.`,
+      `Check ${home} and the ${path.basename(home)}.restore-* folders beside it by hand, then delete the journal.`,
+    );
+  }
+}
+
+/** Replaces the journal in one atomic step, durably. */
+export async function writeJournal(journal: RestoreJournal): Promise<void> {
+  const file = journalPathOf(journal.home);
+  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(temp, JSON.stringify(journal, null, 2), { flag: "wx", flush: true });
+  await rename(temp, file);
+  syncFolder(path.dirname(file));
+}
+
+/** Creates the journal only if none exists: the lock that keeps two restores off one home. */
+export async function createJournal(journal: RestoreJournal): Promise<boolean> {
+  const file = journalPathOf(journal.home);
+  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(temp, JSON.stringify(journal, null, 2), { flag: "wx", flush: true });
+  try {
+    await link(temp, file);
+    syncFolder(path.dirname(file));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+export async function deleteJournal(home: string): Promise<void> {
+  await rm(journalPathOf(home), { force: true });
+  syncFolder(path.dirname(home));
+}
+
+/** True while the process that wrote the journal still runs (on this host). */
+export function isRunning(journal: RestoreJournal): boolean {
+  if (journal.host !== os.hostname()) return true;
+  if (journal.pid === process.pid) return false;
+  try {
+    process.kill(journal.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function lockedError(journal: RestoreJournal): AppBackupError {
+  const where = journal.host === os.hostname() ? `process ${journal.pid}` : `process ${journal.pid} on ${journal.host}`;
+  return new AppBackupError(
+    "LOCKED",
+    `Another restore (of ${journal.backup}, started ${journal.startedAt} by ${where}) is running on ${journal.home}; nothing was done.`,
+    `Wait for it to finish. If that process is gone, delete ${journalPathOf(journal.home)} and run the restore again.`,
+  );
+}
+
+/** Staged paths beside the home that no journal accounts for (left by a run killed before it wrote one). */
+export function strayStagingPaths(home: string): string[] {
+  const parent = path.dirname(home);
+  const prefix = `${path.basename(home)}.restore-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length)))
+    .map((name) => path.join(parent, name));
+}
+
+export async function removeStrayStaging(home: string): Promise<string[]> {
+  const stray = strayStagingPaths(home);
+  for (const target of stray) await removeTree(target);
+  return stray;
+}

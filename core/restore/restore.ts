@@ -1,0 +1,466 @@
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { RandomAccessSource } from "../archive/random-access-source.js";
+import { openZip, ZipFormatError, type ZipArchive } from "../archive/zip-reader.js";
+import { parseMeta, type AppMeta } from "../backup/meta.js";
+import { AppBackupError } from "../errors.js";
+import type { BackupManifest } from "../manifest/manifest.js";
+import type { AppBackupOptions } from "../options.js";
+import { LocalStore } from "../store/local.js";
+import { archiveProblems, CONTENT_PREFIX, entriesByOffset, hostileArchiveError } from "./archive-check.js";
+import { compareWithManifest, mismatchError } from "./compare.js";
+import { commitConfigUpdate, prepareConfigUpdate, type ConfigUpdate } from "./config-update.js";
+import { outcomeOf, planDatabaseRestore, restoreDatabases, type DatabaseOutcome } from "./databases.js";
+import { createJournal, newRestoreId, readJournal, isRunning, lockedError, removeStrayStaging, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
+import { assertRestorable, openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
+import { ExtractPool } from "./extract-pool.js";
+import { stageBackup } from "./stage.js";
+import { zipSourceOf } from "./store-source.js";
+import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
+import { planTarget, type TargetPlan } from "./target-plan.js";
+
+export interface RestoreProgress {
+  phase: "check" | "extract" | "databases" | "switch";
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface RestoreRunOptions extends BackupSelection {
+  /** The app to restore into (`--to`); defaults to the app whose options are given. */
+  target?: AppBackupOptions;
+  ignoreDatabases?: boolean;
+  /** Write the backup's app settings into the target's configuration file. */
+  restoreSettings?: boolean;
+  /** Write the backup's connection strings into the target's configuration file (Azure's adjustConnectionStrings). */
+  adjustConnectionStrings?: boolean;
+  /** Plan only: report what would be written, deleted and kept; change nothing. */
+  dryRun?: boolean;
+  onProgress?: (progress: RestoreProgress) => void;
+  onLog?: (line: { level: "info" | "warning"; message: string }) => void;
+  /** Stops a restore that has not started switching; what was staged is discarded. */
+  signal?: AbortSignal;
+}
+
+export type RestoreStatus = "Succeeded" | "Failed" | "DryRun";
+
+export interface RestoreResult {
+  backup: string;
+  /** Name of the app restored into. */
+  app: string;
+  home: string;
+  status: RestoreStatus;
+  dryRun: boolean;
+  /** Home-relative paths written (folders end with `/`). */
+  written: string[];
+  /** Home-relative paths of the old home that are gone. */
+  deleted: string[];
+  /** Top-most paths the backup's filter lines kept as they were. */
+  keptByFilter: string[];
+  /** Other paths kept as they were, with the reason. */
+  keptOther: Array<{ path: string; reason: string }>;
+  files: number;
+  bytes: number;
+  databases: DatabaseOutcome[];
+  settingsRestored: string[];
+  connectionStringsRestored: string[];
+  /** Which parts of the target were changed. */
+  parts: { files: boolean; databases: string[]; settings: boolean; connectionStrings: boolean };
+  /** An earlier restore of this home that was interrupted, and what this run did about it. */
+  recovered?: Recovery;
+  warnings: string[];
+  error?: { code: string; message: string };
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+}
+
+/**
+ * A restore as a visible pipeline: backup (manifest, status) → checks (the
+ * zip's names and types, the zip against the manifest, databases and
+ * configuration of the target) → plan (what is written, deleted, kept) →
+ * staging beside the home (every entry checked against its SHA-256) →
+ * databases → switch (renames, recorded in a journal) → configuration.
+ *
+ * Until the switch, the home is untouched; a failure or a kill before it
+ * leaves the home as it was, one during it is completed by the next run.
+ * Bad input throws before anything changes; a failure later returns a
+ * `Failed` result saying which parts were restored.
+ */
+export async function runRestore(options: AppBackupOptions, run: RestoreRunOptions = {}): Promise<RestoreResult> {
+  const startedAt = new Date();
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    run.onLog?.({ level: "warning", message });
+  };
+  const info = (message: string) => run.onLog?.({ level: "info", message });
+  const target = run.target ?? options;
+
+  // Worker threads boot while the manifest is read and checked.
+  const pool = run.dryRun ? undefined : new ExtractPool().warm();
+  try {
+    return await restoreWith(options, run, target, pool, warn, info, startedAt, warnings);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function restoreWith(
+  options: AppBackupOptions,
+  run: RestoreRunOptions,
+  target: AppBackupOptions,
+  pool: ExtractPool | undefined,
+  warn: (message: string) => void,
+  info: (message: string) => void,
+  startedAt: Date,
+  warnings: string[],
+): Promise<RestoreResult> {
+  const progress = (p: RestoreProgress) => run.onProgress?.(p);
+  const source = await openBackupSource(options, run);
+  await assertRestorable(source);
+  const { manifest } = source;
+  const home = resolveHome(target);
+  info(`Restoring ${source.name} (${manifest.status}, ${manifest.appName}) into ${target.app.name} at ${home}.`);
+
+  let recovered: Recovery | undefined;
+  if (!run.dryRun) {
+    recovered = await recoverInterruptedRestore(home);
+    if (recovered) {
+      warn(
+        `An earlier restore of ${recovered.backup} (started ${recovered.startedAt}) was interrupted; it was ${recovered.action}${recovered.action === "rolled back" ? " and the home left as it was" : ""}.` +
+          (recovered.databasesRestored.length ? ` It had restored database(s) ${recovered.databasesRestored.join(", ")}.` : ""),
+      );
+    }
+    for (const stray of await removeStrayStaging(home)) warn(`Deleted ${stray}, left by a restore that was killed before it started.`);
+  } else {
+    const pending = readJournal(home);
+    if (pending) warn(`An interrupted restore of ${pending.backup} will be ${pending.phase === "staging" ? "rolled back" : "completed"} first.`);
+  }
+
+  const id = newRestoreId();
+  const paths = restorePaths(home, id);
+  const zipSource = await openZipSource(source);
+  try {
+    progress({ phase: "check", files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
+    const archive = await readArchive(zipSource, source);
+    checkArchive(archive, manifest, source, paths.tree);
+
+    const databasePlans = await planDatabaseRestore(manifest.databases, target, Boolean(run.ignoreDatabases));
+    const configUpdate = await planConfigUpdate(archive, manifest, target, run);
+    for (const message of configUpdate?.warnings ?? []) warn(message);
+
+    const plan = planTarget(home, manifest.entries, manifest.filter.lines, protectedPaths(source, options, target));
+    const totals = contentTotals(manifest, plan);
+    if (plan.kept.some((k) => k.reason === "filter")) {
+      info(`Partial restore: ${plan.kept.filter((k) => k.reason === "filter").length} path(s) matching the backup's filter are kept as they are.`);
+    }
+
+    const base = {
+      backup: source.name,
+      app: target.app.name,
+      home,
+      written: plan.written,
+      deleted: plan.deleted,
+      keptByFilter: plan.kept.filter((k) => k.reason === "filter").map((k) => k.path),
+      keptOther: plan.kept.filter((k) => k.reason !== "filter").map((k) => ({ path: k.path, reason: k.reason })),
+      recovered,
+      warnings,
+      startedAt,
+    };
+    const ignoredDatabases = run.ignoreDatabases ? manifest.databases.map((r) => outcomeOf(r, "ignored")) : [];
+
+    if (run.dryRun) {
+      return finish({
+        ...base,
+        status: "DryRun",
+        dryRun: true,
+        files: totals.files,
+        bytes: totals.bytes,
+        databases: [...databasePlans.map((p) => outcomeOf(p.record, "would restore", p.target)), ...ignoredDatabases],
+        settingsRestored: configUpdate?.settings ?? [],
+        connectionStringsRestored: configUpdate?.connectionStrings ?? [],
+        parts: { files: false, databases: [], settings: false, connectionStrings: false },
+      });
+    }
+
+    mkdirSync(path.dirname(home), { recursive: true });
+    checkFreeSpace(home, manifest, plan, databasePlans.map((p) => p.record.entry));
+    const journal = await acquire(home, id, source.name, plan);
+    const failed = (error: unknown, databases: DatabaseOutcome[]) =>
+      finish({
+        ...base,
+        status: "Failed",
+        dryRun: false,
+        written: [],
+        deleted: [],
+        files: 0,
+        bytes: 0,
+        databases: [...databases, ...ignoredDatabases],
+        settingsRestored: [],
+        connectionStringsRestored: [],
+        parts: { files: false, databases: databases.filter((d) => d.status === "restored").map((d) => d.connectionStringName), settings: false, connectionStrings: false },
+        error: describeError(error),
+      });
+
+    let staged: Awaited<ReturnType<typeof stageBackup>>;
+    try {
+      staged = await stageBackup({
+        source: zipSource,
+        zipEntries: archive.entries,
+        manifest,
+        paths,
+        plan,
+        dumpEntries: new Set(databasePlans.map((p) => p.record.entry)),
+        owner: ownerFor(home),
+        homeMode: plan.homeExists ? statSync(home).mode : 0o755,
+        signal: run.signal,
+        pool,
+        onProgress: (p) => progress({ phase: "extract", files: p.files, totalFiles: totals.entries, bytes: p.bytes, totalBytes: totals.entryBytes }),
+      });
+    } catch (error) {
+      // Workers may still be writing into the staging tree: stop them before it is deleted.
+      await pool?.close();
+      await rollBack(journal);
+      if (isInputError(error)) throw error;
+      return failed(error, databasePlans.map((p) => outcomeOf(p.record, "not restored", p.target)));
+    }
+    info(`Staged and checked ${staged.files} files (${staged.bytes} bytes) in ${paths.tree}.`);
+
+    let databases: DatabaseOutcome[] = [];
+    if (databasePlans.length) {
+      progress({ phase: "databases", files: totals.entries, totalFiles: totals.entries, bytes: totals.entryBytes, totalBytes: totals.entryBytes });
+      const restoredNames: string[] = [];
+      const loaded = await restoreDatabases(databasePlans, staged.dumps, async (outcome) => {
+        restoredNames.push(outcome.connectionStringName);
+        info(`Restored database ${outcome.connectionStringName} into ${outcome.target}.`);
+        await writeJournal({ ...journal, databasesRestored: [...restoredNames] });
+      });
+      databases = loaded.outcomes;
+      if (loaded.failure) {
+        await rollBack(journal);
+        return failed(loaded.failure, databases);
+      }
+    }
+    if (run.signal?.aborted) {
+      await rollBack(journal);
+      return failed(run.signal.reason ?? new Error("The restore was aborted."), databases);
+    }
+
+    progress({ phase: "switch", files: totals.entries, totalFiles: totals.entries, bytes: totals.entryBytes, totalBytes: totals.entryBytes });
+    const switching: RestoreJournal = { ...journal, phase: "switching", databasesRestored: databases.map((d) => d.connectionStringName) };
+    await writeJournal(switching);
+    await completeSwitch(switching);
+    info(`Switched ${home} to the restored tree.`);
+
+    let configFailure: unknown;
+    if (configUpdate?.text !== undefined) {
+      try {
+        await commitConfigUpdate(configUpdate);
+      } catch (error) {
+        configFailure = error;
+      }
+    }
+    const settingsWritten = configFailure === undefined && (configUpdate?.settings.length ?? 0) > 0;
+    const connectionStringsWritten = configFailure === undefined && (configUpdate?.connectionStrings.length ?? 0) > 0;
+    return finish({
+      ...base,
+      status: configFailure === undefined ? "Succeeded" : "Failed",
+      dryRun: false,
+      files: staged.files,
+      bytes: staged.bytes,
+      databases: [...databases, ...ignoredDatabases],
+      settingsRestored: settingsWritten ? configUpdate!.settings : [],
+      connectionStringsRestored: connectionStringsWritten ? configUpdate!.connectionStrings : [],
+      parts: { files: true, databases: databases.map((d) => d.connectionStringName), settings: settingsWritten, connectionStrings: connectionStringsWritten },
+      error: configFailure === undefined ? undefined : describeError(new AppBackupError("RESTORE", `The files and databases were restored, but ${configUpdate!.configPath} could not be updated: ${(configFailure as Error).message}`)),
+    });
+  } finally {
+    await zipSource.close?.();
+  }
+}
+
+function finish(result: Omit<RestoreResult, "finishedAt" | "durationMs">): RestoreResult {
+  const finishedAt = new Date();
+  return { ...result, finishedAt, durationMs: finishedAt.getTime() - result.startedAt.getTime() };
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof AppBackupError) return { code: error.code, message: error.describe() };
+  return { code: "RESTORE", message: (error as Error)?.message ?? String(error) };
+}
+
+/** Errors that mean "nothing was done because an input is wrong", thrown rather than reported as a failed restore. */
+function isInputError(error: unknown): boolean {
+  return error instanceof AppBackupError && (error.code === "ARCHIVE_HOSTILE" || error.code === "USAGE" || error.code === "CONFIG_INVALID");
+}
+
+/**
+ * The home as a real path: a home reached through a symlink is restored where
+ * the link points, and the link stays. Its parent must exist or be creatable.
+ */
+function resolveHome(target: AppBackupOptions): string {
+  const declared = path.resolve(target.app.home);
+  const info = lstatSync(declared, { throwIfNoEntry: false });
+  if (info && !info.isDirectory() && !info.isSymbolicLink()) {
+    throw new AppBackupError("HOME_MISSING", `The target home ${declared} is not a folder.`, `Set "home" in ${target.configPath ?? "the configuration"} to the app's folder.`);
+  }
+  if (!info) return declared;
+  const home = realpathSync(declared);
+  if (!statSync(home).isDirectory()) {
+    throw new AppBackupError("HOME_MISSING", `The target home ${declared} is not a folder.`, `Set "home" in ${target.configPath ?? "the configuration"} to the app's folder.`);
+  }
+  if (path.dirname(home) === home) throw new AppBackupError("USAGE", "The target home cannot be the root folder.");
+  if (statSync(home).dev !== statSync(path.dirname(home)).dev) {
+    throw new AppBackupError(
+      "USAGE",
+      `The target home ${home} is a mount point; a restore builds the new home beside it and renames it in, which cannot cross file systems.`,
+      "Point home at a folder inside the mounted file system (e.g. mount at /srv/app and use home: /srv/app/home).",
+    );
+  }
+  return home;
+}
+
+async function openZipSource(source: BackupSource): Promise<RandomAccessSource> {
+  try {
+    return await zipSourceOf(source.store, source.zipName);
+  } catch (error) {
+    if (error instanceof AppBackupError) throw error;
+    throw new AppBackupError("BACKUP_CORRUPT", `Cannot open the zip of backup ${source.name}: ${(error as Error).message}`);
+  }
+}
+
+async function readArchive(zipSource: RandomAccessSource, source: BackupSource): Promise<ZipArchive> {
+  try {
+    return await openZip(zipSource);
+  } catch (error) {
+    if (error instanceof ZipFormatError) {
+      throw new AppBackupError("BACKUP_CORRUPT", `The zip of backup ${source.name} cannot be read: ${error.message} Nothing was changed.`, "Restore another backup.");
+    }
+    throw error;
+  }
+}
+
+/** The zip's own safety (names, types, overlaps) and its agreement with the manifest; throws before anything is written. */
+export function checkArchive(archive: ZipArchive, manifest: BackupManifest, source: BackupSource, tree: string): void {
+  const zipLabel = source.store.urlOf(source.zipName);
+  const problems = [...archiveProblems(archive.entries, { roots: [tree] }), ...entriesByOffset(archive.entries, archive.size).problems];
+  if (problems.length) throw hostileArchiveError(problems, zipLabel);
+  const differences = compareWithManifest(manifest, archive.entries, archive.size);
+  if (differences.length) throw mismatchError(differences, source.name);
+}
+
+async function planConfigUpdate(archive: ZipArchive, manifest: BackupManifest, target: AppBackupOptions, run: RestoreRunOptions): Promise<ConfigUpdate | undefined> {
+  if (!run.restoreSettings && !run.adjustConnectionStrings) return undefined;
+  if (!target.configPath) {
+    throw new AppBackupError("USAGE", "Settings and connection strings can only be restored into an app described by a configuration file.");
+  }
+  const meta = await readMeta(archive, manifest);
+  return prepareConfigUpdate(target.configPath, meta, { settings: Boolean(run.restoreSettings), connectionStrings: Boolean(run.adjustConnectionStrings) });
+}
+
+async function readMeta(archive: ZipArchive, manifest: BackupManifest): Promise<AppMeta> {
+  const entry = archive.entries.find((e) => e.name === "meta");
+  const expected = manifest.entries.find((e) => e.name === "meta");
+  if (!entry || !expected) throw new AppBackupError("BACKUP_CORRUPT", "The backup has no meta entry, so its settings and connection strings cannot be restored.");
+  let data: Buffer;
+  try {
+    data = await archive.readEntry(entry);
+  } catch (error) {
+    throw new AppBackupError("BACKUP_CORRUPT", `The backup's meta entry cannot be read: ${(error as Error).message}`);
+  }
+  if (createHash("sha256").update(data).digest("hex") !== expected.sha256) {
+    throw new AppBackupError("BACKUP_CORRUPT", "The backup's meta entry does not match its SHA-256 in the manifest; nothing was changed.");
+  }
+  return parseMeta(data.toString("utf8"));
+}
+
+/** Backup files inside the target home are never deleted by restoring into it. */
+function protectedPaths(source: BackupSource, options: AppBackupOptions, target: AppBackupOptions): string[] {
+  const paths: string[] = [];
+  for (const storage of [options.backup.storage, target.backup.storage]) if (storage.kind === "local") paths.push(storage.path);
+  if (source.store instanceof LocalStore) {
+    paths.push(source.store.pathOf(source.zipName), source.store.pathOf(source.manifestName));
+  }
+  return paths;
+}
+
+function contentTotals(manifest: BackupManifest, plan: TargetPlan) {
+  let files = 0;
+  let bytes = 0;
+  let entries = 0;
+  let entryBytes = 0;
+  for (const entry of manifest.entries) {
+    if (entry.kind === "directory") continue;
+    entries++;
+    entryBytes += entry.size;
+    if (!entry.name.startsWith(CONTENT_PREFIX) || entry.kind !== "file") continue;
+    if (plan.isKept(entry.name.slice(CONTENT_PREFIX.length))) continue;
+    files++;
+    bytes += entry.size;
+  }
+  return { files, bytes, entries, entryBytes };
+}
+
+/** Refuses early when the home's file system cannot hold the staged tree (and dumps) beside the current home. */
+function checkFreeSpace(home: string, manifest: BackupManifest, plan: TargetPlan, dumpEntries: string[]): void {
+  let stats: ReturnType<typeof statfsSync>;
+  try {
+    stats = statfsSync(path.dirname(home));
+  } catch {
+    return;
+  }
+  const block = Math.max(512, stats.bsize);
+  const dumps = new Set(dumpEntries);
+  let needed = 0;
+  for (const entry of manifest.entries) {
+    const isContent = entry.name.startsWith(CONTENT_PREFIX);
+    if (isContent && plan.isKept(entry.name.slice(CONTENT_PREFIX.length).replace(/\/$/, ""))) continue;
+    if (!isContent && !dumps.has(entry.name)) continue;
+    needed += entry.kind === "file" ? Math.ceil(entry.size / block) * block : 0;
+  }
+  const available = stats.bavail * stats.bsize;
+  if (needed > available) {
+    throw new AppBackupError(
+      "RESTORE",
+      `The restore needs ${formatBytes(needed)} beside the home in ${path.dirname(home)}, but only ${formatBytes(available)} are free; nothing was changed.`,
+      "A restore builds the new home next to the old one before switching, so that file system needs room for both. Free space there and run the restore again.",
+    );
+  }
+}
+
+const formatBytes = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
+
+/** Takes the journal (the home's restore lock), after finishing any interrupted restore that appears meanwhile. */
+async function acquire(home: string, id: string, backup: string, plan: TargetPlan): Promise<RestoreJournal> {
+  const journal: RestoreJournal = {
+    formatVersion: 1,
+    id,
+    backup,
+    home,
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: new Date().toISOString(),
+    phase: "staging",
+    kept: plan.kept.map((k) => k.path),
+    databasesRestored: [],
+  };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await createJournal(journal)) return journal;
+    const other = readJournal(home);
+    if (other && isRunning(other)) throw lockedError(other);
+    await recoverInterruptedRestore(home);
+  }
+  throw new AppBackupError("LOCKED", `Another restore keeps starting on ${home}; nothing was done.`, "Run the restore again once the other one is finished.");
+}
+
+/** Running as root over a home owned by someone else: restored paths get the home's owner, so the app can still use them. */
+function ownerFor(home: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const info = lstatSync(home, { throwIfNoEntry: false });
+  if (!info || (info.uid === 0 && info.gid === 0)) return undefined;
+  return { uid: info.uid, gid: info.gid };
+}

@@ -1,0 +1,107 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { blobNames } from "../backup/name.js";
+import { listBackups } from "../catalog/catalog.js";
+import { AppBackupError } from "../errors.js";
+import { restorableStatuses, type BackupManifest } from "../manifest/manifest.js";
+import type { AppBackupOptions } from "../options.js";
+import { LocalStore } from "../store/local.js";
+import { openStore } from "../store/open.js";
+import { readManifestQuickly } from "./manifest-reader.js";
+import type { Store } from "../store/store.js";
+
+/** Where a backup's zip and manifest are read from, with its manifest. */
+export interface BackupSource {
+  store: Store;
+  /** The backup's name (as in the manifest). */
+  name: string;
+  /** Blob (or file) names of the zip and the manifest in `store`. */
+  zipName: string;
+  manifestName: string;
+  manifest: BackupManifest;
+}
+
+export interface BackupSelection {
+  /** A backup name, or `latest` for the newest restorable backup of the app. */
+  backup?: string;
+  /** A zip and manifest downloaded by hand: the `.zip`, the `.xml` or their common stem. */
+  from?: string;
+  /** Used instead of opening the configured container. */
+  store?: Store;
+}
+
+/** Finds the backup and reads its manifest; nothing else is read yet. */
+export async function openBackupSource(options: AppBackupOptions, selection: BackupSelection): Promise<BackupSource> {
+  if (selection.from) return openDownloadedBackup(selection.from, selection.backup);
+  if (!selection.backup) {
+    throw new AppBackupError("USAGE", "No backup named.", "Name the backup to use (see `app-backup list`), `latest`, or pass --from with a downloaded zip.");
+  }
+  const store = selection.store ?? openStore(options.backup.storage);
+  let name = selection.backup;
+  if (name === "latest") {
+    const latest = (await listBackups(store, { appName: options.app.name })).find((b) => restorableStatuses.has(b.status));
+    if (!latest) {
+      throw new AppBackupError(
+        "BACKUP_NOT_FOUND",
+        `No restorable backup of ${options.app.name} in ${store.location}.`,
+        "Run `app-backup list --config FILE` to see the backups and their status.",
+      );
+    }
+    name = latest.name;
+  }
+  const names = blobNames(name);
+  const manifest = await readManifestQuickly(store, name);
+  return { store, name: manifest.backupName || name, zipName: manifest.zip?.name ?? names.zip, manifestName: names.manifest, manifest };
+}
+
+/** `--from PATH`: PATH is the `.zip`, the `.xml` or their stem; the other file is beside it. */
+async function openDownloadedBackup(from: string, named: string | undefined): Promise<BackupSource> {
+  const absolute = path.resolve(from);
+  const stem = /\.(zip|xml)$/i.test(absolute) ? absolute.slice(0, -4) : absolute;
+  const zipPath = `${stem}.zip`;
+  const manifestPath = `${stem}.xml`;
+  const missing: string[] = [];
+  for (const file of [zipPath, manifestPath]) {
+    if (!(await stat(file).catch(() => undefined))?.isFile()) missing.push(file);
+  }
+  if (missing.length) {
+    throw new AppBackupError(
+      "BACKUP_NOT_FOUND",
+      `--from ${from}: ${missing.join(" and ")} ${missing.length > 1 ? "do" : "does"} not exist.`,
+      "Download both the backup's .zip and its .xml manifest into the same folder, with the same name, and pass either one (or their common stem).",
+    );
+  }
+  const stemName = path.basename(stem);
+  if (stemName.startsWith(".")) {
+    throw new AppBackupError("USAGE", `--from ${from}: a backup file name cannot start with a dot.`, "Rename the .zip and .xml files.");
+  }
+  const store = new LocalStore(path.dirname(stem));
+  const manifest = await readManifestQuickly(store, stemName);
+  if (named && named !== manifest.backupName && named !== stemName) {
+    throw new AppBackupError(
+      "USAGE",
+      `The files given with --from hold backup ${manifest.backupName}, not ${named}.`,
+      "Leave out the backup name when using --from, or pass the files of that backup.",
+    );
+  }
+  return { store, name: manifest.backupName || stemName, zipName: `${stemName}.zip`, manifestName: `${stemName}.xml`, manifest };
+}
+
+/** A backup that may be restored: Succeeded or PartiallySucceeded, with a zip. */
+export async function assertRestorable(source: BackupSource): Promise<void> {
+  const { manifest } = source;
+  if (!restorableStatuses.has(manifest.status) || !manifest.zip) {
+    throw new AppBackupError(
+      "BACKUP_NOT_RESTORABLE",
+      `Backup ${source.name} is ${manifest.status}${manifest.error ? ` (${manifest.error})` : ""}; it cannot be restored.`,
+      "Restore a Succeeded or PartiallySucceeded backup; `app-backup list` shows their status.",
+    );
+  }
+  if (!(await source.store.exists(source.zipName))) {
+    throw new AppBackupError(
+      "BACKUP_CORRUPT",
+      `The zip of backup ${source.name} (${source.store.urlOf(source.zipName)}) is missing; the backup cannot be restored.`,
+      "The manifest is there but the zip was deleted or never uploaded; restore another backup.",
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { open } from "node:fs/promises";
+import type { RandomAccessSource } from "../archive/random-access-source.js";
+import { LocalStore } from "../store/local.js";
+import type { Store } from "../store/store.js";
+
+/** A zip's bytes at any offset, readable into a buffer the caller owns (so buffers can be reused). */
+export interface ZipByteSource extends RandomAccessSource {
+  /** Fills `target[0, length)` with the bytes at `offset`; rejects if the source is shorter. */
+  readInto(target: Uint8Array, offset: number, length: number): Promise<void>;
+}
+
+/** The zip of a backup: a file handle for a local container, ranged reads for blob storage. */
+export async function zipSourceOf(store: Store, name: string): Promise<ZipByteSource> {
+  if (store instanceof LocalStore) return localFileSource(store.pathOf(name));
+  const info = await store.stat(name);
+  if (!info) throw new Error(`${name} does not exist in ${store.location}.`);
+  const readInto = async (target: Uint8Array, offset: number, length: number) => {
+    if (length === 0) return;
+    let filled = 0;
+    for await (const chunk of await store.read(name, { offset, length })) {
+      const bytes = chunk as Buffer;
+      if (filled + bytes.length > length) throw new RangeError(`${name}: the storage returned more than the ${length} bytes asked for at offset ${offset}.`);
+      target.set(bytes, filled);
+      filled += bytes.length;
+    }
+    if (filled !== length) throw new RangeError(`${name} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
+  };
+  return {
+    size: info.size,
+    readInto,
+    async read(offset, length) {
+      const buffer = Buffer.allocUnsafeSlow(length);
+      await readInto(buffer, offset, length);
+      return buffer;
+    },
+  };
+}
+
+async function localFileSource(path: string): Promise<ZipByteSource> {
+  const handle = await open(path, "r");
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const readInto = async (target: Uint8Array, offset: number, length: number) => {
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(target, filled, length - filled, offset + filled);
+      if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
+      filled += bytesRead;
+    }
+  };
+  return {
+    size,
+    readInto,
+    async read(offset, length) {
+      const buffer = Buffer.allocUnsafeSlow(length);
+      await readInto(buffer, offset, length);
+      return buffer;
+    },
+    close: () => handle.close(),
+  };
+}

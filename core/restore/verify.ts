@@ -1,0 +1,113 @@
+import { openZip, ZipFormatError, type ZipArchive } from "../archive/zip-reader.js";
+import { restorableStatuses, type BackupStatus } from "../manifest/manifest.js";
+import type { AppBackupOptions } from "../options.js";
+import { archiveProblems, entriesByOffset } from "./archive-check.js";
+import { compareWithManifest, type Difference } from "./compare.js";
+import { extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
+import { openBackupSource, type BackupSelection } from "./source.js";
+import { zipSourceOf } from "./store-source.js";
+
+export interface VerifyRunOptions extends BackupSelection {
+  /** Re-read every entry and check its size, CRC-32 and SHA-256. */
+  readData?: boolean;
+  onProgress?: (progress: ExtractProgress & { totalFiles: number; totalBytes: number }) => void;
+}
+
+export interface VerifyResult {
+  backup: string;
+  /** The backup's status as recorded. */
+  backupStatus: BackupStatus;
+  /** Restorable: Succeeded or PartiallySucceeded, with a zip that matches its manifest. */
+  restorable: boolean;
+  /** True when every check passed. */
+  ok: boolean;
+  readData: boolean;
+  entries: number;
+  /** Entries whose content was read and checked (with `readData`). */
+  entriesRead: number;
+  bytesRead: number;
+  differences: Difference[];
+  /** Why the backup cannot be restored whatever its zip holds (a Failed backup). */
+  notRestorable?: string;
+}
+
+/**
+ * Checks a backup without restoring it: its status, the zip's central
+ * directory against the manifest (names, kinds, sizes, CRC-32, modes), the
+ * zip's own safety (names, types, overlapping data), and with `readData`
+ * every entry's content against its SHA-256.
+ */
+export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOptions): Promise<VerifyResult> {
+  const source = await openBackupSource(options, run);
+  const { manifest } = source;
+  const result: VerifyResult = {
+    backup: source.name,
+    backupStatus: manifest.status,
+    restorable: false,
+    ok: false,
+    readData: Boolean(run.readData),
+    entries: manifest.entries.length,
+    entriesRead: 0,
+    bytesRead: 0,
+    differences: [],
+  };
+  if (!restorableStatuses.has(manifest.status) || !manifest.zip) {
+    result.notRestorable = `Backup ${source.name} is ${manifest.status}${manifest.error ? `: ${manifest.error}` : ""}. It cannot be restored.`;
+    return result;
+  }
+  if (!(await source.store.exists(source.zipName))) {
+    result.differences.push({ name: "(zip)", difference: `the zip ${source.store.urlOf(source.zipName)} is missing` });
+    return result;
+  }
+
+  const zipSource = await zipSourceOf(source.store, source.zipName);
+  try {
+    let archive: ZipArchive;
+    try {
+      archive = await openZip(zipSource);
+    } catch (error) {
+      if (!(error instanceof ZipFormatError)) throw error;
+      result.differences.push({ name: "(zip)", difference: error.message });
+      return result;
+    }
+    // The home plus a staging suffix: where a restore into this app would write.
+    const stagingRoot = `${options.app.home}.restore-000000000000`;
+    for (const problem of [...archiveProblems(archive.entries, { roots: [stagingRoot] }), ...entriesByOffset(archive.entries, archive.size).problems]) {
+      result.differences.push({ name: problem.name, difference: `unsafe: ${problem.problem}` });
+    }
+    result.differences.push(...compareWithManifest(manifest, archive.entries, archive.size));
+
+    if (run.readData) {
+      const expected = new Map(manifest.entries.map((e) => [e.name, e]));
+      const items: ExtractItem[] = [];
+      const seen = new Set<string>();
+      for (const entry of archive.entries) {
+        const record = expected.get(entry.name);
+        if (!record || record.kind === "directory" || seen.has(entry.name)) continue;
+        seen.add(entry.name);
+        items.push({ entry, sha256: record.sha256, checkCrc: true, returnData: record.kind === "symlink" });
+      }
+      const totalBytes = items.reduce((sum, i) => sum + i.entry.size, 0);
+      const content = await extractEntries(zipSource, archive.entries, items, {
+        onCorrupt: (failure) => result.differences.push({ name: failure.entryName, difference: `content: ${failure.reason}` }),
+        onProgress: (p) => {
+          result.entriesRead = p.files;
+          result.bytesRead = p.bytes;
+          run.onProgress?.({ ...p, totalFiles: items.length, totalBytes });
+        },
+      });
+      for (const [name, data] of content) {
+        const target = data.toString("utf8");
+        const record = expected.get(name);
+        if (record?.linkTarget !== undefined && record.linkTarget !== target) {
+          result.differences.push({ name, difference: `the symlink points to ${JSON.stringify(target)} in the zip, to ${JSON.stringify(record.linkTarget)} in the manifest` });
+        }
+      }
+    }
+  } finally {
+    await zipSource.close?.();
+  }
+  result.ok = result.differences.length === 0;
+  result.restorable = result.ok;
+  return result;
+}

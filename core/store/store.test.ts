@@ -1,0 +1,113 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type Azurite } from "../../test/support/azurite.js";
+import { AppBackupError } from "../errors.js";
+import { AzureBlobStore } from "./azure.js";
+import { LocalStore } from "./local.js";
+import type { Store } from "./store.js";
+
+let azurite: Azurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+const backends: Array<[string, () => Promise<Store>]> = [
+  ["local folder", async () => new LocalStore(await mkdtemp(path.join(os.tmpdir(), "store-")))],
+  ["Azure Blob (SAS URL)", async () => new AzureBlobStore({ kind: "azure-sas", containerUrl: await azurite.containerWithSas(`c${Date.now()}${Math.random().toString(36).slice(2, 6)}`) })],
+  ["Azure Blob (connection string)", async () => new AzureBlobStore({ kind: "azure-connection-string", connectionString: azurite.connectionString, container: `cs${Date.now()}` })],
+];
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  let out = "";
+  for await (const chunk of stream) out += chunk.toString();
+  return out;
+}
+
+describe.each(backends)("%s store", (_label, open) => {
+  it("keeps a staged upload invisible until commit, and never overwrites", async () => {
+    const store = await open();
+    await store.check();
+    const upload = await store.upload("a.zip");
+    await upload.write(Buffer.alloc(9 * 1024 * 1024, 1));
+    await upload.write(Buffer.from("tail"));
+    expect(await store.exists("a.zip")).toBe(false);
+    expect((await store.list()).map((o) => o.name)).toEqual([]);
+    await upload.commit();
+    expect(await store.stat("a.zip")).toMatchObject({ name: "a.zip", size: 9 * 1024 * 1024 + 4 });
+    expect(await text(await store.read("a.zip", { offset: 9 * 1024 * 1024, length: 4 }))).toBe("tail");
+
+    const again = await store.upload("a.zip");
+    await again.write(Buffer.from("other"));
+    await expect(again.commit()).rejects.toThrow(/already exists/);
+    expect((await store.stat("a.zip"))!.size).toBe(9 * 1024 * 1024 + 4);
+  });
+
+  it("leaves nothing behind when an upload is aborted", async () => {
+    const store = await open();
+    await store.check();
+    const upload = await store.upload("b.zip");
+    await upload.write(Buffer.from("partial"));
+    await upload.abort();
+    expect(await store.exists("b.zip")).toBe(false);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("puts, lists, reads and deletes small objects", async () => {
+    const store = await open();
+    await store.check();
+    await store.put("x.xml", "<x/>");
+    await expect(store.put("x.xml", "<y/>")).rejects.toThrow(/already exists/);
+    await store.put("x.xml", "<z/>", { overwrite: true });
+    await store.put("y.log", Buffer.from("log"));
+    expect((await store.list()).map((o) => o.name)).toEqual(["x.xml", "y.log"]);
+    expect((await store.readAll("x.xml")).toString()).toBe("<z/>");
+    await store.delete("x.xml");
+    await store.delete("never-existed.xml");
+    expect(await store.exists("x.xml")).toBe(false);
+    expect(store.urlOf("y.log")).not.toMatch(/sig=|AccountKey/);
+  });
+});
+
+describe("storage errors", () => {
+  it("a wrong SAS is refused with a clear error that holds no signature", async () => {
+    const url = await azurite.containerWithSas("wrongsas", { key: Buffer.from("not the account key").toString("base64") });
+    const store = new AzureBlobStore({ kind: "azure-sas", containerUrl: url });
+    const error = (await store.check().catch((e: unknown) => e)) as AppBackupError;
+    expect(error).toBeInstanceOf(AppBackupError);
+    expect(error.code).toBe("STORAGE_AUTH");
+    expect(error.describe()).toMatch(/refused.*HTTP 403/);
+    expect(error.describe()).toMatch(/SAS token/);
+    const signature = new URL(url).searchParams.get("sig")!;
+    expect(error.describe()).not.toContain(signature);
+    expect(error.describe()).not.toContain(encodeURIComponent(signature));
+  });
+
+  it("an unreachable endpoint says so", async () => {
+    const store = new AzureBlobStore({
+      kind: "azure-sas",
+      containerUrl: "http://127.0.0.1:9/devstoreaccount1/c?sv=2024-01-01&sig=c2VjcmV0",
+    });
+    const error = (await store.check().catch((e: unknown) => e)) as AppBackupError;
+    expect(error.code).toBe("STORAGE_UNREACHABLE");
+    expect(error.describe()).toMatch(/cannot be reached.*connection was refused/);
+    expect(error.describe()).not.toContain("c2VjcmV0");
+  });
+
+  it("a SAS URL without a signature is rejected before any request", () => {
+    expect(() => new AzureBlobStore({ kind: "azure-sas", containerUrl: "https://a.blob.core.windows.net/c" })).toThrow(/has no SAS token/);
+  });
+
+  it("a local container leaves no temp files after commit", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "store-"));
+    const store = new LocalStore(root);
+    const upload = await store.upload("c.zip");
+    await upload.write(Buffer.from("x"));
+    await upload.commit();
+    expect(await readdir(root)).toEqual(["c.zip"]);
+  });
+});
