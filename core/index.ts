@@ -29,7 +29,7 @@ export {
 export { storeConfiguration, type StoreConfigurationResult } from "./schedule/configure.js";
 export { decideDue, intervalMs, type DueDecision, type ScheduleTiming, type ScheduledBackupRef } from "./schedule/due.js";
 export { planRetention, retentionTiers, type RetentionPolicy, type RetentionDecision, type RetentionRule, type RetentionCandidate } from "./schedule/retention.js";
-export { pruneBackups, type PruneResult } from "./schedule/prune.js";
+export { pruneBackups, retentionPolicyOf, type PruneResult } from "./schedule/prune.js";
 export { runScheduled, type ScheduledRunOptions, type ScheduledRunResult } from "./schedule/run.js";
 export { withAppLock, lockNameFor, lockTtlFromEnv, lockTtlEnvVar, defaultLockTtlMs, type AppLockOptions } from "./schedule/lock.js";
 export { runRestore, type RestoreResult, type RestoreRunOptions, type RestoreProgress, type RestoreStatus } from "./restore/restore.js";

@@ -62,6 +62,9 @@ export interface BackupResult {
  */
 export async function runBackup(options: AppBackupOptions, run: BackupRunOptions = {}): Promise<BackupResult> {
   const startedAt = run.now ?? new Date();
+  // Durations come from a monotonic clock, so a backup evaluated at a given `now` still records its real length.
+  const clockStart = performance.now();
+  const finishTime = () => new Date(startedAt.getTime() + Math.round(performance.now() - clockStart));
   const redactor = redactorFor(options);
   const log = new BackupLog(redactor, run.onLog);
   const name = run.name ?? backupNameFor(options.app.name, startedAt);
@@ -92,7 +95,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     error = redactor.redact(failure instanceof AppBackupError ? failure.describe() : (failure as Error).message ?? String(failure));
     log.error(`Backup failed: ${error}`);
   }
-  const finishedAt = new Date();
+  const finishedAt = finishTime();
   log.info(`Backup ${name} ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s.`);
 
   const manifest: BackupManifest = {

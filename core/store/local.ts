@@ -10,6 +10,7 @@ import type { LockAttempt, LockOptions, StagedUpload, Store, StoredObject } from
 
 /** Files that are being written carry this prefix and are never listed. */
 export const partialPrefix = ".partial-";
+const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
 /** A folder used as a container: same names and layout as a blob container. */
 export class LocalStore implements Store {
@@ -33,6 +34,7 @@ export class LocalStore implements Store {
   async check(): Promise<void> {
     try {
       await mkdir(this.root, { recursive: true });
+      await this.removeAbandonedPartials();
       const probe = path.join(this.root, `${partialPrefix}probe-${randomBytes(6).toString("hex")}`);
       await writeFile(probe, "");
       await unlink(probe);
@@ -42,6 +44,20 @@ export class LocalStore implements Store {
         `The local container ${this.root} cannot be written: ${(error as Error).message}.`,
         "Point backup.storage at a folder this user can create and write.",
       );
+    }
+  }
+
+  /**
+   * A killed run leaves its invisible temp file behind. A live upload keeps its
+   * file's mtime fresh, so one untouched for hours belongs to no one.
+   */
+  private async removeAbandonedPartials(): Promise<void> {
+    const cutoff = Date.now() - abandonedPartialAgeMs;
+    for (const name of await readdir(this.root)) {
+      if (!name.startsWith(partialPrefix)) continue;
+      const file = path.join(this.root, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
     }
   }
 

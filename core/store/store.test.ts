@@ -111,3 +111,16 @@ describe("storage errors", () => {
     expect(await readdir(root)).toEqual(["c.zip"]);
   });
 });
+
+describe("local container housekeeping", () => {
+  it("removes temp files abandoned by a killed run, and keeps fresh ones", async () => {
+    const { utimes, writeFile } = await import("node:fs/promises");
+    const root = await mkdtemp(path.join(os.tmpdir(), "store-"));
+    await writeFile(path.join(root, ".partial-old-x.zip"), "abandoned");
+    await writeFile(path.join(root, ".partial-new-y.zip"), "in progress");
+    const longAgo = new Date(Date.now() - 7 * 60 * 60 * 1000);
+    await utimes(path.join(root, ".partial-old-x.zip"), longAgo, longAgo);
+    await new LocalStore(root).check();
+    expect((await readdir(root)).sort()).toEqual([".partial-new-y.zip"]);
+  });
+});

@@ -45,7 +45,7 @@ export function registerRunScheduled(program: Command, io: CliIo, setExit: (code
           );
         }
         for (const failure of result.pruneFailures) out.note(`error: retention could not delete ${failure.name}: ${failure.error}`);
-        out.result(resultJson(result));
+        out.result(scheduledRunResultJson(result));
         out.print(describe(result));
         if (result.backup) setExit(exitCodeForStatus(result.backup.status));
         else setExit(result.pruneFailures.length > 0 ? ExitCode.failed : ExitCode.ok);
@@ -56,7 +56,8 @@ export function registerRunScheduled(program: Command, io: CliIo, setExit: (code
     });
 }
 
-function resultJson(result: ScheduledRunResult) {
+/** The `--json` result of run-scheduled, for front ends that print the same shape. */
+export function scheduledRunResultJson(result: ScheduledRunResult) {
   return {
     app: result.appName,
     now: result.now.toISOString(),
