@@ -24,3 +24,4 @@ fi
 
 npm ci --no-audit --no-fund
 scripts/build-pulumi.sh
+scripts/actionlint.sh --install

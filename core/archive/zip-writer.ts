@@ -284,6 +284,8 @@ export class ZipWriter {
 
   /** Starts worker jobs in archive order while fewer than `maxInFlight` are unwritten. */
   private pump(): void {
+    // The writer may already have written (and released) units that needed no worker.
+    if (this.dispatchPosition < this.head) this.dispatchPosition = this.head;
     while (!this.failure && this.inFlight < this.maxInFlight && this.dispatchPosition < this.units.length) {
       const unit = this.units[this.dispatchPosition]!;
       if (unit.kind !== "file") {

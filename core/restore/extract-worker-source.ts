@@ -151,8 +151,9 @@ function runBatch(job) {
     if (fields[base + F.method] === 0) content = stored;
     else {
       try {
-        // One byte over the expected size is enough to tell that an entry holds more than it says.
-        content = zlib.inflateRawSync(stored, { maxOutputLength: size + 1 });
+        // One byte over the expected size is enough to tell that an entry holds more than it says; an output
+        // chunk of that size makes the result one allocation instead of 16 KiB pieces joined by a copy.
+        content = zlib.inflateRawSync(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
       } catch (error) {
         failures.push(corrupt(index, error && error.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + error.message + ")"));
         continue;

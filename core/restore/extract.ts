@@ -55,7 +55,7 @@ export interface ExtractOptions {
 }
 
 type Job =
-  | { kind: "batch"; start: number; end: number; items: Array<{ item: ExtractItem; limit: number }> }
+  | { kind: "batch"; start: number; end: number; items: ExtractItem[]; limits: number[] }
   | { kind: "large"; item: ExtractItem; limit: number };
 
 const MAX_BATCH_ITEMS = 2000;
@@ -82,7 +82,7 @@ export async function extractEntries(
   const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
   const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
 
-  const jobs = planJobs(items, limitsOf(allEntries, source.size), largeEntryBytes, batchBytes);
+  const jobs = planJobs(items, allEntries, source.size, largeEntryBytes, batchBytes);
   const returned = new Map<string, Buffer>();
   const progress: ExtractProgress = { files: 0, bytes: 0 };
   let failure: Error | undefined;
@@ -99,7 +99,7 @@ export async function extractEntries(
   pool.onFatal = fail;
   const budget = new ByteBudget(maxInFlight);
   const reads = new ByteBudget(4);
-  const buffers = new BufferRecycler(chunkBytes);
+  const buffers = new BufferRecycler(chunkBytes, maxInFlight);
   const onAbort = () => fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("The restore was aborted."));
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -136,8 +136,8 @@ export async function extractEntries(
     const span = job.end - job.start;
     const data = await read(job.start, span);
     if (failure) return;
-    const items = job.items.map((i) => i.item);
-    const described = describeItems(job.items.map(({ item, limit }) => ({ item, at: item.entry.localHeaderOffset - job.start, limit: limit - job.start })));
+    const items = job.items;
+    const described = describeItems(items.map((item, index) => ({ item, at: item.entry.localHeaderOffset - job.start, limit: job.limits[index]! - job.start })));
     await new Promise<void>((resolve) => {
       const { id, post } = pool.start("batch", (message: ExtractMessage) => {
         pool.answered(id, span);
@@ -285,31 +285,32 @@ function readUmask(): number {
   return mask;
 }
 
-/** Where each entry's bytes must end: at the next entry's local header (or the end of the archive). */
-function limitsOf(entries: readonly ZipEntryInfo[], archiveSize: number): Map<ZipEntryInfo, number> {
-  const sorted = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-  const limits = new Map<ZipEntryInfo, number>();
-  sorted.forEach((entry, i) => limits.set(entry, i + 1 < sorted.length ? sorted[i + 1]!.localHeaderOffset : archiveSize));
-  return limits;
-}
-
-function planJobs(items: readonly ExtractItem[], limits: Map<ZipEntryInfo, number>, largeEntryBytes: number, batchBytes: number): Job[] {
+/**
+ * Jobs in archive order: runs of small entries as batches (one read each),
+ * large entries alone. Each entry's bytes must end where the next entry of
+ * the archive (or the archive) begins.
+ */
+function planJobs(items: readonly ExtractItem[], allEntries: readonly ZipEntryInfo[], archiveSize: number, largeEntryBytes: number, batchBytes: number): Job[] {
+  const offsets = Float64Array.from(allEntries, (e) => e.localHeaderOffset).sort();
   const sorted = [...items].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset);
   const jobs: Job[] = [];
   let batch: Extract<Job, { kind: "batch" }> | undefined;
+  let next = 0;
   for (const item of sorted) {
     const start = item.entry.localHeaderOffset;
-    const limit = limits.get(item.entry) ?? start;
+    while (next < offsets.length && offsets[next]! <= start) next++;
+    const limit = next < offsets.length ? offsets[next]! : archiveSize;
     if (item.entry.compressedSize > largeEntryBytes) {
       batch = undefined;
       jobs.push({ kind: "large", item, limit });
       continue;
     }
     if (!batch || start - batch.end > MAX_BATCH_GAP || limit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
-      batch = { kind: "batch", start, end: limit, items: [] };
+      batch = { kind: "batch", start, end: limit, items: [], limits: [] };
       jobs.push(batch);
     }
-    batch.items.push({ item, limit });
+    batch.items.push(item);
+    batch.limits.push(limit);
     batch.end = limit;
   }
   return jobs;
@@ -326,7 +327,7 @@ class BufferRecycler {
 
   constructor(
     private readonly unit: number,
-    private readonly maxFreeBytes = 32 * 1024 * 1024,
+    private readonly maxFreeBytes: number,
   ) {}
 
   take(length: number): ArrayBuffer {

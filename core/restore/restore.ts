@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { RandomAccessSource } from "../archive/random-access-source.js";
 import { openZip, ZipFormatError, type ZipArchive } from "../archive/zip-reader.js";
 import { parseMeta, type AppMeta } from "../backup/meta.js";
 import { AppBackupError } from "../errors.js";
@@ -11,13 +10,13 @@ import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
 import { archiveProblems, CONTENT_PREFIX, entriesByOffset, hostileArchiveError } from "./archive-check.js";
 import { compareWithManifest, mismatchError } from "./compare.js";
-import { commitConfigUpdate, prepareConfigUpdate, type ConfigUpdate } from "./config-update.js";
+import type { ConfigUpdate } from "./config-update.js";
 import { outcomeOf, planDatabaseRestore, restoreDatabases, type DatabaseOutcome } from "./databases.js";
 import { createJournal, newRestoreId, readJournal, isRunning, lockedError, removeStrayStaging, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
 import { assertRestorable, openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
 import { ExtractPool } from "./extract-pool.js";
 import { stageBackup } from "./stage.js";
-import { zipSourceOf } from "./store-source.js";
+import { zipSourceOf, type ZipByteSource } from "./store-source.js";
 import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
 import { planTarget, type TargetPlan } from "./target-plan.js";
 
@@ -259,7 +258,7 @@ async function restoreWith(
     let configFailure: unknown;
     if (configUpdate?.text !== undefined) {
       try {
-        await commitConfigUpdate(configUpdate);
+        await (await import("./config-update.js")).commitConfigUpdate(configUpdate);
       } catch (error) {
         configFailure = error;
       }
@@ -324,7 +323,7 @@ function resolveHome(target: AppBackupOptions): string {
   return home;
 }
 
-async function openZipSource(source: BackupSource): Promise<RandomAccessSource> {
+async function openZipSource(source: BackupSource): Promise<ZipByteSource> {
   try {
     return await zipSourceOf(source.store, source.zipName);
   } catch (error) {
@@ -333,7 +332,7 @@ async function openZipSource(source: BackupSource): Promise<RandomAccessSource> 
   }
 }
 
-async function readArchive(zipSource: RandomAccessSource, source: BackupSource): Promise<ZipArchive> {
+async function readArchive(zipSource: ZipByteSource, source: BackupSource): Promise<ZipArchive> {
   try {
     return await openZip(zipSource);
   } catch (error) {
@@ -359,6 +358,7 @@ async function planConfigUpdate(archive: ZipArchive, manifest: BackupManifest, t
     throw new AppBackupError("USAGE", "Settings and connection strings can only be restored into an app described by a configuration file.");
   }
   const meta = await readMeta(archive, manifest);
+  const { prepareConfigUpdate } = await import("./config-update.js");
   return prepareConfigUpdate(target.configPath, meta, { settings: Boolean(run.restoreSettings), connectionStrings: Boolean(run.adjustConnectionStrings) });
 }
 

@@ -1,6 +1,5 @@
 import { chmodSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from "node:fs";
 import path from "node:path";
-import type { RandomAccessSource } from "../archive/random-access-source.js";
 import type { ArchiveEntry } from "../archive/types.js";
 import type { ZipEntryInfo } from "../archive/zip-reader.js";
 import { AppBackupError } from "../errors.js";
@@ -10,10 +9,11 @@ import { exactTime } from "./fs-steps.js";
 import { EntryFailure, extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import type { ExtractPool } from "./extract-pool.js";
 import type { RestorePaths } from "./journal.js";
+import type { ZipByteSource } from "./store-source.js";
 import type { TargetPlan } from "./target-plan.js";
 
 export interface StageInput {
-  source: RandomAccessSource;
+  source: ZipByteSource;
   zipEntries: readonly ZipEntryInfo[];
   manifest: BackupManifest;
   paths: RestorePaths;
@@ -52,7 +52,7 @@ const FOLDER_MODE_BITS = 0o3777;
  */
 export async function stageBackup(input: StageInput): Promise<StagedBackup> {
   const { paths, plan, owner } = input;
-  const zipByName = new Map(input.zipEntries.map((e) => [e.name, e]));
+  const zipEntryOf = pairing(input.manifest.entries, input.zipEntries);
   mkdirSync(paths.tree, { mode: 0o700 });
   if (input.dumpEntries.size > 0) mkdirSync(paths.dumps, { mode: 0o700 });
 
@@ -67,12 +67,12 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     created.add(folder);
   };
 
-  const contentEntries = input.manifest.entries
-    .filter((e) => e.name.startsWith(CONTENT_PREFIX))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of contentEntries) {
-    const relative = entry.name.slice(CONTENT_PREFIX.length).replace(/\/$/, "");
-    const zipEntry = zipByName.get(entry.name)!;
+  const entries = input.manifest.entries;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    if (!entry.name.startsWith(CONTENT_PREFIX)) continue;
+    const relative = entry.name.slice(CONTENT_PREFIX.length, entry.name.endsWith("/") ? -1 : undefined);
+    const zipEntry = zipEntryOf(index);
     if (!relative) continue;
     if (plan.isKept(relative)) {
       if (entry.kind !== "directory") items.push({ entry: zipEntry, sha256: entry.sha256 });
@@ -94,9 +94,10 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     }
   }
   const dumps = new Map<string, string>();
-  for (const entry of input.manifest.entries) {
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     if (entry.name.startsWith(CONTENT_PREFIX) || entry.kind === "directory") continue;
-    const zipEntry = zipByName.get(entry.name)!;
+    const zipEntry = zipEntryOf(index);
     if (input.dumpEntries.has(entry.name)) {
       const target = path.join(paths.dumps, `${dumps.size}.sql`);
       dumps.set(entry.name, target);
@@ -126,7 +127,9 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
       throw stagingError(new EntryFailure(entry.name, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
     }
   }
-  for (const { target, entry } of folders.reverse()) {
+  // Deepest first: setting a folder's time must come after everything inside it is written.
+  folders.sort((a, b) => depth(b.entry.name) - depth(a.entry.name));
+  for (const { target, entry } of folders) {
     chmodSync(target, entry.mode & FOLDER_MODE_BITS);
     if (owner) lchownSync(target, owner.uid, owner.gid);
     utimesSync(target, exactTime(entry.mtime), exactTime(entry.mtime));
@@ -141,6 +144,24 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     files: written.length,
     bytes: written.reduce((sum, i) => sum + i.entry.size, 0),
   };
+}
+
+const depth = (name: string) => {
+  let count = 0;
+  for (let i = name.indexOf("/"); i >= 0; i = name.indexOf("/", i + 1)) count++;
+  return count;
+};
+
+/**
+ * The zip entry of each manifest entry (they were checked to be the same set).
+ * The manifest lists entries in the zip's order, so this is usually the same
+ * index; otherwise it is looked up by name.
+ */
+function pairing(manifest: readonly ArchiveEntry[], zip: readonly ZipEntryInfo[]): (index: number) => ZipEntryInfo {
+  const sameOrder = manifest.length === zip.length && manifest.every((entry, index) => entry.name === zip[index]!.name);
+  if (sameOrder) return (index) => zip[index]!;
+  const byName = new Map(zip.map((e) => [e.name, e]));
+  return (index) => byName.get(manifest[index]!.name)!;
 }
 
 /** Turns a failure while staging into what the user should know: the home is untouched either way. */

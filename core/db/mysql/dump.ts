@@ -1,10 +1,11 @@
 import type { Writable } from "node:stream";
 import type { FieldPacket } from "mysql2";
+import { DumpOutput } from "../dump-output.js";
 import type { DumpSummary, TableSummary } from "../types.js";
 import { parseMysqlConnectionString, type MysqlConnectionSettings } from "./connection-string.js";
 import { toMysqlError } from "./errors.js";
+import { DUMP_COMPLETE_MARKER, dumpFooter, dumpHeader, storedObjectBlock } from "./dump-format.js";
 import { InsertStatementBuilder, literalKindFor } from "./insert-encoder.js";
-import { DumpOutput } from "../dump-output.js";
 import {
   countEvents,
   listTables,
@@ -17,7 +18,6 @@ import {
   type TableDefinition,
 } from "./schema.js";
 import { openMysqlSession, quoteIdentifier, type MysqlSession } from "./session.js";
-import { DUMP_COMPLETE_MARKER, dumpFooter, dumpHeader, storedObjectBlock } from "./dump-format.js";
 
 /**
  * Dumps one database as plain SQL, inside one REPEATABLE READ transaction started WITH

@@ -58,7 +58,7 @@ export async function loadMysql(connectionString: string, sql: Readable, options
   signal?.addEventListener("abort", stopOnAbort, { once: true });
   const scratch = SCRATCH_PREFIX + randomBytes(6).toString("hex");
   const retired = `${scratch}_old`;
-  let scratchCreated = false;
+  const created: string[] = [];
   let swapped = false;
   try {
     const target = settings.database;
@@ -66,9 +66,10 @@ export async function loadMysql(connectionString: string, sql: Readable, options
       "SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
       [target],
     );
-    scratchCreated = true;
-    await createScratchDatabase(session, settings, scratch, defaults!.cs, defaults!.co);
-    await createScratchDatabase(session, settings, retired, defaults!.cs, defaults!.co);
+    for (const database of [scratch, retired]) {
+      await createScratchDatabase(session, settings, database, defaults!.cs, defaults!.co);
+      created.push(database);
+    }
     await session.query(`USE ${quoteIdentifier(scratch)}`);
     await session.query(
       `SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', SESSION lock_wait_timeout = ${LOCK_WAIT_SECONDS}`,
@@ -89,15 +90,17 @@ export async function loadMysql(connectionString: string, sql: Readable, options
     swapped = true;
 
     await session.query(`DROP DATABASE ${quoteIdentifier(retired)}`);
+    created.splice(created.indexOf(retired), 1);
     if (asideViews.length > 0) await session.query(`DROP VIEW IF EXISTS ${asideViews.map((name) => `${quoteIdentifier(target)}.${quoteIdentifier(name)}`).join(", ")}`);
     await dropRoutines(session, target);
     await runDeferred(session, deferred, undefined, "creating in the target database");
     await session.query(`DROP DATABASE ${quoteIdentifier(scratch)}`);
-    scratchCreated = false;
+    created.length = 0;
     return { database: target, tables: tables.length, atomicity: MYSQL_LOAD_ATOMICITY };
   } catch (error) {
-    const cleanupNote = scratchCreated ? await dropScratch(session, settings, [scratch, retired]) : "";
+    const cleanupNote = created.length > 0 ? await dropScratch(session, settings, created) : "";
     if (signal?.aborted && !swapped) throw signal.reason;
+    if (error instanceof AppBackupError) throw error;
     throw explainLoadFailure(error, settings, swapped, cleanupNote);
   } finally {
     signal?.removeEventListener("abort", stopOnAbort);

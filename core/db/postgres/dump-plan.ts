@@ -9,7 +9,7 @@ export type Section = "pre" | "post";
 /** Kind order inside a section when dependencies leave a choice (pg_dump's order, roughly). */
 export const Rank = {
   schema: 1, extension: 2, collation: 3, type: 4, function: 5, aggregate: 6, sequence: 7, table: 8, view: 9,
-  default: 10, sequenceOwner: 11,
+  default: 10,
   constraint: 20, index: 21, indexAttach: 22, deferredCheck: 23, foreignKey: 24, trigger: 25, rule: 26,
   policy: 27, rowSecurity: 28, replicaIdentity: 29, cluster: 30, statistics: 31, refresh: 40,
 } as const;

@@ -185,7 +185,9 @@ function countNewlines(buffer: Buffer, from: number, to: number): number {
 function containsTrailer(text: Buffer): boolean {
   return TRAILERS.some((trailer) => {
     const at = text.lastIndexOf(trailer);
-    return at >= 0 && text.subarray(at + trailer.length).toString().trim() === "" && (at === 0 || text[at - 1] === NEWLINE);
+    if (at < 0 || (at > 0 && text[at - 1] !== NEWLINE)) return false;
+    // Only blank lines and comments may follow the closing line.
+    return text.subarray(at + trailer.length).toString().split("\n").every((line) => line.trim() === "" || line.trimStart().startsWith("--"));
   });
 }
 

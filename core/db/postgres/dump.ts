@@ -1,11 +1,11 @@
 import type { Writable } from "node:stream";
-import { to as copyTo } from "pg-copy-streams";
 import { AppBackupError } from "../../errors.js";
 import type { DumpSummary, TableSummary } from "../types.js";
 import { readCatalog, type Catalog } from "./catalog.js";
 import { parsePostgresConnectionString } from "./connection-string.js";
 import { planObjects } from "./ddl-objects.js";
 import { planPostData, planRefreshes } from "./ddl-post-data.js";
+import { CopyOutStream } from "./copy-out.js";
 import { planRelations, type DataTable, type SequenceValue } from "./ddl-relations.js";
 import { DUMP_HEADER_LINE, DUMP_TRAILER_LINE } from "./dump-format.js";
 import { addCatalogDependencies, orderSection, settleSections } from "./dump-order.js";
@@ -16,6 +16,8 @@ import { commentLine, literal } from "./sql-text.js";
 
 export const CONSISTENCY = "REPEATABLE READ READ ONLY transaction";
 const MINIMUM_SERVER_VERSION = 120000;
+/** Rows read ahead from the server while the output is busy: enough to keep both sides streaming, small enough to stay flat. */
+const COPY_READ_AHEAD_BYTES = 1024 * 1024;
 
 /**
  * Session settings for reading: names come out schema-qualified (empty search_path), and values in
@@ -138,15 +140,12 @@ async function copyData(session: PostgresSession, output: DumpOutput, tables: Da
     const { relation, columns } = table;
     const target = `${relation.qname}${columns.length ? ` (${columns.join(", ")})` : ""}`;
     await output.write(`\n--\n-- Data for Name: ${commentLine(relation.name)}; Type: TABLE DATA; Schema: ${commentLine(relation.schema)}\n--\n\nCOPY ${target} FROM stdin;\n`);
-    const stream = session.client.query(copyTo(`COPY ${target} TO STDOUT`));
-    let rows = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      // Text-format COPY ends every row with one newline; newlines inside values are escaped.
-      for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) rows++;
-      await output.write(chunk);
-    }
+    const stream = session.client.query(new CopyOutStream(`COPY ${target} TO STDOUT`, { highWaterMark: COPY_READ_AHEAD_BYTES }));
+    // pipeFrom reports errors while the copy runs; one arriving after it (a connection dying after the last row) must not crash the process.
+    stream.on("error", () => undefined);
+    await output.pipeFrom(stream);
     await output.write("\\.\n");
-    summaries.push({ name: `${relation.schema}.${relation.name}`, rows });
+    summaries.push({ name: `${relation.schema}.${relation.name}`, rows: stream.rows });
   }
   return summaries;
 }

@@ -1,4 +1,4 @@
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 
 /** A failure of the stream the dump is written to, as opposed to one of the database. */
@@ -18,6 +18,37 @@ export class DumpOutput {
     if (this.out.destroyed || this.out.writableEnded) throw new OutputFailure(new Error("the output stream was closed before the dump finished"));
     this.bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
     if (!this.out.write(chunk)) await this.drained();
+  }
+
+  /**
+   * Writes everything `source` produces, pausing it while the output is full. Errors of `source`
+   * come back as they are; the output's own as OutputFailure.
+   */
+  pipeFrom(source: Readable): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        source.off("data", onData);
+        source.off("end", onEnd);
+        source.off("error", finish);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onEnd = () => finish();
+      const onData = (chunk: Buffer) => {
+        this.bytes += chunk.length;
+        if (this.out.destroyed || this.out.writableEnded) return finish(new OutputFailure(new Error("the output stream was closed before the dump finished")));
+        if (!this.out.write(chunk)) {
+          source.pause();
+          this.drained().then(() => source.resume(), finish);
+        }
+      };
+      source.on("data", onData);
+      source.once("end", onEnd);
+      source.once("error", finish);
+    });
   }
 
   async end(): Promise<void> {

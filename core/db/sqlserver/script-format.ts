@@ -14,7 +14,7 @@ export function scriptHeader(info: { database: string; productVersion: string; c
     `-- app-backup dump of SQL Server database [${info.database.replace(/]/g, "]]")}]`,
     `-- Server version: ${info.productVersion}`,
     `-- Consistency: ${info.consistency}`,
-    "-- Restore into an empty database with: sqlcmd -S <server> -d <database> -U <user> -b -f 65001 -i this-file.sql",
+    "-- Restore into an empty database with: sqlcmd -S <server> -d <database> -U <user> -b -x -f 65001 -i this-file.sql",
     "-- The file is UTF-8; control characters in strings are written as NCHAR(n).",
     "",
     batch(

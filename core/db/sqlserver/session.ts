@@ -15,6 +15,7 @@ export async function openSqlServerPool(settings: SqlServerConnectionSettings, a
     requestTimeout: 0,
     pool: { min: 0, max: 1 },
     options: {
+      // tedious also takes "strict" (TDS 8.0); the mssql typings only know booleans.
       encrypt: settings.encrypt as boolean,
       trustServerCertificate: settings.trustServerCertificate,
       ...(settings.instanceName === undefined ? {} : { instanceName: settings.instanceName }),

@@ -149,7 +149,8 @@ const NVARCHAR_LITERAL_LIMIT = 4000;
 /**
  * An N'' literal. Control characters and unpaired surrogates become NCHAR(n) so the script
  * stays one value per line, survives line-ending conversion and holds only valid UTF-8;
- * `GO` can then never start a line inside a value. Characters beyond the BMP stay as they
+ * `GO` can then never start a line inside a value, and `$(` is split so sqlcmd never sees
+ * a scripting variable. Characters beyond the BMP stay as they
  * are (a surrogate pair in nvarchar). Concatenations longer than 4000 characters start
  * from nvarchar(max), which keeps SQL Server from truncating them to 4000.
  */
@@ -171,6 +172,11 @@ export function unicodeLiteral(text: string): string {
       run = "";
       parts.push(`NCHAR(${code})`);
       continue;
+    }
+    if (code === 0x28 && run.endsWith("$")) {
+      // sqlcmd substitutes $(name) even inside string literals; split it so it never appears.
+      parts.push(`N'${run.replace(/'/g, "''")}'`);
+      run = "";
     }
     run += text[index]!;
   }
