@@ -1,0 +1,190 @@
+import { AppBackupError } from "../../core/errors.js";
+
+/** The operations the Action runs; each is the CLI command of the same name. */
+export const operations = ["backup", "verify", "restore", "list", "configure", "run-scheduled", "prune"] as const;
+export type Operation = (typeof operations)[number];
+
+/** One database to dump: a `databases` input line `NAME:DATABASE_TYPE=CONNECTION_STRING`. */
+export interface DatabaseInput {
+  connectionStringName: string;
+  databaseType: string;
+  /** Secret: may hold a password. */
+  connectionString: string;
+}
+
+/** The app described by inputs, for workflows without an app-backup.yml. */
+export interface InlineAppInputs {
+  appName?: string;
+  home?: string;
+  storage?: string;
+  container?: string;
+  databases: DatabaseInput[];
+  settingsFile?: string;
+  filter?: string[];
+  maxSize?: string;
+  databaseMaxSize?: string;
+}
+
+export interface ActionInputs {
+  operation: Operation;
+  config?: string;
+  app: InlineAppInputs;
+  backupName?: string;
+  failOnPartial: boolean;
+  readData: boolean;
+  targetConfig?: string;
+  ignoreDatabases: boolean;
+  restoreSettings: boolean;
+  adjustConnectionStrings: boolean;
+  dryRun: boolean;
+}
+
+/** Every input the Action reads; action.yml documents each one (a test keeps the two equal). */
+export const inputNames = [
+  "operation",
+  "config",
+  "app-name",
+  "home",
+  "storage",
+  "container",
+  "databases",
+  "settings-file",
+  "filter",
+  "max-size",
+  "database-max-size",
+  "backup-name",
+  "fail-on-partial",
+  "read-data",
+  "target-config",
+  "ignore-databases",
+  "restore-settings",
+  "adjust-connection-strings",
+  "dry-run",
+] as const;
+export type InputName = (typeof inputNames)[number];
+
+/** Reads one input as the runner passes it (`INPUT_<NAME>`), trimmed; "" when not set. */
+export type InputReader = (name: InputName) => string;
+
+/** The inline inputs that describe an app; they and `config` exclude each other. */
+export const inlineAppInputNames: readonly InputName[] = [
+  "app-name",
+  "home",
+  "storage",
+  "container",
+  "databases",
+  "settings-file",
+  "filter",
+  "max-size",
+  "database-max-size",
+];
+
+/** Inputs that only mean something to some operations; setting one elsewhere is a mistake worth reporting. */
+const operationsOfInput: Partial<Record<InputName, readonly Operation[]>> = {
+  "backup-name": ["backup", "verify", "restore"],
+  "read-data": ["verify"],
+  "target-config": ["restore"],
+  "ignore-databases": ["restore"],
+  "restore-settings": ["restore"],
+  "adjust-connection-strings": ["restore"],
+  "dry-run": ["restore", "run-scheduled", "prune"],
+};
+
+export function readInputs(read: InputReader): ActionInputs {
+  const text = (name: InputName) => read(name).trim() || undefined;
+  const operation = (text("operation") ?? "backup").toLowerCase();
+  if (!(operations as readonly string[]).includes(operation)) {
+    throw usage(`Input operation is "${operation}", which is not an operation of app-backup.`, `Use one of: ${operations.join(", ")}.`);
+  }
+  const config = text("config");
+  if (config) {
+    const conflicting = inlineAppInputNames.filter((name) => text(name) !== undefined);
+    if (conflicting.length > 0) {
+      throw usage(
+        `Inputs ${conflicting.join(", ")} cannot be combined with config: the app is described either by its app-backup.yml or by inputs.`,
+        "Remove those inputs and put the values in the configuration file (reference secrets there as ${env:VAR}), or remove config.",
+      );
+    }
+  }
+  for (const [name, applies] of Object.entries(operationsOfInput) as Array<[InputName, readonly Operation[]]>) {
+    if (text(name) !== undefined && !applies.includes(operation as Operation)) {
+      throw usage(`Input ${name} applies to ${applies.join(" and ")}, not to ${operation}.`, `Remove ${name} from this step, or set operation to ${applies[0]}.`);
+    }
+  }
+  const filter = lines(read("filter"));
+  return {
+    operation: operation as Operation,
+    config,
+    app: {
+      appName: text("app-name"),
+      home: text("home"),
+      storage: text("storage"),
+      container: text("container"),
+      databases: parseDatabases(read("databases")),
+      settingsFile: text("settings-file"),
+      filter: filter.length > 0 ? filter : undefined,
+      maxSize: text("max-size"),
+      databaseMaxSize: text("database-max-size"),
+    },
+    backupName: text("backup-name"),
+    failOnPartial: parseBoolean("fail-on-partial", read("fail-on-partial"), true),
+    readData: parseBoolean("read-data", read("read-data"), false),
+    targetConfig: text("target-config"),
+    ignoreDatabases: parseBoolean("ignore-databases", read("ignore-databases"), false),
+    restoreSettings: parseBoolean("restore-settings", read("restore-settings"), false),
+    adjustConnectionStrings: parseBoolean("adjust-connection-strings", read("adjust-connection-strings"), false),
+    dryRun: parseBoolean("dry-run", read("dry-run"), false),
+  };
+}
+
+/** Non-empty lines, trimmed. */
+export function lines(value: string): string[] {
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+/**
+ * `NAME:DATABASE_TYPE=CONNECTION_STRING` per line, `#` lines ignored. A line that
+ * does not parse is reported by its number only: it may hold a password.
+ */
+export function parseDatabases(value: string): DatabaseInput[] {
+  const databases: DatabaseInput[] = [];
+  const seen = new Set<string>();
+  for (const [index, line] of value.split(/\r?\n/).entries()) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith("#")) continue;
+    const match = trimmed.match(/^([^:=\s]+)\s*:\s*([^=\s]+)\s*=\s*(.*)$/);
+    if (!match) {
+      throw usage(
+        `Line ${index + 1} of input databases is not NAME:DATABASE_TYPE=CONNECTION_STRING (the line is not shown, it may hold a password).`,
+        "Write one database per line, e.g. MainDb:PostgreSql=${env:MAIN_DB} with MAIN_DB set from a secret in the step's env.",
+      );
+    }
+    const [, name, type, connectionString] = match as unknown as [string, string, string, string];
+    if (!connectionString.trim()) {
+      throw usage(
+        `Database ${name} in input databases has no connection string after "=".`,
+        "Write MainDb:PostgreSql=${env:MAIN_DB} and set MAIN_DB from a secret in the step's env.",
+      );
+    }
+    if (seen.has(name)) throw usage(`Database ${name} is listed twice in input databases.`, "List each connection string name once.");
+    seen.add(name);
+    databases.push({ connectionStringName: name, databaseType: type, connectionString: connectionString.trim() });
+  }
+  return databases;
+}
+
+/** YAML 1.2 core-schema booleans, as `core.getBooleanInput` accepts them, with a clearer message. */
+export function parseBoolean(name: string, value: string, fallback: boolean): boolean {
+  const trimmed = value.trim();
+  if (!trimmed) return fallback;
+  if (["true", "True", "TRUE"].includes(trimmed)) return true;
+  if (["false", "False", "FALSE"].includes(trimmed)) return false;
+  throw usage(`Input ${name} is "${trimmed}", which is not a boolean.`, `Set ${name} to true or false.`);
+}
+
+function usage(message: string, hint: string): AppBackupError {
+  return new AppBackupError("USAGE", message, hint);
+}

@@ -1,0 +1,136 @@
+import { rm } from "node:fs/promises";
+import * as core from "@actions/core";
+import { context } from "@actions/github";
+import { isAppBackupError } from "../../core/errors.js";
+import type { AppBackupOptions } from "../../core/options.js";
+import { optionsFromInputs, targetOptionsFromInputs } from "./app-options.js";
+import { readInputs, type ActionInputs } from "./inputs.js";
+import { paragraph } from "./markdown.js";
+import { SecretMasker } from "./masking.js";
+import { backupOperation } from "./operations/backup.js";
+import { configureOperation } from "./operations/configure.js";
+import { listOperation } from "./operations/list.js";
+import { pruneOperation } from "./operations/prune.js";
+import { restoreOperation } from "./operations/restore.js";
+import { runScheduledOperation } from "./operations/run-scheduled.js";
+import { verifyOperation } from "./operations/verify.js";
+import { originFromContext, runContextOf } from "./origin.js";
+import type { OperationOutcome, Reporter } from "./reporter.js";
+import { createStepTempDir, type StateStore } from "./temporary-files.js";
+
+/**
+ * The Action's main step: inputs → the engine's options → one operation, with
+ * every secret masked before anything is printed. Never throws: a failure is
+ * reported with `core.setFailed` (an `::error::` annotation and exit code 1).
+ */
+export async function run(): Promise<void> {
+  const masker = new SecretMasker((secret) => core.setSecret(secret));
+  const state: StateStore = { save: (name, value) => core.saveState(name, value), get: (name) => core.getState(name) };
+  const report = reporter(masker, state);
+  let tempDir: string | undefined;
+  let operation = "backup";
+  try {
+    // Credentials in the raw inputs are masked before parsing can fail and print anything.
+    masker.addRawInputs(core.getInput("storage"), core.getInput("databases"));
+    const inputs = readInputs((name) => core.getInput(name));
+    operation = inputs.operation;
+    tempDir = await createStepTempDir(state);
+    const context = { workspace: process.env.GITHUB_WORKSPACE || process.cwd(), env: process.env };
+    const options = await optionsFromInputs(inputs, context);
+    masker.addOptions(options);
+    const target = await targetOptionsFromInputs(inputs, context);
+    if (target) masker.addOptions(target);
+    const outcome = await runOperation(inputs, options, target, report);
+    if (outcome.failure) core.setFailed(masker.redact(outcome.failure));
+  } catch (error) {
+    const message = masker.redact(describeError(error));
+    core.setFailed(message);
+    await report.summary(`### ❌ app-backup: ${operation} failed\n\n${paragraph(message)}\n`);
+  } finally {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function runOperation(
+  inputs: ActionInputs,
+  options: AppBackupOptions,
+  target: AppBackupOptions | undefined,
+  report: Reporter,
+): Promise<OperationOutcome> {
+  const origin = () => originFromContext(runContextOf(context));
+  switch (inputs.operation) {
+    case "backup":
+      return backupOperation(options, { backupName: inputs.backupName, failOnPartial: inputs.failOnPartial, origin: origin() }, report);
+    case "verify":
+      return verifyOperation(options, { backupName: inputs.backupName, readData: inputs.readData }, report);
+    case "restore":
+      return untilCancelled((signal) =>
+        restoreOperation(
+          options,
+          {
+            backupName: inputs.backupName,
+            target,
+            ignoreDatabases: inputs.ignoreDatabases,
+            restoreSettings: inputs.restoreSettings,
+            adjustConnectionStrings: inputs.adjustConnectionStrings,
+            dryRun: inputs.dryRun,
+            signal,
+          },
+          report,
+        ),
+      );
+    case "list":
+      return listOperation(options, report);
+    case "configure":
+      return configureOperation(options, report);
+    case "run-scheduled":
+      return runScheduledOperation(options, { dryRun: inputs.dryRun, failOnPartial: inputs.failOnPartial, origin: origin(), env: process.env }, report);
+    case "prune":
+      return pruneOperation(options, { dryRun: inputs.dryRun, env: process.env }, report);
+  }
+}
+
+/**
+ * Runs a restore with the runner's cancellation (SIGINT, then SIGTERM) turned
+ * into an abort: staging stops and is discarded, and the step ends before the
+ * runner kills it. Other operations keep Node's default: the signal ends the
+ * process, and the post step removes what it left.
+ */
+async function untilCancelled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const cancel = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.info(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
+    cancel.abort(new Error(`The step was cancelled (${signal}) before the restore switched; nothing was changed.`));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await work(cancel.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function describeError(error: unknown): string {
+  if (isAppBackupError(error)) return error.describe();
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Everything an operation writes goes through the masker's redaction first. */
+function reporter(masker: SecretMasker, state: StateStore): Reporter {
+  const safe = (text: string | number) => masker.redact(String(text));
+  return {
+    info: (text) => core.info(safe(text)),
+    warning: (text) => core.warning(safe(text)),
+    output: (name, value) => core.setOutput(name, safe(value)),
+    async summary(markdown) {
+      // Outside a runner there is no summary file; the log has the same facts.
+      if (!process.env.GITHUB_STEP_SUMMARY) return;
+      await core.summary.addRaw(safe(markdown)).write();
+    },
+    learnSecrets: (options) => masker.addOptions(options),
+    state: { save: (name, value) => state.save(name, safe(value)), get: state.get },
+  };
+}

@@ -1,0 +1,97 @@
+import { runBackup, type BackupResult } from "../../../core/backup/backup.js";
+import { backupNameFor } from "../../../core/backup/name.js";
+import { formatCount, formatDuration } from "../../../core/cli/format.js";
+import { formatSize } from "../../../core/config/size.js";
+import type { AppBackupOptions } from "../../../core/options.js";
+import { facts, list, table } from "../markdown.js";
+import type { OperationOutcome, Reporter } from "../reporter.js";
+import { recordPartialUploads } from "../temporary-files.js";
+
+export interface BackupOperationInputs {
+  backupName?: string;
+  failOnPartial: boolean;
+  origin: Record<string, string>;
+}
+
+const statusIcon: Record<string, string> = { Succeeded: "✅", PartiallySucceeded: "⚠️", Failed: "❌" };
+
+/** `app-backup backup` as a step: outputs, a job summary, warnings as annotations. */
+export async function backupOperation(options: AppBackupOptions, inputs: BackupOperationInputs, report: Reporter): Promise<OperationOutcome> {
+  const now = new Date();
+  const name = inputs.backupName ?? backupNameFor(options.app.name, now);
+  if (options.backup.storage.kind === "local") {
+    // A cancelled job stops this process mid-upload; the post step removes what it staged.
+    recordPartialUploads(report.state, { container: options.backup.storage.path, backupName: name });
+  }
+  const result = await runBackup(options, {
+    name,
+    now,
+    trigger: "OnDemand",
+    origin: inputs.origin,
+    onLog: (line) => {
+      if (line.level === "info") report.info(line.message);
+    },
+  });
+
+  setBackupOutputs(result, report);
+  for (const warning of result.warnings) report.warning(warning);
+  await report.summary(backupSummary(result));
+  return backupOutcome(result, inputs.failOnPartial);
+}
+
+export function setBackupOutputs(result: BackupResult, report: Reporter): void {
+  report.output("backup-name", result.name);
+  report.output("status", result.status);
+  report.output("zip-url", result.zip ?? "");
+  report.output("manifest-url", result.manifest);
+  report.output("log-url", result.log);
+  report.output("size-bytes", result.sizeBytes);
+  report.output("files", result.files);
+  report.output("duration-ms", result.durationMs);
+}
+
+/** The step fails on a Failed backup, and on a PartiallySucceeded one when fail-on-partial is true. */
+export function backupOutcome(result: BackupResult, failOnPartial: boolean): OperationOutcome {
+  if (result.status === "Failed") return { failure: `Backup ${result.name} failed: ${result.error ?? "see its log"} (log: ${result.log})` };
+  if (result.status === "PartiallySucceeded" && failOnPartial) {
+    return {
+      failure: `Backup ${result.name} is PartiallySucceeded: ${result.skipped.length} file(s) could not be read and are not in it (${result.skipped
+        .slice(0, 3)
+        .map((s) => s.name)
+        .join(", ")}${result.skipped.length > 3 ? ", ..." : ""}). Set fail-on-partial: false to accept partial backups.`,
+    };
+  }
+  return {};
+}
+
+export function backupSummary(result: BackupResult): string {
+  const parts = [
+    `### ${statusIcon[result.status] ?? ""} app-backup: backup ${result.name} ${result.status}`.replace("  ", " "),
+    facts([
+      ["App", result.appName],
+      ["Status", result.status],
+      ["Size", result.zip ? `${formatSize(result.sizeBytes)} zip, ${formatSize(result.contentBytes)} uncompressed` : undefined],
+      ["Files", formatCount(result.files)],
+      ["Databases", result.databases.length ? String(result.databases.length) : undefined],
+      ["Duration", formatDuration(result.durationMs)],
+      ["Zip", result.zip],
+      ["Manifest", result.manifest],
+      ["Log", result.log],
+      ["Error", result.error],
+    ]),
+  ];
+  if (result.databases.length > 0) {
+    parts.push(
+      "#### Databases",
+      table(
+        ["Connection string", "Engine", "Size", "Tables", "Consistency"],
+        result.databases.map((d) => [d.connectionStringName, d.engine, formatSize(d.sizeBytes), d.tables.length, d.consistency]),
+      ),
+    );
+  }
+  if (result.skipped.length > 0) {
+    parts.push(`#### Not in the backup (${result.skipped.length} unreadable)`, list(result.skipped.map((s) => `${s.name}: ${s.reason}`)));
+  }
+  if (result.warnings.length > 0) parts.push("#### Warnings", list(result.warnings));
+  return `${parts.join("\n\n")}\n`;
+}

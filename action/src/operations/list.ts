@@ -1,0 +1,68 @@
+import { listBackups, type BackupListing } from "../../../core/catalog/catalog.js";
+import { formatCount } from "../../../core/cli/format.js";
+import { formatSize } from "../../../core/config/size.js";
+import { restorableStatuses } from "../../../core/manifest/manifest.js";
+import type { AppBackupOptions } from "../../../core/options.js";
+import { openStore } from "../../../core/store/open.js";
+import { paragraph, table } from "../markdown.js";
+import type { OperationOutcome, Reporter } from "../reporter.js";
+
+/**
+ * `app-backup list` as a step: every backup of the app as JSON in `backups`, and
+ * the newest restorable one in the single-backup outputs, for a later restore.
+ */
+export async function listOperation(options: AppBackupOptions, report: Reporter): Promise<OperationOutcome> {
+  const store = openStore(options.backup.storage);
+  const backups = await listBackups(store, { appName: options.app.name });
+  const newest = backups.find((b) => restorableStatuses.has(b.status));
+
+  report.output("backups", JSON.stringify(backups.map(listingJson)));
+  report.output("backup-name", newest?.name ?? "");
+  report.output("status", newest?.status ?? "");
+  report.output("zip-url", newest?.zip ?? "");
+  report.output("manifest-url", newest?.manifest ?? "");
+  report.output("log-url", newest?.log ?? "");
+  report.output("size-bytes", newest?.sizeBytes ?? "");
+  report.output("files", newest?.files ?? "");
+  report.info(
+    backups.length === 0
+      ? `No backups of ${options.app.name} in ${store.location}.`
+      : `${backups.length} backup(s) of ${options.app.name} in ${store.location}; newest restorable: ${newest?.name ?? "none"}.`,
+  );
+  await report.summary(listSummary(options.app.name, store.location, backups));
+  return {};
+}
+
+/** The same fields as `app-backup list --json`. */
+export function listingJson(b: BackupListing) {
+  return {
+    name: b.name,
+    app: b.appName,
+    status: b.status,
+    trigger: b.trigger,
+    startedAt: b.startedAt.toISOString(),
+    finishedAt: b.finishedAt.toISOString(),
+    sizeBytes: b.sizeBytes,
+    files: b.files,
+    databases: b.databases,
+    zip: b.zip ?? null,
+    manifest: b.manifest ?? null,
+    ...(b.error ? { error: b.error } : {}),
+  };
+}
+
+function listSummary(appName: string, location: string, backups: BackupListing[]): string {
+  const heading = `### app-backup: ${backups.length} backup(s) of ${appName}`;
+  if (backups.length === 0) return `${heading}\n\nNo backups in ${paragraph(location)}.\n`;
+  return `${heading}\n\nIn ${paragraph(location)}, newest first.\n\n${table(
+    ["Name", "Status", "Trigger", "Size", "Files", "Started (UTC)"],
+    backups.map((b) => [
+      b.name,
+      b.status,
+      b.trigger,
+      formatSize(b.sizeBytes),
+      formatCount(b.files),
+      b.startedAt.toISOString().replace("T", " ").slice(0, 19),
+    ]),
+  )}\n`;
+}

@@ -1,0 +1,105 @@
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { formatCount, formatDuration, formatSize } from "../../../core/cli/format.js";
+import { AppBackupError } from "../../../core/errors.js";
+import type { AppBackupOptions } from "../../../core/options.js";
+import { runRestore, type RestoreResult } from "../../../core/restore/restore.js";
+import { facts, list, table } from "../markdown.js";
+import type { OperationOutcome, Reporter } from "../reporter.js";
+import { recordRestoreTarget } from "../temporary-files.js";
+
+export interface RestoreOperationInputs {
+  backupName?: string;
+  /** The app to restore into; the app of `config` (or the inline inputs) when absent. */
+  target?: AppBackupOptions;
+  ignoreDatabases: boolean;
+  restoreSettings: boolean;
+  adjustConnectionStrings: boolean;
+  dryRun: boolean;
+  /** Aborted when the runner cancels the job: a restore that has not started switching discards what it staged. */
+  signal?: AbortSignal;
+}
+
+const statusIcon: Record<string, string> = { Succeeded: "✅", DryRun: "📝", Failed: "❌" };
+
+/** `app-backup restore` as a step; the step fails when the restore is Failed. */
+export async function restoreOperation(options: AppBackupOptions, inputs: RestoreOperationInputs, report: Reporter): Promise<OperationOutcome> {
+  if (!inputs.backupName) {
+    throw new AppBackupError("USAGE", "Input backup-name is required for restore.", "Set it to the backup's name (see operation list) or to latest.");
+  }
+  const target = inputs.target ?? options;
+  if (!inputs.dryRun) {
+    // A cancelled job stops this process; the post step finishes or undoes the restore from its journal.
+    recordRestoreTarget(report.state, homeOf(target));
+  }
+  const result = await runRestore(options, {
+    backup: inputs.backupName,
+    target,
+    ignoreDatabases: inputs.ignoreDatabases,
+    restoreSettings: inputs.restoreSettings,
+    adjustConnectionStrings: inputs.adjustConnectionStrings,
+    dryRun: inputs.dryRun,
+    signal: inputs.signal,
+    onLog: (line) => {
+      if (line.level === "info") report.info(line.message);
+    },
+  });
+
+  report.output("backup-name", result.backup);
+  report.output("status", result.status);
+  report.output("files", result.files);
+  report.output("duration-ms", result.durationMs);
+  for (const warning of result.warnings) report.warning(warning);
+  await report.summary(restoreSummary(result));
+  if (result.status === "Failed") {
+    return { failure: `Restore of ${result.backup} into ${result.app} failed: ${result.error?.message ?? "see the log"}` };
+  }
+  return {};
+}
+
+/** Where the restore's journal and staging live: beside the real home, as the engine resolves it. */
+function homeOf(target: AppBackupOptions): string {
+  const declared = path.resolve(target.app.home);
+  try {
+    return realpathSync(declared);
+  } catch {
+    return declared;
+  }
+}
+
+export function restoreSummary(result: RestoreResult): string {
+  const title = result.dryRun ? `dry run of restoring ${result.backup} into ${result.app}` : `restore of ${result.backup} into ${result.app} ${result.status}`;
+  const parts = [
+    `### ${statusIcon[result.status] ?? ""} app-backup: ${title}`,
+    facts([
+      ["Status", result.status],
+      ["Home", result.home],
+      [
+        result.dryRun ? "Would write" : "Files",
+        result.dryRun || result.parts.files
+          ? `${formatCount(result.files)} files (${formatSize(result.bytes)}), ${formatCount(result.deleted.length)} old paths ${result.dryRun ? "to delete" : "deleted"}`
+          : "not restored (the home is as it was)",
+      ],
+      ["Kept by the backup's filter", result.keptByFilter.join(", ") || undefined],
+      ["Settings", result.settingsRestored.join(", ") || undefined],
+      ["Connection strings", result.connectionStringsRestored.join(", ") || undefined],
+      ["Duration", formatDuration(result.durationMs)],
+      ["Error", result.error?.message],
+    ]),
+  ];
+  if (result.databases.length > 0) {
+    parts.push(
+      "#### Databases",
+      table(
+        ["Connection string", "Type", "Tables", "Rows", "Into", "Status"],
+        result.databases.map((d) => [d.connectionStringName, d.databaseType, d.tables, d.rows, d.target ?? "", d.error ? `${d.status}: ${d.error}` : d.status]),
+      ),
+    );
+  }
+  if (result.dryRun) {
+    parts.push(`#### Would write (${result.written.length})`, list(result.written));
+    if (result.deleted.length) parts.push(`#### Would delete (${result.deleted.length})`, list(result.deleted));
+  }
+  if (result.warnings.length > 0) parts.push("#### Warnings", list(result.warnings));
+  return `${parts.join("\n\n")}\n`;
+}
