@@ -126,6 +126,16 @@ describe("app-backup backup", () => {
     execFileSync("unzip", ["-tq", path.join(app.backups, `${run.json.name}.zip`)]);
   });
 
+  it("lists an interrupted backup (a zip with no manifest) as Failed", async () => {
+    const app = await makeApp();
+    await mkdir(app.backups);
+    await writeFile(path.join(app.backups, "shop_20260101000000.zip"), "PK half written");
+    const list = await runCli(["list", "--config", app.config, "--json"]);
+    expect(list.json).toEqual([
+      expect.objectContaining({ name: "shop_20260101000000", status: "Failed", error: expect.stringMatching(/No manifest: the backup was interrupted/) }),
+    ]);
+  });
+
   it("refuses to overwrite an existing backup name", async () => {
     const app = await makeApp();
     expect((await runCli(["backup", "--config", app.config, "--name", "same"])).code).toBe(0);

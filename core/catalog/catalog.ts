@@ -53,42 +53,30 @@ async function listingOf(store: Store, name: string, kinds: Set<string>): Promis
     manifest: kinds.has("xml") ? store.urlOf(names.manifest) : undefined,
     log: kinds.has("log") ? store.urlOf(names.log) : undefined,
   };
+  /** A backup that cannot be restored and has no readable manifest to describe it. */
+  const unrestorable = (stamp: Date | undefined, sizeBytes: number, error: string): BackupListing => ({
+    name,
+    appName: name.replace(/_\d{14}$/, ""),
+    status: "Failed",
+    trigger: "OnDemand",
+    startedAt: stamp ?? new Date(0),
+    finishedAt: stamp ?? new Date(0),
+    sizeBytes,
+    files: 0,
+    databases: 0,
+    ...urls,
+    error,
+  });
   if (!kinds.has("xml")) {
     if (!kinds.has("zip")) return undefined;
     const zip = await store.stat(names.zip);
-    const stamp = zip?.lastModified ?? new Date(0);
-    return {
-      name,
-      appName: name.replace(/_\d{14}$/, ""),
-      status: "Failed",
-      trigger: "OnDemand",
-      startedAt: stamp,
-      finishedAt: stamp,
-      sizeBytes: zip?.size ?? 0,
-      files: 0,
-      databases: 0,
-      ...urls,
-      error: "No manifest: the backup was interrupted before it finished. It cannot be restored.",
-    };
+    return unrestorable(zip?.lastModified, zip?.size ?? 0, "No manifest: the backup was interrupted before it finished. It cannot be restored.");
   }
   let summary: ManifestSummary;
   try {
     summary = await readManifestSummary(store, name);
   } catch (error) {
-    const stamp = (await store.stat(names.manifest))?.lastModified ?? new Date(0);
-    return {
-      name,
-      appName: name.replace(/_\d{14}$/, ""),
-      status: "Failed",
-      trigger: "OnDemand",
-      startedAt: stamp,
-      finishedAt: stamp,
-      sizeBytes: 0,
-      files: 0,
-      databases: 0,
-      ...urls,
-      error: (error as Error).message,
-    };
+    return unrestorable((await store.stat(names.manifest))?.lastModified, 0, (error as Error).message);
   }
   return {
     name,

@@ -54,48 +54,46 @@ function bar(stream: NodeJS.WriteStream): ProgressReporter {
   };
 }
 
-function periodicLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
-  let last = 0;
-  let latest: BackupProgress | undefined;
+/**
+ * Prints at most once per interval, and the latest state at the end. With
+ * `quietStart`, nothing is printed until one interval has passed, so short runs
+ * stay silent in CI logs.
+ */
+function throttled(print: (p: BackupProgress) => void, intervalMs: number, quietStart: boolean): ProgressReporter {
   const startTime = Date.now();
-  const print = (p: BackupProgress) => {
-    const elapsed = (Date.now() - startTime) / 1000;
-    const rate = p.bytes / Math.max(0.001, elapsed);
-    const eta = rate > 0 && p.totalBytes > p.bytes ? ` ETA ${Math.ceil((p.totalBytes - p.bytes) / rate)} s` : "";
-    stream.write(
-      `progress: ${p.phase} ${p.files}/${p.totalFiles} files, ${formatSize(p.bytes)}/${formatSize(p.totalBytes)}, ${formatSize(Math.round(rate))}/s${eta}\n`,
-    );
-  };
-  return {
-    update(p) {
-      latest = p;
-      const now = Date.now();
-      if (now - last >= intervalMs) {
-        last = now;
-        if (now - startTime >= intervalMs) print(p);
-      }
-    },
-    stop() {
-      if (latest && Date.now() - startTime >= intervalMs) print(latest);
-    },
-  };
-}
-
-function jsonLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
   let last = 0;
   let latest: BackupProgress | undefined;
-  const print = (p: BackupProgress) => stream.write(`${JSON.stringify({ type: "progress", ...p })}\n`);
+  const started = (now: number) => !quietStart || now - startTime >= intervalMs;
   return {
     update(p) {
       latest = p;
       const now = Date.now();
-      if (now - last >= intervalMs) {
+      if (now - last >= intervalMs && started(now)) {
         last = now;
         print(p);
       }
     },
     stop() {
-      if (latest) print(latest);
+      if (latest && started(Date.now())) print(latest);
     },
   };
+}
+
+function periodicLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
+  const startTime = Date.now();
+  return throttled(
+    (p) => {
+      const rate = p.bytes / Math.max(0.001, (Date.now() - startTime) / 1000);
+      const eta = rate > 0 && p.totalBytes > p.bytes ? ` ETA ${Math.ceil((p.totalBytes - p.bytes) / rate)} s` : "";
+      stream.write(
+        `progress: ${p.phase} ${p.files}/${p.totalFiles} files, ${formatSize(p.bytes)}/${formatSize(p.totalBytes)}, ${formatSize(Math.round(rate))}/s${eta}\n`,
+      );
+    },
+    intervalMs,
+    true,
+  );
+}
+
+function jsonLines(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
+  return throttled((p) => stream.write(`${JSON.stringify({ type: "progress", ...p })}\n`), intervalMs, false);
 }
