@@ -69,6 +69,11 @@ backup:
     expect(resolve({ accountUrl: "https://acct.blob.core.windows.net", container: "c" })).toMatchObject({ kind: "azure-identity" });
     expect(resolve({ path: "b" })).toEqual({ kind: "local", path: "/cfg/b" });
     expect(resolve("file:///var/backups")).toEqual({ kind: "local", path: "/var/backups" });
+    const fromEnv = (value: string) =>
+      resolveConfig({ ...base, backup: { storage: "${env:BACKUP_STORAGE}" } }, { baseDir: "/cfg", env: { BACKUP_STORAGE: value } }).backup.storage;
+    expect(fromEnv("https://acct.blob.core.windows.net/c?sig=x")).toEqual({ kind: "azure-sas", containerUrl: "https://acct.blob.core.windows.net/c?sig=x" });
+    expect(fromEnv("file:./b")).toEqual({ kind: "local", path: "/cfg/b" });
+    expect(() => fromEnv("ftp://x")).toThrow(/backup\.storage: the value from the environment is neither/);
   });
 
   it("names the bad key and says what is expected", async () => {

@@ -107,6 +107,13 @@ function resolveStorage(
       const target = value.startsWith("file://") ? new URL(value).pathname : value.slice("file:".length);
       return { kind: "local", path: path.resolve(baseDir, target) };
     }
+    if (!/^https?:\/\//i.test(value)) {
+      throw new AppBackupError(
+        "CONFIG_INVALID",
+        "The configuration is invalid:\n- backup.storage: the value from the environment is neither a container SAS URL nor file:./folder.",
+        "Set the variable to https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS or file:./folder.",
+      );
+    }
     return { kind: "azure-sas", containerUrl: value };
   }
   if ("path" in storage) return { kind: "local", path: path.resolve(baseDir, substitute(storage.path, "backup.storage.path")) };

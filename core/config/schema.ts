@@ -30,7 +30,8 @@ const nonEmpty = z.string().trim().min(1, { message: "must not be empty" });
 
 const storage = z.union(
   [
-    z.string().trim().regex(/^(?:https?:\/\/|file:)/i, {
+    // A whole value from the environment is checked once resolved.
+    z.string().trim().regex(/^(?:https?:\/\/|file:|\$\{env:)/i, {
       message:
         'expected a container SAS URL ("https://account.blob.core.windows.net/container?sv=...&sig=..."), "file:./folder", {connectionString, container}, {accountUrl, container} or {path}',
     }),

@@ -1,0 +1,102 @@
+import * as pulumi from "@pulumi/pulumi";
+import { secretsInConnectionString } from "../core/index.js";
+import { readSettingsFile } from "./settings-file.js";
+import type { BackupStorage, ConnectionStringType, DatabaseType } from "./types.js";
+
+export type BackupStorageArgs =
+  | string
+  | { connectionString: pulumi.Input<string>; container: pulumi.Input<string> }
+  | { accountUrl: pulumi.Input<string>; container: pulumi.Input<string> }
+  | { path: pulumi.Input<string> };
+
+export interface ConnectionStringArgs {
+  type: pulumi.Input<ConnectionStringType>;
+  value: pulumi.Input<string>;
+}
+
+export interface DatabaseBackupSettingArgs {
+  connectionStringName: pulumi.Input<string>;
+  databaseType: pulumi.Input<DatabaseType>;
+  name?: pulumi.Input<string>;
+}
+
+/** The app and where its backups go; shared by BackupConfiguration and Backup. */
+export interface AppArgs {
+  /** The app's name (Azure's site name): letters, digits and hyphens, at most 60. */
+  name: pulumi.Input<string>;
+  /** The folder holding the app's content (Azure's D:\home); relative to the Pulumi project folder; `${env:VAR}` allowed. */
+  home: pulumi.Input<string>;
+  /**
+   * Where backups go: a container SAS URL, `"file:./folder"`, `{ connectionString, container }`,
+   * `{ accountUrl, container }` or `{ path }`. Write credentials as `${env:VAR}` references or pass
+   * secrets (`config.requireSecret(...)`); a literal credential is made secret before it reaches the state.
+   */
+  storage: pulumi.Input<BackupStorageArgs>;
+  /** App settings for the backup's `meta`, as Azure keeps them; `${env:VAR}` allowed. They override `settingsFile`. */
+  settings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** A JSON or YAML file of app settings: a mapping, or what `az webapp config appsettings list` prints. */
+  settingsFile?: pulumi.Input<string>;
+  /** The app's connection strings by name, as in Azure; write passwords as `${env:VAR}` or pass secrets. */
+  connectionStrings?: pulumi.Input<Record<string, pulumi.Input<ConnectionStringArgs>>>;
+  /** Databases to dump into each backup, each through one of `connectionStrings`. */
+  databases?: pulumi.Input<pulumi.Input<DatabaseBackupSettingArgs>[]>;
+  /** `_backup.filter` lines (paths to leave out); default: the home's own `_backup.filter`. */
+  filter?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Size limit of content + dumps, e.g. "10GB" (the default) or a number of bytes. */
+  maxSize?: pulumi.Input<string | number>;
+  /** Size limit of the database dumps, e.g. "4GB" (the default). */
+  databaseMaxSize?: pulumi.Input<string | number>;
+}
+
+/** Outputs that may carry a credential when one was passed as a secret: kept secret in the state. */
+export const secretOutputNames = ["storage", "connectionStrings"];
+
+/** The provider inputs for the app args: credentials made secret, settings read from their file. */
+export function appInputsOf(args: AppArgs): Record<string, pulumi.Input<unknown>> {
+  return {
+    name: args.name,
+    home: args.home,
+    storage: secretIfCredential(args.storage as pulumi.Input<BackupStorage>, storageHasCredential),
+    settings: args.settingsFile === undefined ? args.settings : mergedSettings(args.settingsFile, args.settings),
+    connectionStrings:
+      args.connectionStrings === undefined
+        ? undefined
+        : secretIfCredential(args.connectionStrings, (strings) =>
+            Object.values(strings ?? {}).some((cs) => typeof cs?.value === "string" && hasLiteralCredential(cs.value)),
+          ),
+    databases: args.databases,
+    filter: args.filter,
+    maxSize: args.maxSize,
+    databaseMaxSize: args.databaseMaxSize,
+  };
+}
+
+export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+  return { ...opts, additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), ...secretOutputNames])] };
+}
+
+/**
+ * Whether a value spells out a credential (SAS signature, key, password)
+ * rather than referring to one with `${env:VAR}`.
+ */
+export function hasLiteralCredential(text: string): boolean {
+  const withoutReferences = text.replace(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/g, "");
+  return /[?&]sig=[^&]/i.test(withoutReferences) || secretsInConnectionString(withoutReferences).length > 0;
+}
+
+function storageHasCredential(storage: BackupStorage | undefined): boolean {
+  if (typeof storage === "string") return hasLiteralCredential(storage);
+  if (storage && "connectionString" in storage && typeof storage.connectionString === "string") return hasLiteralCredential(storage.connectionString);
+  return false;
+}
+
+function secretIfCredential<T>(value: pulumi.Input<T>, hasCredential: (resolved: pulumi.Unwrap<T>) => boolean): pulumi.Output<pulumi.Unwrap<T>> {
+  return pulumi.output(value).apply((resolved) => (hasCredential(resolved) ? pulumi.secret(resolved) : resolved)) as pulumi.Output<pulumi.Unwrap<T>>;
+}
+
+function mergedSettings(
+  settingsFile: pulumi.Input<string>,
+  settings: pulumi.Input<Record<string, pulumi.Input<string>>> | undefined,
+): pulumi.Output<Record<string, string>> {
+  return pulumi.all([settingsFile, settings]).apply(([file, declared]) => ({ ...readSettingsFile(file), ...(declared ?? {}) }));
+}
