@@ -38,3 +38,4 @@ export { openBackupSource, type BackupSource, type BackupSelection } from "./res
 export { recoverInterruptedRestore, type Recovery } from "./restore/switch.js";
 export type { DatabaseOutcome } from "./restore/databases.js";
 export type { Difference } from "./restore/compare.js";
+export type { EntryTable } from "./restore/entry-table.js";

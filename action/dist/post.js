@@ -19781,8 +19781,9 @@ function strayStagingPaths(home) {
   }
   return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path2.join(parent, name));
 }
-async function removeStrayStaging(home) {
-  const stray = strayStagingPaths(home);
+async function removeStrayStaging(home, own) {
+  const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
+  const stray = strayStagingPaths(home).filter((p) => !mine.has(p));
   for (const target of stray) await removeTree(target);
   return stray;
 }

@@ -1,13 +1,11 @@
 import type { ByteSink } from "./types.js";
 
-/** Pieces at least this big go to the sink as they are; smaller ones are gathered first. */
-const DIRECT_WRITE_SIZE = 256 * 1024;
-
 /**
  * The archive's byte stream: counts the position (entry offsets come from it)
- * and gathers the many small headers and entries into sink writes of about
- * `bufferSize`, so a tree of small files does not cost one sink write each.
- * A buffer handed to the sink is never reused: a sink may keep it.
+ * and copies every piece into buffers of `bufferSize` that go to the sink.
+ * Copying lets workers reuse their output slots at once and turns the many
+ * small headers and entries of a tree into few sink writes. A buffer handed to
+ * the sink is never reused: a sink may keep it.
  */
 export class ArchiveOutput {
   position = 0;
@@ -21,16 +19,39 @@ export class ArchiveOutput {
     this.pending = Buffer.allocUnsafeSlow(bufferSize);
   }
 
-  async write(piece: Uint8Array): Promise<void> {
+  /** Copies `piece`; returns a promise only when a full buffer had to go to the sink first. */
+  write(piece: Uint8Array): Promise<void> | undefined {
     this.position += piece.length;
-    if (piece.length >= DIRECT_WRITE_SIZE) {
-      await this.flush();
-      await this.sink.write(Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.length));
-      return;
+    if (this.pendingLength + piece.length <= this.bufferSize) {
+      this.pending.set(piece, this.pendingLength);
+      this.pendingLength += piece.length;
+      return undefined;
     }
-    if (this.pendingLength + piece.length > this.bufferSize) await this.flush();
-    this.pending.set(piece, this.pendingLength);
-    this.pendingLength += piece.length;
+    return this.writeAcrossBuffers(piece);
+  }
+
+  /** Encodes `size` bytes with `encode` straight into the current buffer when they fit there. */
+  writeEncoded<T>(size: number, encode: (target: Buffer, at: number, fields: T) => void, fields: T): Promise<void> | undefined {
+    if (this.pendingLength + size > this.bufferSize) {
+      const piece = Buffer.allocUnsafe(size);
+      encode(piece, 0, fields);
+      return this.write(piece);
+    }
+    encode(this.pending, this.pendingLength, fields);
+    this.pendingLength += size;
+    this.position += size;
+    return undefined;
+  }
+
+  private async writeAcrossBuffers(piece: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < piece.length) {
+      if (this.pendingLength === this.bufferSize) await this.flush();
+      const take = Math.min(piece.length - at, this.bufferSize - this.pendingLength);
+      this.pending.set(piece.subarray(at, at + take), this.pendingLength);
+      this.pendingLength += take;
+      at += take;
+    }
   }
 
   async flush(): Promise<void> {

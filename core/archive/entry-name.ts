@@ -1,5 +1,8 @@
 import { MAX_UINT16 } from "./zip-format.js";
 
+/** NUL, a leading slash, an empty segment, or a `.` / `..` segment. */
+const SUSPICIOUS = /\0|^\/|\/\/|(^|\/)\.\.?(\/|$)/;
+
 /**
  * Checks a name before it goes into the zip: relative, `/`-separated, with no
  * `.` or `..` segment, so no reader can be led outside its target folder.
@@ -8,6 +11,9 @@ import { MAX_UINT16 } from "./zip-format.js";
 export function entryName(name: string, kind: "file" | "directory" | "symlink"): string {
   if (typeof name !== "string" || name.length === 0) throw new TypeError("A zip entry name must be a non-empty string.");
   const normalized = kind === "directory" && !name.endsWith("/") ? `${name}/` : name;
+  // One pass over the name in the common case; the detailed check only runs when something looks wrong.
+  const plain = !SUSPICIOUS.test(normalized) && (kind === "directory" || !normalized.endsWith("/")) && normalized.length * 3 <= MAX_UINT16;
+  if (plain) return normalized;
   const problem = nameProblem(normalized, kind);
   if (problem) throw new TypeError(`Cannot add "${name}" to the zip: ${problem}.`);
   return normalized;

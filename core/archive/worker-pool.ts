@@ -5,58 +5,93 @@ import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
 export interface WorkerMessage {
   type: "batch" | "chunk" | "largeEnd" | "failed";
   id: number;
+  /** Slot holding this message's bytes, if any; read them with `WorkerPool.bytes`. */
+  slot?: number;
+  length?: number;
   [field: string]: unknown;
 }
 
 type JobHandler = (message: WorkerMessage) => void;
 
+/** A started job and the output slots it holds until the writer releases them. */
+export interface JobTicket {
+  readonly id: number;
+  readonly worker: PoolWorker;
+  readonly slots: number[];
+}
+
 interface PoolWorker {
   worker: Worker;
+  /** The worker's output slots, shared memory it writes and the main thread reads. */
+  slotMemory: SharedArrayBuffer;
+  freeSlots: number[];
   /** Jobs sent and not yet answered with a final message. */
   outstanding: number;
-  /** Of those, large-file jobs, which hold the worker much longer. */
-  outstandingLarge: number;
+}
+
+export interface WorkerPoolOptions {
+  size: number;
+  slotsPerWorker: number;
+  slotSize: number;
+  workerData: Record<string, unknown>;
+  /** Called once if a worker dies; the pool is unusable afterwards. */
+  onFatal: (error: Error) => void;
 }
 
 const FINAL_TYPES = new Set(["batch", "largeEnd", "failed"]);
 
 /**
- * Worker threads that read, checksum and deflate files. Workers start on first
- * use and are referenced only while they have jobs, so an idle pool never keeps
- * the process alive; `close()` terminates them.
+ * Worker threads that read, checksum and deflate files. Each worker writes its
+ * results into a fixed set of shared-memory slots that the main thread copies
+ * out and hands back: the memory in flight is bounded by construction and no
+ * buffer is allocated per batch. Workers start on first use and are referenced
+ * only while they have jobs, so an idle pool never keeps the process alive;
+ * `close()` terminates them.
  */
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
-  private readonly handlers = new Map<number, { handler: JobHandler; owner: PoolWorker; large: boolean }>();
+  private readonly handlers = new Map<number, { handler: JobHandler; owner: PoolWorker }>();
   private nextId = 1;
   private closed = false;
   private closing?: Promise<void>;
 
-  constructor(
-    private readonly size: number,
-    private readonly workerData: Record<string, unknown>,
-    /** Called once if a worker dies; the pool is unusable afterwards. */
-    private readonly onFatal: (error: Error) => void,
-  ) {}
+  constructor(private readonly options: WorkerPoolOptions) {}
 
-  /** Sends a job to the least busy worker; `handler` gets every message about it. */
-  submit(job: Record<string, unknown> & { type: "batch" | "large" }, handler: JobHandler): number {
+  /**
+   * Sends a job to the least busy worker with `slotCount` free slots, or returns
+   * undefined when none has them (call again after releasing a ticket).
+   */
+  submit(job: Record<string, unknown> & { type: "batch" | "large" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
     if (this.closed) throw new Error("The archive worker pool is closed.");
+    const owner = this.pickWorker(slotCount);
+    if (!owner) return undefined;
     const id = this.nextId++;
-    const large = job.type === "large";
-    const owner = this.pickWorker();
-    this.handlers.set(id, { handler, owner, large });
+    const slots = owner.freeSlots.splice(owner.freeSlots.length - slotCount, slotCount);
+    this.handlers.set(id, { handler, owner });
     owner.outstanding++;
-    if (large) owner.outstandingLarge++;
     if (owner.outstanding === 1) owner.worker.ref();
-    owner.worker.postMessage({ ...job, id });
-    return id;
+    owner.worker.postMessage({ ...job, id, slots });
+    return { id, worker: owner, slots };
   }
 
-  /** Lets a large-file job send one more chunk. */
-  credit(id: number): void {
-    const entry = this.handlers.get(id);
-    if (entry) entry.owner.worker.postMessage({ type: "credit", id });
+  /** Whether `submit` with `slotCount` slots would start a job now. */
+  canSubmit(slotCount: number): boolean {
+    if (this.workers.length < this.options.size) return true;
+    return this.workers.some((w) => w.freeSlots.length >= slotCount);
+  }
+
+  /** The bytes a message placed in its slot; valid until the ticket's slots are released or credited. */
+  bytes(ticket: JobTicket, message: WorkerMessage): Buffer {
+    return Buffer.from(ticket.worker.slotMemory, message.slot! * this.options.slotSize, message.length!);
+  }
+
+  /** Lets a large-file job reuse its oldest slot for its next chunk. */
+  credit(ticket: JobTicket): void {
+    if (!this.closed) ticket.worker.worker.postMessage({ type: "credit", id: ticket.id });
+  }
+
+  release(ticket: JobTicket): void {
+    ticket.worker.freeSlots.push(...ticket.slots);
   }
 
   close(): Promise<void> {
@@ -66,23 +101,27 @@ export class WorkerPool {
     return this.closing;
   }
 
-  private pickWorker(): PoolWorker {
+  private pickWorker(slotCount: number): PoolWorker | undefined {
     let best: PoolWorker | undefined;
-    let bestLoad = Infinity;
     for (const candidate of this.workers) {
-      const load = candidate.outstanding + 3 * candidate.outstandingLarge;
-      if (load < bestLoad) {
-        best = candidate;
-        bestLoad = load;
-      }
+      if (candidate.freeSlots.length < slotCount) continue;
+      if (!best || candidate.outstanding < best.outstanding) best = candidate;
     }
-    if (best && (bestLoad === 0 || this.workers.length >= this.size)) return best;
-    return this.spawn();
+    if (best && best.outstanding === 0) return best;
+    if (this.workers.length < this.options.size && slotCount <= this.options.slotsPerWorker) return this.spawn();
+    return best;
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(DEFLATE_WORKER_SOURCE, { eval: true, workerData: this.workerData });
-    const pooled: PoolWorker = { worker, outstanding: 0, outstandingLarge: 0 };
+    const { slotsPerWorker, slotSize } = this.options;
+    const slotMemory = new SharedArrayBuffer(slotsPerWorker * slotSize);
+    const worker = new Worker(DEFLATE_WORKER_SOURCE, {
+      eval: true,
+      workerData: { ...this.options.workerData, slotMemory, slotSize },
+      // Workers allocate little JS; a small young generation keeps their heaps small.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
+    const pooled: PoolWorker = { worker, slotMemory, freeSlots: Array.from({ length: slotsPerWorker }, (_, i) => i), outstanding: 0 };
     worker.unref();
     worker.on("message", (message: WorkerMessage) => this.route(message));
     worker.on("error", (error) => this.die(error));
@@ -99,7 +138,6 @@ export class WorkerPool {
     if (FINAL_TYPES.has(message.type)) {
       this.handlers.delete(message.id);
       entry.owner.outstanding--;
-      if (entry.large) entry.owner.outstandingLarge--;
       if (entry.owner.outstanding === 0) entry.owner.worker.unref();
     }
     entry.handler(message);
@@ -107,7 +145,7 @@ export class WorkerPool {
 
   private die(error: Error): void {
     if (this.closed) return;
-    this.onFatal(error);
+    this.options.onFatal(error);
     void this.close();
   }
 }

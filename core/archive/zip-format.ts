@@ -44,7 +44,8 @@ export const S_IFLNK = 0o120000;
 const DOS_DIRECTORY = 0x10;
 
 export interface HeaderFields {
-  nameBytes: Buffer;
+  /** Written as UTF-8 (the UTF-8 flag is always set). */
+  name: string;
   method: number;
   crc32: number;
   compressedSize: number;
@@ -107,40 +108,53 @@ function needsZip64Sizes(fields: HeaderFields): boolean {
   return fields.size >= MAX_UINT32 || fields.compressedSize >= MAX_UINT32;
 }
 
-export function encodeLocalHeader(fields: HeaderFields): Buffer {
+function localZip64(fields: HeaderFields): boolean {
+  return fields.streamed || needsZip64Sizes(fields);
+}
+
+export function localHeaderSize(fields: HeaderFields): number {
+  return LOCAL_HEADER_SIZE + Buffer.byteLength(fields.name) + timestampExtraLength(unixSeconds(fields.mtime)) + (localZip64(fields) ? 20 : 0);
+}
+
+/** Writes the local header at `base`; `target` must have `localHeaderSize(fields)` bytes there. */
+export function writeLocalHeader(target: Buffer, base: number, fields: HeaderFields): void {
   const seconds = unixSeconds(fields.mtime);
-  const zip64 = fields.streamed || needsZip64Sizes(fields);
+  const zip64 = localZip64(fields);
   const extraLength = timestampExtraLength(seconds) + (zip64 ? 20 : 0);
-  const header = Buffer.allocUnsafe(LOCAL_HEADER_SIZE + fields.nameBytes.length + extraLength);
   const dos = dosDateTime(fields.mtime);
-  header.writeUInt32LE(SIGNATURE.localHeader, 0);
-  header.writeUInt16LE(zip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT, 4);
-  header.writeUInt16LE(FLAG_UTF8 | (fields.streamed ? FLAG_DATA_DESCRIPTOR : 0), 6);
-  header.writeUInt16LE(fields.method, 8);
-  header.writeUInt16LE(dos.time, 10);
-  header.writeUInt16LE(dos.date, 12);
+  target.writeUInt32LE(SIGNATURE.localHeader, base);
+  target.writeUInt16LE(zip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT, base + 4);
+  target.writeUInt16LE(FLAG_UTF8 | (fields.streamed ? FLAG_DATA_DESCRIPTOR : 0), base + 6);
+  target.writeUInt16LE(fields.method, base + 8);
+  target.writeUInt16LE(dos.time, base + 10);
+  target.writeUInt16LE(dos.date, base + 12);
   if (fields.streamed) {
     // Known only after the data: zero here, real values in the data descriptor.
-    header.writeUInt32LE(0, 14);
-    header.writeUInt32LE(0, 18);
-    header.writeUInt32LE(0, 22);
+    target.writeUInt32LE(0, base + 14);
+    target.writeUInt32LE(0, base + 18);
+    target.writeUInt32LE(0, base + 22);
   } else {
-    header.writeUInt32LE(fields.crc32 >>> 0, 14);
-    header.writeUInt32LE(zip64 ? MAX_UINT32 : fields.compressedSize, 18);
-    header.writeUInt32LE(zip64 ? MAX_UINT32 : fields.size, 22);
+    target.writeUInt32LE(fields.crc32 >>> 0, base + 14);
+    target.writeUInt32LE(zip64 ? MAX_UINT32 : fields.compressedSize, base + 18);
+    target.writeUInt32LE(zip64 ? MAX_UINT32 : fields.size, base + 22);
   }
-  header.writeUInt16LE(fields.nameBytes.length, 26);
-  header.writeUInt16LE(extraLength, 28);
-  fields.nameBytes.copy(header, LOCAL_HEADER_SIZE);
-  let at = LOCAL_HEADER_SIZE + fields.nameBytes.length;
+  const nameLength = target.write(fields.name, base + LOCAL_HEADER_SIZE, "utf8");
+  target.writeUInt16LE(nameLength, base + 26);
+  target.writeUInt16LE(extraLength, base + 28);
+  let at = base + LOCAL_HEADER_SIZE + nameLength;
   if (zip64) {
-    header.writeUInt16LE(EXTRA_ZIP64, at);
-    header.writeUInt16LE(16, at + 2);
-    writeUInt64(header, fields.streamed ? 0 : fields.size, at + 4);
-    writeUInt64(header, fields.streamed ? 0 : fields.compressedSize, at + 12);
+    target.writeUInt16LE(EXTRA_ZIP64, at);
+    target.writeUInt16LE(16, at + 2);
+    writeUInt64(target, fields.streamed ? 0 : fields.size, at + 4);
+    writeUInt64(target, fields.streamed ? 0 : fields.compressedSize, at + 12);
     at += 20;
   }
-  writeTimestampExtra(header, at, seconds);
+  writeTimestampExtra(target, at, seconds);
+}
+
+export function encodeLocalHeader(fields: HeaderFields): Buffer {
+  const header = Buffer.allocUnsafe(localHeaderSize(fields));
+  writeLocalHeader(header, 0, fields);
   return header;
 }
 
@@ -154,46 +168,60 @@ export function encodeDataDescriptor(crc32: number, compressedSize: number, size
   return descriptor;
 }
 
-export function encodeCentralHeader(fields: CentralFields): Buffer {
+function centralZip64Length(fields: CentralFields): number {
+  return (fields.size >= MAX_UINT32 ? 8 : 0) + (fields.compressedSize >= MAX_UINT32 ? 8 : 0) + (fields.localHeaderOffset >= MAX_UINT32 ? 8 : 0);
+}
+
+export function centralHeaderSize(fields: CentralFields): number {
+  const zip64Length = centralZip64Length(fields);
+  return CENTRAL_HEADER_SIZE + Buffer.byteLength(fields.name) + timestampExtraLength(unixSeconds(fields.mtime)) + (zip64Length ? 4 + zip64Length : 0);
+}
+
+/** Writes the central directory header at `base`; `target` must have `centralHeaderSize(fields)` bytes there. */
+export function writeCentralHeader(target: Buffer, base: number, fields: CentralFields): void {
   const seconds = unixSeconds(fields.mtime);
   const wideSize = fields.size >= MAX_UINT32;
   const wideCompressed = fields.compressedSize >= MAX_UINT32;
   const wideOffset = fields.localHeaderOffset >= MAX_UINT32;
-  const zip64Length = (wideSize ? 8 : 0) + (wideCompressed ? 8 : 0) + (wideOffset ? 8 : 0);
+  const zip64Length = centralZip64Length(fields);
   const extraLength = timestampExtraLength(seconds) + (zip64Length ? 4 + zip64Length : 0);
-  const header = Buffer.allocUnsafe(CENTRAL_HEADER_SIZE + fields.nameBytes.length + extraLength);
   const dos = dosDateTime(fields.mtime);
   const usesZip64 = zip64Length > 0 || fields.streamed;
   const isDirectory = (fields.mode & S_IFMT) === S_IFDIR;
-  header.writeUInt32LE(SIGNATURE.centralHeader, 0);
-  header.writeUInt16LE(VERSION_MADE_BY, 4);
-  header.writeUInt16LE(usesZip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT, 6);
-  header.writeUInt16LE(FLAG_UTF8 | (fields.streamed ? FLAG_DATA_DESCRIPTOR : 0), 8);
-  header.writeUInt16LE(fields.method, 10);
-  header.writeUInt16LE(dos.time, 12);
-  header.writeUInt16LE(dos.date, 14);
-  header.writeUInt32LE(fields.crc32 >>> 0, 16);
-  header.writeUInt32LE(wideCompressed ? MAX_UINT32 : fields.compressedSize, 20);
-  header.writeUInt32LE(wideSize ? MAX_UINT32 : fields.size, 24);
-  header.writeUInt16LE(fields.nameBytes.length, 28);
-  header.writeUInt16LE(extraLength, 30);
-  header.writeUInt16LE(0, 32); // comment length
-  header.writeUInt16LE(0, 34); // disk number start
-  header.writeUInt16LE(0, 36); // internal attributes
-  header.writeUInt32LE((((fields.mode & 0xffff) << 16) | (isDirectory ? DOS_DIRECTORY : 0)) >>> 0, 38);
-  header.writeUInt32LE(wideOffset ? MAX_UINT32 : fields.localHeaderOffset, 42);
-  fields.nameBytes.copy(header, CENTRAL_HEADER_SIZE);
-  let at = CENTRAL_HEADER_SIZE + fields.nameBytes.length;
+  target.writeUInt32LE(SIGNATURE.centralHeader, base);
+  target.writeUInt16LE(VERSION_MADE_BY, base + 4);
+  target.writeUInt16LE(usesZip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT, base + 6);
+  target.writeUInt16LE(FLAG_UTF8 | (fields.streamed ? FLAG_DATA_DESCRIPTOR : 0), base + 8);
+  target.writeUInt16LE(fields.method, base + 10);
+  target.writeUInt16LE(dos.time, base + 12);
+  target.writeUInt16LE(dos.date, base + 14);
+  target.writeUInt32LE(fields.crc32 >>> 0, base + 16);
+  target.writeUInt32LE(wideCompressed ? MAX_UINT32 : fields.compressedSize, base + 20);
+  target.writeUInt32LE(wideSize ? MAX_UINT32 : fields.size, base + 24);
+  const nameLength = target.write(fields.name, base + CENTRAL_HEADER_SIZE, "utf8");
+  target.writeUInt16LE(nameLength, base + 28);
+  target.writeUInt16LE(extraLength, base + 30);
+  target.writeUInt16LE(0, base + 32); // comment length
+  target.writeUInt16LE(0, base + 34); // disk number start
+  target.writeUInt16LE(0, base + 36); // internal attributes
+  target.writeUInt32LE((((fields.mode & 0xffff) << 16) | (isDirectory ? DOS_DIRECTORY : 0)) >>> 0, base + 38);
+  target.writeUInt32LE(wideOffset ? MAX_UINT32 : fields.localHeaderOffset, base + 42);
+  let at = base + CENTRAL_HEADER_SIZE + nameLength;
   if (zip64Length) {
     // Only the fields whose 32-bit slot holds 0xFFFFFFFF, in the order the spec fixes.
-    header.writeUInt16LE(EXTRA_ZIP64, at);
-    header.writeUInt16LE(zip64Length, at + 2);
+    target.writeUInt16LE(EXTRA_ZIP64, at);
+    target.writeUInt16LE(zip64Length, at + 2);
     at += 4;
-    if (wideSize) (writeUInt64(header, fields.size, at), (at += 8));
-    if (wideCompressed) (writeUInt64(header, fields.compressedSize, at), (at += 8));
-    if (wideOffset) (writeUInt64(header, fields.localHeaderOffset, at), (at += 8));
+    if (wideSize) (writeUInt64(target, fields.size, at), (at += 8));
+    if (wideCompressed) (writeUInt64(target, fields.compressedSize, at), (at += 8));
+    if (wideOffset) (writeUInt64(target, fields.localHeaderOffset, at), (at += 8));
   }
-  writeTimestampExtra(header, at, seconds);
+  writeTimestampExtra(target, at, seconds);
+}
+
+export function encodeCentralHeader(fields: CentralFields): Buffer {
+  const header = Buffer.allocUnsafe(centralHeaderSize(fields));
+  writeCentralHeader(header, 0, fields);
   return header;
 }
 

@@ -6,21 +6,26 @@ import { promisify } from "node:util";
 import { ArchiveOutput } from "./archive-output.js";
 import { CHUNK_SIZE, DEFAULT_LEVEL, isStoredByName, MIN_SAVING, SAMPLE_SIZE, WHOLE_FILE_LIMIT } from "./compression-policy.js";
 import { entryName } from "./entry-name.js";
+import { EntryTable, type WrittenEntry } from "./entry-table.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
 import { collectGarbage, enableGarbageCollection } from "./garbage-collection.js";
 import type { ArchiveEntry, ArchiveProgress, ByteSink, SkippedEntry } from "./types.js";
 import { BatchJob, LargeFileJob } from "./worker-jobs.js";
 import { WorkerPool, type WorkerMessage } from "./worker-pool.js";
 import {
-  encodeCentralHeader,
+  centralHeaderSize,
   encodeDataDescriptor,
   encodeEndOfCentralDirectory,
   encodeLocalHeader,
+  type HeaderFields,
+  localHeaderSize,
   METHOD_DEFLATE,
   METHOD_STORE,
   S_IFDIR,
   S_IFLNK,
   S_IFREG,
+  writeCentralHeader,
+  writeLocalHeader,
 } from "./zip-format.js";
 
 export { SizeLimitExceededError, ArchiveAbortedError } from "./errors.js";
@@ -57,17 +62,23 @@ export interface ZipResult {
   bytesWritten: number;
 }
 
-/** Small files sent to a worker in one message. */
-const BATCH_FILES = 256;
-const BATCH_BYTES = 2 * 1024 * 1024;
-/** Large-file chunks a worker may send ahead of the writer. */
-const LARGE_FILE_CREDITS = 4;
+/** Small files sent to a worker in one message: their output must fit one slot. */
+const BATCH_FILES = 128;
+const BATCH_BYTES = WHOLE_FILE_LIMIT;
+/** Output slots per worker: the results that may wait to be written, and so the memory in flight. */
+const SLOTS_PER_WORKER = 6;
+/** Room for a chunk that deflate made slightly larger than its input. */
+const SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
+/** Slots a large file cycles through: chunks it may produce ahead of the writer. */
+const LARGE_FILE_SLOTS = 3;
 /** Buffers bigger than this are deflated off the main thread. */
 const ASYNC_DEFLATE_SIZE = 64 * 1024;
 const PROGRESS_INTERVAL_MS = 100;
 /** Output bytes between young-generation collections on the main thread (see garbage-collection.ts). */
 const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
-const EMPTY_SHA256 = createHash("sha256").digest("hex");
+const EMPTY_SHA256 = createHash("sha256").digest();
+/** Closes a deflate stream made of sync-flushed chunks: an empty final block with fixed codes. */
+const FINAL_DEFLATE_BLOCK = Buffer.from([0x03, 0x00]);
 
 const deflateRawAsync = promisify(zlib.deflateRaw);
 
@@ -98,12 +109,6 @@ interface StreamUnit extends UnitBase {
 }
 type Unit = DataUnit | FileUnit | StreamUnit;
 
-interface CentralRecord {
-  entry: ArchiveEntry;
-  offset: number;
-  streamed: boolean;
-}
-
 /**
  * Streaming zip writer. Entries are written to the sink in the order they are
  * added; file contents are read, checksummed (CRC-32 and SHA-256) and deflated
@@ -117,19 +122,20 @@ export class ZipWriter {
   private readonly level: number;
   private readonly output: ArchiveOutput;
   private readonly pool: WorkerPool;
-  private readonly maxInFlight: number;
   private units: Array<Unit | undefined> = [];
   /** Next unit to write. */
   private head = 0;
   /** Next unit that may need a worker job. */
   private dispatchPosition = 0;
-  private inFlight = 0;
+  private inFlightJobs = 0;
   private readonly activeJobs = new Set<BatchJob | LargeFileJob>();
   private activeDeflate?: zlib.DeflateRaw;
-  private readonly records: CentralRecord[] = [];
+  private readonly written = new EntryTable();
   private readonly skipped: SkippedEntry[] = [];
   private files = 0;
   private bytesIn = 0;
+  /** Uncompressed bytes of the large file or stream being written, for progress. */
+  private bytesInCurrent = 0;
   private declaredPending = 0;
   private lastProgress = 0;
   private collectedAt = 0;
@@ -148,12 +154,22 @@ export class ZipWriter {
     if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`The deflate level must be an integer from 0 to 9, not ${level}.`);
     this.level = level;
     const workers = Math.max(1, Math.floor(options.workers ?? os.availableParallelism()));
-    this.maxInFlight = workers * 4;
     this.output = new ArchiveOutput(sink);
     // Before the workers start, so they can collect too.
     enableGarbageCollection();
-    this.pool = new WorkerPool(workers, { minSaving: MIN_SAVING, sampleSize: SAMPLE_SIZE }, (error) => this.fail(error));
-    this.loop = this.run();
+    this.pool = new WorkerPool({
+      size: workers,
+      slotsPerWorker: SLOTS_PER_WORKER,
+      slotSize: SLOT_SIZE,
+      workerData: { minSaving: MIN_SAVING, sampleSize: SAMPLE_SIZE },
+      onFatal: (error) => this.fail(error),
+    });
+    // A failed write (the sink, a worker) also settles every pending stream and stops the workers.
+    this.loop = this.run().catch((error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.fail(failure);
+      throw failure;
+    });
     this.loop.catch(() => {});
     const signal = options.signal;
     if (signal) {
@@ -208,7 +224,11 @@ export class ZipWriter {
     const written = new Promise<ArchiveEntry>((resolve, reject) => (settle = { resolve, reject }));
     // The same failure also rejects finish(); a caller that does not await this promise must not crash the process.
     written.catch(() => {});
-    this.add({ kind: "stream", name: entryName(name, "file"), source, mtime: options.mtime, mode: S_IFREG | (options.mode & 0o7777), declared: 0, ...settle });
+    try {
+      this.add({ kind: "stream", name: entryName(name, "file"), source, mtime: options.mtime, mode: S_IFREG | (options.mode & 0o7777), declared: 0, ...settle });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return written;
   }
 
@@ -225,7 +245,8 @@ export class ZipWriter {
       await this.pool.close();
     }
     this.reportProgress(true);
-    return { entries: this.records.map((r) => r.entry), skipped: this.skipped, bytesWritten: this.output.position };
+    this.units = [];
+    return { entries: this.written.entries(), skipped: this.skipped, bytesWritten: this.output.position };
   }
 
   /** Stops reading and writing and terminates the workers; the archive is left incomplete. */
@@ -282,18 +303,24 @@ export class ZipWriter {
     });
   }
 
-  /** Starts worker jobs in archive order while fewer than `maxInFlight` are unwritten. */
+  /**
+   * Starts worker jobs in archive order while a worker has free output slots.
+   * Results wait in their slots until written, so the slots bound the memory in
+   * flight and are the slack that keeps workers busy while the entry at the
+   * head is still being produced.
+   */
   private pump(): void {
     // The writer may already have written (and released) units that needed no worker.
     if (this.dispatchPosition < this.head) this.dispatchPosition = this.head;
-    while (!this.failure && this.inFlight < this.maxInFlight && this.dispatchPosition < this.units.length) {
+    while (!this.failure && this.dispatchPosition < this.units.length) {
       const unit = this.units[this.dispatchPosition]!;
       if (unit.kind !== "file") {
         this.dispatchPosition++;
         continue;
       }
+      if (!this.pool.canSubmit(unit.declared > WHOLE_FILE_LIMIT ? LARGE_FILE_SLOTS : 1)) return;
       if (unit.declared > WHOLE_FILE_LIMIT) {
-        this.startLargeFile(unit);
+        if (!this.startLargeFile(unit)) return;
         this.dispatchPosition++;
         continue;
       }
@@ -313,45 +340,54 @@ export class ZipWriter {
       // A batch cut short only by the end of what was added so far may still grow; while
       // workers are busy and the writer is not waiting for it, let more files join.
       const mayGrow = end === this.units.length && !this.finishing;
-      if (mayGrow && this.inFlight > 0 && this.head < this.dispatchPosition) return;
-      this.startBatch(files);
+      if (mayGrow && this.inFlightJobs > 0 && this.head < this.dispatchPosition) return;
+      if (!this.startBatch(files)) return;
       this.dispatchPosition = end;
     }
   }
 
-  private startBatch(files: FileUnit[]): void {
+  private startBatch(files: FileUnit[]): boolean {
     const job = new BatchJob(files.length);
+    // One string each: far cheaper to pass between threads than an object per file.
+    const request = { type: "batch" as const, level: this.level, paths: files.map((f) => f.path).join("\0"), store: files.map((f) => (f.store ? "1" : "0")).join("") };
+    const ticket = this.pool.submit(request, 1, (message) => {
+      job.receive(message, (m) => this.pool.bytes(ticket!, m));
+      if (message.type === "failed") this.fail(new Error(`Archiving failed while reading files: ${String(message.message)}`));
+    });
+    if (!ticket) return false;
+    job.ticket = ticket;
     files.forEach((file, index) => {
       file.batch = job;
       file.batchIndex = index;
     });
-    this.inFlight++;
-    this.activeJobs.add(job);
-    const expectedBytes = files.reduce((sum, f) => sum + f.declared, 0);
-    const request = { type: "batch" as const, level: this.level, expectedBytes, files: files.map((f) => ({ path: f.path, store: f.store })) };
-    this.pool.submit(request, (message) => {
-      job.receive(message);
-      if (message.type === "failed") this.fail(new Error(`Archiving failed while reading files: ${String(message.message)}`));
-    });
+    this.jobStarted(job);
+    return true;
   }
 
-  private startLargeFile(file: FileUnit): void {
+  private startLargeFile(file: FileUnit): boolean {
     const job = new LargeFileJob();
+    const request = { type: "large" as const, level: this.level, path: file.path, store: file.store, chunkSize: CHUNK_SIZE };
+    const ticket = this.pool.submit(request, LARGE_FILE_SLOTS, (message) => {
+      job.receive(message);
+      if (message.type === "failed") this.fail(new Error(`Archiving failed while reading ${file.name}: ${String(message.message)}`));
+    });
+    if (!ticket) return false;
+    job.ticket = ticket;
     file.large = job;
-    this.inFlight++;
-    this.activeJobs.add(job);
-    job.id = this.pool.submit(
-      { type: "large", level: this.level, path: file.path, store: file.store, chunkSize: CHUNK_SIZE, credits: LARGE_FILE_CREDITS },
-      (message) => {
-        job.receive(message);
-        if (message.type === "failed") this.fail(new Error(`Archiving failed while reading ${file.name}: ${String(message.message)}`));
-      },
-    );
+    this.jobStarted(job);
+    return true;
   }
 
+  private jobStarted(job: BatchJob | LargeFileJob): void {
+    this.activeJobs.add(job);
+    this.inFlightJobs++;
+  }
+
+  /** After the job's last bytes were copied to the output: its slots go back to its worker. */
   private jobDone(job: BatchJob | LargeFileJob): void {
     this.activeJobs.delete(job);
-    this.inFlight--;
+    this.inFlightJobs--;
+    if (job.ticket) this.pool.release(job.ticket);
     this.pump();
   }
 
@@ -369,7 +405,8 @@ export class ZipWriter {
         this.pump();
         if (!unit.batch && !unit.large) throw new Error(`Internal error: no worker job was started for ${unit.name}.`);
       }
-      await this.writeUnit(unit);
+      const writing = this.writeUnit(unit);
+      if (writing) await writing;
       if (this.failure) throw this.failure;
       this.declaredPending -= unit.declared;
       this.units[this.head++] = undefined;
@@ -386,11 +423,12 @@ export class ZipWriter {
   private compactUnits(): void {
     if (this.head < 4096 || this.head * 2 < this.units.length) return;
     this.units = this.units.slice(this.head);
-    this.dispatchPosition -= this.head;
+    this.dispatchPosition = Math.max(0, this.dispatchPosition - this.head);
     this.head = 0;
   }
 
-  private async writeUnit(unit: Unit): Promise<void> {
+  /** Returns a promise only when the entry could not be written at once. */
+  private writeUnit(unit: Unit): Promise<void> | undefined {
     switch (unit.kind) {
       case "directory":
         return this.writeComplete(unit, { method: METHOD_STORE, crc32: 0, size: 0, sha256: EMPTY_SHA256, payload: unit.data });
@@ -426,55 +464,62 @@ export class ZipWriter {
     await this.writeComplete(unit, { method, crc32: zlib.crc32(data), size: data.length, sha256: sha256(data), payload });
   }
 
-  private async writeBatchedFile(unit: FileUnit): Promise<void> {
+  private writeBatchedFile(unit: FileUnit): Promise<void> | undefined {
     const job = unit.batch!;
-    const { results, data, offsets } = await job.result;
-    const index = unit.batchIndex!;
-    const result = results[index]!;
+    if (!job.value) return job.result.then(() => this.writeBatchedFile(unit));
+    const result = job.value.file(unit.batchIndex!);
+    let writing: Promise<void> | undefined;
     if (result.reason !== undefined) {
       this.skipped.push({ name: unit.name, reason: result.reason });
     } else {
-      const payload = data.subarray(offsets[index]!, offsets[index]! + result.length);
-      await this.writeComplete(unit, { method: result.method, crc32: result.crc32, size: result.size, sha256: result.sha256, payload });
+      const payload = job.value.data.subarray(result.offset, result.offset + result.length);
+      writing = this.writeComplete(unit, { method: result.method, crc32: result.crc32, size: result.size, sha256: result.sha256, payload });
     }
     unit.batch = undefined;
-    if (--job.remaining === 0) this.jobDone(job);
+    if (--job.remaining > 0) return writing;
+    // The slot goes back to the worker only once every byte was copied out of it.
+    if (!writing) {
+      this.jobDone(job);
+      return undefined;
+    }
+    return writing.then(() => this.jobDone(job));
   }
 
   /** An entry whose content and checksums are known before its header is written. */
-  private async writeComplete(
+  private writeComplete(
     unit: UnitBase & { kind: ArchiveEntry["kind"] | "buffer" | "file" },
-    content: { method: number; crc32: number; size: number; sha256: string; payload: Uint8Array; linkTarget?: string },
-  ): Promise<void> {
+    content: { method: number; crc32: number; size: number; sha256: Uint8Array; payload: Uint8Array; linkTarget?: string },
+  ): Promise<void> | undefined {
     const offset = this.output.position;
-    const nameBytes = Buffer.from(unit.name);
     const compressedSize = content.payload.length;
-    await this.output.write(
-      encodeLocalHeader({ nameBytes, method: content.method, crc32: content.crc32, compressedSize, size: content.size, mtime: unit.mtime, streamed: false }),
+    const header: HeaderFields = { name: unit.name, method: content.method, crc32: content.crc32, compressedSize, size: content.size, mtime: unit.mtime, streamed: false };
+    this.record(
+      {
+        name: unit.name,
+        kind: unit.kind === "directory" || unit.kind === "symlink" ? unit.kind : "file",
+        size: content.size,
+        compressedSize,
+        method: content.method,
+        crc32: content.crc32,
+        sha256: content.sha256,
+        mtime: unit.mtime,
+        mode: unit.mode,
+        linkTarget: content.linkTarget,
+      },
+      offset,
+      false,
     );
-    if (compressedSize > 0) await this.output.write(content.payload);
-    const entry: ArchiveEntry = {
-      name: unit.name,
-      kind: unit.kind === "directory" || unit.kind === "symlink" ? unit.kind : "file",
-      size: content.size,
-      compressedSize,
-      method: content.method === METHOD_DEFLATE ? "deflate" : "store",
-      crc32: content.crc32,
-      sha256: content.sha256,
-      mtime: unit.mtime,
-      mode: unit.mode,
-    };
-    if (content.linkTarget !== undefined) entry.linkTarget = content.linkTarget;
-    this.record(entry, offset, false);
+    const writingHeader = this.output.writeEncoded(localHeaderSize(header), writeLocalHeader, header);
+    if (writingHeader) return writingHeader.then(() => this.output.write(content.payload));
+    return this.output.write(content.payload);
   }
 
   private async writeLargeFile(unit: FileUnit, job: LargeFileJob): Promise<void> {
-    const nameBytes = Buffer.from(unit.name);
     const offset = this.output.position;
     let headerWritten = false;
     let compressedSize = 0;
     const writeHeader = (method: number) =>
-      this.output.write(encodeLocalHeader({ nameBytes, method, crc32: 0, compressedSize: 0, size: 0, mtime: unit.mtime, streamed: true }));
+      this.output.write(encodeLocalHeader({ name: unit.name, method, crc32: 0, compressedSize: 0, size: 0, mtime: unit.mtime, streamed: true }));
     for (;;) {
       const message: WorkerMessage = await job.next();
       if (message.type === "chunk") {
@@ -482,10 +527,13 @@ export class ZipWriter {
           await writeHeader(message.method as number);
           headerWritten = true;
         }
-        const data = Buffer.from(message.data as ArrayBuffer);
+        const data = this.pool.bytes(job.ticket!, message);
         compressedSize += data.length;
+        // Copied into the output before the slot is handed back.
         await this.output.write(data);
-        this.pool.credit(job.id);
+        this.pool.credit(job.ticket!);
+        this.bytesInCurrent += message.read as number;
+        this.reportProgress(false);
         this.collectGarbageEvery();
         continue;
       }
@@ -496,24 +544,15 @@ export class ZipWriter {
       }
       const method = message.method as number;
       if (!headerWritten) await writeHeader(method);
-      const tail = Buffer.from(message.tail as ArrayBuffer);
-      if (tail.length > 0) await this.output.write(tail);
-      compressedSize += tail.length;
+      if (message.finalBlock) {
+        await this.output.write(FINAL_DEFLATE_BLOCK);
+        compressedSize += FINAL_DEFLATE_BLOCK.length;
+      }
       const size = message.size as number;
       const crc32 = message.crc32 as number;
       await this.output.write(encodeDataDescriptor(crc32, compressedSize, size));
       this.record(
-        {
-          name: unit.name,
-          kind: "file",
-          size,
-          compressedSize,
-          method: method === METHOD_DEFLATE ? "deflate" : "store",
-          crc32,
-          sha256: message.sha256 as string,
-          mtime: unit.mtime,
-          mode: unit.mode,
-        },
+        { name: unit.name, kind: "file", size, compressedSize, method, crc32, sha256: message.sha256 as Uint8Array, mtime: unit.mtime, mode: unit.mode },
         offset,
         true,
       );
@@ -524,9 +563,8 @@ export class ZipWriter {
   }
 
   private async writeStream(unit: StreamUnit): Promise<void> {
-    const nameBytes = Buffer.from(unit.name);
     const offset = this.output.position;
-    await this.output.write(encodeLocalHeader({ nameBytes, method: METHOD_DEFLATE, crc32: 0, compressedSize: 0, size: 0, mtime: unit.mtime, streamed: true }));
+    await this.output.write(encodeLocalHeader({ name: unit.name, method: METHOD_DEFLATE, crc32: 0, compressedSize: 0, size: 0, mtime: unit.mtime, streamed: true }));
     const deflate = zlib.createDeflateRaw({ level: this.level });
     this.activeDeflate = deflate;
     const hash = createHash("sha256");
@@ -539,6 +577,7 @@ export class ZipWriter {
         crc32 = zlib.crc32(chunk, crc32);
         hash.update(chunk);
         size += chunk.length;
+        this.bytesInCurrent = size;
         this.checkLimit(size);
         if (!deflate.write(chunk)) await once(deflate, "drain");
       }
@@ -549,6 +588,7 @@ export class ZipWriter {
       for await (const out of deflate as AsyncIterable<Buffer>) {
         compressedSize += out.length;
         await this.output.write(out);
+        this.reportProgress(false);
       }
       await feeding;
     } catch (error) {
@@ -559,45 +599,29 @@ export class ZipWriter {
       this.activeDeflate = undefined;
     }
     await this.output.write(encodeDataDescriptor(crc32, compressedSize, size));
-    const entry: ArchiveEntry = {
-      name: unit.name,
-      kind: "file",
-      size,
-      compressedSize,
-      method: "deflate",
-      crc32,
-      sha256: hash.digest("hex"),
-      mtime: unit.mtime,
-      mode: unit.mode,
-    };
-    this.record(entry, offset, true);
-    unit.resolve(entry);
+    const index = this.record(
+      { name: unit.name, kind: "file", size, compressedSize, method: METHOD_DEFLATE, crc32, sha256: hash.digest(), mtime: unit.mtime, mode: unit.mode },
+      offset,
+      true,
+    );
+    unit.resolve(this.written.entry(index));
   }
 
-  private record(entry: ArchiveEntry, offset: number, streamed: boolean): void {
-    this.records.push({ entry, offset, streamed });
+  private record(entry: WrittenEntry, offset: number, streamed: boolean): number {
     this.bytesIn += entry.size;
+    this.bytesInCurrent = 0;
+    return this.written.add(entry, offset, streamed);
   }
 
   private async writeCentralDirectory(): Promise<void> {
     const start = this.output.position;
-    for (const { entry, offset, streamed } of this.records) {
-      await this.output.write(
-        encodeCentralHeader({
-          nameBytes: Buffer.from(entry.name),
-          method: entry.method === "deflate" ? METHOD_DEFLATE : METHOD_STORE,
-          crc32: entry.crc32,
-          compressedSize: entry.compressedSize,
-          size: entry.size,
-          mtime: entry.mtime,
-          mode: entry.mode,
-          localHeaderOffset: offset,
-          streamed,
-        }),
-      );
+    for (let i = 0; i < this.written.length; i++) {
+      const fields = this.written.central(i);
+      const writing = this.output.writeEncoded(centralHeaderSize(fields), writeCentralHeader, fields);
+      if (writing) await writing;
     }
     const size = this.output.position - start;
-    await this.output.write(encodeEndOfCentralDirectory(this.records.length, start, size));
+    await this.output.write(encodeEndOfCentralDirectory(this.written.length, start, size));
     await this.output.flush();
   }
 
@@ -613,10 +637,10 @@ export class ZipWriter {
     const now = performance.now();
     if (!force && now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
     this.lastProgress = now;
-    onProgress({ files: this.files, bytesIn: this.bytesIn, bytesOut: this.output.position });
+    onProgress({ files: this.files, bytesIn: this.bytesIn + this.bytesInCurrent, bytesOut: this.output.position });
   }
 }
 
-function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+function sha256(data: Uint8Array): Buffer {
+  return createHash("sha256").update(data).digest();
 }

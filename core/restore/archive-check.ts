@@ -1,6 +1,7 @@
-import type { ZipEntryInfo } from "../archive/zip-reader.js";
 import { FLAG_ENCRYPTED, METHOD_DEFLATE, METHOD_STORE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../archive/zip-format.js";
 import { AppBackupError } from "../errors.js";
+import type { EntryTable } from "./entry-table.js";
+import type { ZipIndex } from "./zip-index.js";
 
 /** What is wrong with one entry of a zip. */
 export interface EntryProblem {
@@ -28,52 +29,58 @@ export const CONTENT_PREFIX = "fs/";
  * `roots` are the folders content is written under (the staging tree), for the
  * path-length check.
  */
-export function archiveProblems(entries: readonly ZipEntryInfo[], options: { roots?: string[] } = {}): EntryProblem[] {
+export function archiveProblems(zip: ZipIndex, options: { roots?: string[] } = {}): EntryProblem[] {
+  const { table } = zip;
   const problems: EntryProblem[] = [];
-  const byPath = new Map<string, ZipEntryInfo>();
+  /** Entry index by path (without a folder's trailing slash). */
+  const byPath = new Map<string, number>();
   const rootBytes = Math.max(0, ...(options.roots ?? []).map((root) => Buffer.byteLength(root) + 1));
 
-  for (const entry of entries) {
-    const problem = nameProblem(entry.name) ?? typeProblem(entry) ?? formatProblem(entry);
+  for (let index = 0; index < table.count; index++) {
+    const name = table.names[index]!;
+    const problem = nameProblem(name) ?? typeProblem(table, index) ?? formatProblem(table, index);
     if (problem) {
-      problems.push({ name: entry.name, problem });
+      problems.push({ name, problem });
       continue;
     }
-    const key = entry.name.endsWith("/") ? entry.name.slice(0, -1) : entry.name;
+    const key = name.endsWith("/") ? name.slice(0, -1) : name;
     if (byPath.has(key)) {
-      problems.push({ name: entry.name, problem: "the zip holds this name twice" });
+      problems.push({ name, problem: "the zip holds this name twice" });
       continue;
     }
-    byPath.set(key, entry);
-    if (entry.name.startsWith(CONTENT_PREFIX) && rootBytes + Buffer.byteLength(key) - CONTENT_PREFIX.length > MAX_PATH_BYTES) {
-      problems.push({ name: entry.name, problem: `the path would be longer than the ${MAX_PATH_BYTES} bytes the file system allows` });
+    byPath.set(key, index);
+    // UTF-16 units take at most 3 bytes each in UTF-8: only long names need counting.
+    if (rootBytes + key.length * 3 > MAX_PATH_BYTES && name.startsWith(CONTENT_PREFIX) && rootBytes + Buffer.byteLength(key) - CONTENT_PREFIX.length > MAX_PATH_BYTES) {
+      problems.push({ name, problem: `the path would be longer than the ${MAX_PATH_BYTES} bytes the file system allows` });
     }
   }
 
   // Folders already known to have only folders (or nothing) above them: most entries share their parent's answer.
   const clearFolders = new Set<string>();
-  for (const [key, entry] of byPath) {
+  for (const [key, index] of byPath) {
     const cut = key.lastIndexOf("/");
     if (cut < 0) continue;
-    const blocker = blockingAncestor(key.slice(0, cut), byPath, clearFolders);
-    if (blocker) {
+    const blocker = blockingAncestor(key.slice(0, cut), byPath, table, clearFolders);
+    if (blocker !== undefined) {
+      const blockerName = table.names[blocker]!;
       problems.push({
-        name: entry.name,
-        problem: blocker.kind === "symlink" ? `it would be written through the symlink ${blocker.name} of the same zip` : `${blocker.name} is a file in the same zip, so it cannot be a folder`,
+        name: table.names[index]!,
+        problem: table.kind(blocker) === "symlink" ? `it would be written through the symlink ${blockerName} of the same zip` : `${blockerName} is a file in the same zip, so it cannot be a folder`,
       });
     }
   }
+  problems.push(...overlaps(zip));
   return problems;
 }
 
 /** The nearest symlink or file among `folder` and its ancestors, if any. */
-function blockingAncestor(folder: string, byPath: Map<string, ZipEntryInfo>, clearFolders: Set<string>): ZipEntryInfo | undefined {
+function blockingAncestor(folder: string, byPath: Map<string, number>, table: EntryTable, clearFolders: Set<string>): number | undefined {
   const unchecked: string[] = [];
   let current = folder;
   for (;;) {
     if (clearFolders.has(current)) break;
-    const entry = byPath.get(current);
-    if (entry && entry.kind !== "directory") return entry;
+    const index = byPath.get(current);
+    if (index !== undefined && table.kind(index) !== "directory") return index;
     unchecked.push(current);
     const cut = current.lastIndexOf("/");
     if (cut < 0) break;
@@ -114,42 +121,46 @@ function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function typeProblem(entry: ZipEntryInfo): string | undefined {
-  const type = entry.mode & S_IFMT;
+function typeProblem(table: EntryTable, index: number): string | undefined {
+  const mode = table.modes[index]!;
+  const type = mode & S_IFMT;
   if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFLNK) {
-    return `its mode ${entry.mode.toString(8)} is not a regular file, folder or symlink (device, FIFO, socket or unknown type)`;
+    return `its mode ${mode.toString(8)} is not a regular file, folder or symlink (device, FIFO, socket or unknown type)`;
   }
-  const isDirectory = entry.name.endsWith("/");
+  const isDirectory = table.names[index]!.endsWith("/");
   if (isDirectory !== (type === S_IFDIR)) {
     return isDirectory ? "the name ends with / but the mode is not a folder's" : "the mode is a folder's but the name does not end with /";
   }
-  if (type === S_IFDIR && entry.size !== 0) return "a folder entry with content";
-  if (type === S_IFLNK && (entry.size === 0 || entry.size > MAX_PATH_BYTES)) return `a symlink target of ${entry.size} bytes`;
+  const size = table.sizes[index]!;
+  if (type === S_IFDIR && size !== 0) return "a folder entry with content";
+  if (type === S_IFLNK && (size === 0 || size > MAX_PATH_BYTES)) return `a symlink target of ${size} bytes`;
   return undefined;
 }
 
-function formatProblem(entry: ZipEntryInfo): string | undefined {
-  if (entry.flags & FLAG_ENCRYPTED) return "the entry is encrypted";
-  if (entry.method !== METHOD_STORE && entry.method !== METHOD_DEFLATE) return `compression method ${entry.method} is not supported (only stored and deflated)`;
+function formatProblem(table: EntryTable, index: number): string | undefined {
+  if (table.flags[index]! & FLAG_ENCRYPTED) return "the entry is encrypted";
+  const method = table.methods[index]!;
+  if (method !== METHOD_STORE && method !== METHOD_DEFLATE) return `compression method ${method} is not supported (only stored and deflated)`;
   return undefined;
 }
 
 /**
- * Entries in the order their data lies in the archive, refusing data that
- * overlaps (the same bytes claimed twice, a classic zip-bomb trick).
+ * Entry data must lie one after another, before the central directory:
+ * overlapping data (the same bytes claimed twice) is a classic zip-bomb trick.
  */
-export function entriesByOffset(entries: readonly ZipEntryInfo[], dataLimit: number): { ordered: ZipEntryInfo[]; problems: EntryProblem[] } {
-  const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+function overlaps(zip: ZipIndex): EntryProblem[] {
+  const { table } = zip;
+  const order = Array.from({ length: table.count }, (_, i) => i).sort((a, b) => table.offsets[a]! - table.offsets[b]!);
   const problems: EntryProblem[] = [];
-  for (let i = 0; i < ordered.length; i++) {
-    const entry = ordered[i]!;
-    const next = i + 1 < ordered.length ? ordered[i + 1]!.localHeaderOffset : dataLimit;
-    // 30 bytes of local header plus the name at the least.
-    if (entry.localHeaderOffset + 30 + Buffer.byteLength(entry.name) + entry.compressedSize > next) {
-      problems.push({ name: entry.name, problem: "its data overlaps the next entry's" });
+  for (let i = 0; i < order.length; i++) {
+    const index = order[i]!;
+    const next = i + 1 < order.length ? table.offsets[order[i + 1]!]! : zip.dataLimit;
+    // 30 bytes of local header plus the name at the least (a name has at least as many bytes as UTF-16 units).
+    if (table.offsets[index]! + 30 + table.names[index]!.length + table.compressedSizes[index]! > next) {
+      problems.push({ name: table.names[index]!, problem: "its data overlaps the next entry's" });
     }
   }
-  return { ordered, problems };
+  return problems;
 }
 
 export function hostileArchiveError(problems: EntryProblem[], zip: string): AppBackupError {

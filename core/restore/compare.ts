@@ -1,8 +1,8 @@
-import type { ArchiveEntry } from "../archive/types.js";
-import type { ZipEntryInfo } from "../archive/zip-reader.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "../archive/zip-format.js";
 import { AppBackupError } from "../errors.js";
-import type { BackupManifest } from "../manifest/manifest.js";
+import type { DatabaseRecord, ManifestSummary } from "../manifest/manifest.js";
+import type { EntryTable } from "./entry-table.js";
+import type { ZipIndex } from "./zip-index.js";
 
 /** One way the zip differs from what its manifest says. */
 export interface Difference {
@@ -14,81 +14,109 @@ export interface Difference {
 const methodName = (method: number) => (method === METHOD_DEFLATE ? "deflate" : method === METHOD_STORE ? "store" : `method ${method}`);
 
 /**
+ * For each manifest entry, its entry in the zip (-1 when missing). The
+ * manifest lists entries in the zip's order, so this is usually the identity;
+ * otherwise entries are matched by name.
+ */
+export function pairEntries(manifest: EntryTable, zip: EntryTable): Int32Array {
+  const pairs = new Int32Array(manifest.count);
+  let sameOrder = manifest.count === zip.count;
+  for (let i = 0; sameOrder && i < manifest.count; i++) sameOrder = manifest.names[i] === zip.names[i];
+  if (sameOrder) {
+    for (let i = 0; i < pairs.length; i++) pairs[i] = i;
+    return pairs;
+  }
+  const inZip = new Map<string, number>();
+  zip.names.forEach((name, index) => {
+    if (!inZip.has(name)) inZip.set(name, index);
+  });
+  manifest.names.forEach((name, index) => (pairs[index] = inZip.get(name) ?? -1));
+  return pairs;
+}
+
+/**
  * The manifest against the zip's central directory: the same names, kinds,
  * sizes, CRC-32s, compression and modes, and database dumps that are in the zip.
  * Content itself is checked by reading it (SHA-256), elsewhere.
  */
-export function compareWithManifest(manifest: BackupManifest, entries: readonly ZipEntryInfo[], zipSize: number): Difference[] {
+export function compareWithManifest(summary: ManifestSummary, manifest: EntryTable, zip: ZipIndex, pairs: Int32Array): Difference[] {
   const differences: Difference[] = [];
-  if (manifest.zip && manifest.zip.sizeBytes !== zipSize) {
-    differences.push({ name: "(zip)", difference: `the zip is ${zipSize} bytes, the manifest says ${manifest.zip.sizeBytes}` });
+  if (summary.zip && summary.zip.sizeBytes !== zip.size) {
+    differences.push({ name: "(zip)", difference: `the zip is ${zip.size} bytes, the manifest says ${summary.zip.sizeBytes}` });
   }
-  const inZip = new Map<string, ZipEntryInfo>();
-  for (const entry of entries) if (!inZip.has(entry.name)) inZip.set(entry.name, entry);
-  const inManifest = new Map<string, ArchiveEntry>();
-  for (const entry of manifest.entries) {
-    if (inManifest.has(entry.name)) differences.push({ name: entry.name, difference: "listed twice in the manifest" });
-    inManifest.set(entry.name, entry);
-  }
-
-  for (const expected of manifest.entries) {
-    const actual = inZip.get(expected.name);
-    if (!actual) {
-      differences.push({ name: expected.name, difference: "in the manifest but not in the zip" });
+  let identity = manifest.count === zip.table.count;
+  for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
+  // Paired one to one in order, the two lists hold the same names; otherwise names are checked both ways.
+  const seen = identity ? undefined : new Set<string>();
+  const paired = new Uint8Array(zip.table.count);
+  for (let index = 0; index < manifest.count; index++) {
+    const name = manifest.names[index]!;
+    if (seen) {
+      if (seen.has(name)) differences.push({ name, difference: "listed twice in the manifest" });
+      seen.add(name);
+    }
+    const actual = pairs[index]!;
+    if (actual < 0) {
+      differences.push({ name, difference: "in the manifest but not in the zip" });
       continue;
     }
-    if (!agrees(actual, expected)) {
-      for (const fact of disagreements(actual, expected)) differences.push({ name: expected.name, difference: fact });
+    paired[actual] = 1;
+    if (!agrees(manifest, index, zip.table, actual)) {
+      for (const fact of disagreements(manifest, index, zip.table, actual)) differences.push({ name, difference: fact });
     }
   }
-  for (const entry of entries) {
-    if (!inManifest.has(entry.name)) differences.push({ name: entry.name, difference: "in the zip but not in the manifest" });
+  if (seen) {
+    zip.table.names.forEach((name, index) => {
+      if (!paired[index] && !seen.has(name)) differences.push({ name, difference: "in the zip but not in the manifest" });
+    });
   }
-  for (const db of manifest.databases) {
-    const entry = inManifest.get(db.entry);
-    if (!entry) {
-      differences.push({ name: db.entry, difference: `the dump of database ${db.connectionStringName} is not among the manifest's entries` });
-    } else if (entry.sha256 !== db.sha256 || entry.size !== db.sizeBytes) {
-      differences.push({ name: db.entry, difference: `the database record of ${db.connectionStringName} does not match its entry (size or SHA-256)` });
-    }
+  for (const db of summary.databases) {
+    const difference = databaseDifference(db, manifest);
+    if (difference) differences.push({ name: db.entry, difference });
   }
   return differences;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
+function databaseDifference(db: DatabaseRecord, manifest: EntryTable): string | undefined {
+  const index = manifest.names.indexOf(db.entry);
+  if (index < 0) return `the dump of database ${db.connectionStringName} is not among the manifest's entries`;
+  if (manifest.sha256Hex(index) !== db.sha256 || manifest.sizes[index] !== db.sizeBytes) {
+    return `the database record of ${db.connectionStringName} does not match its entry (size or SHA-256)`;
+  }
+  return undefined;
+}
 
 /** The common case, checked without allocating. */
-function agrees(actual: ZipEntryInfo, expected: ArchiveEntry): boolean {
-  if (actual.kind !== expected.kind || actual.size !== expected.size || (actual.mode & 0o7777) !== (expected.mode & 0o7777)) return false;
-  if (expected.kind === "directory") return true;
+function agrees(m: EntryTable, i: number, z: EntryTable, j: number): boolean {
+  if (m.kinds[i] !== z.kinds[j] || m.sizes[i] !== z.sizes[j] || (m.modes[i]! & 0o7777) !== (z.modes[j]! & 0o7777)) return false;
+  if (m.kinds[i] === 1) return true;
   return (
-    actual.crc32 >>> 0 === expected.crc32 >>> 0 &&
-    actual.compressedSize === expected.compressedSize &&
-    methodName(actual.method) === expected.method &&
-    (expected.kind !== "symlink" || expected.linkTarget !== undefined) &&
-    expected.sha256.length === 64 &&
-    SHA256_HEX.test(expected.sha256)
+    m.crc32s[i] === z.crc32s[j] &&
+    m.compressedSizes[i] === z.compressedSizes[j] &&
+    m.methods[i] === z.methods[j] &&
+    m.hasSha256[i] === 1 &&
+    (m.kinds[i] !== 2 || m.linkTargets.has(i))
   );
 }
 
-function disagreements(actual: ZipEntryInfo, expected: ArchiveEntry): string[] {
+function disagreements(m: EntryTable, i: number, z: EntryTable, j: number): string[] {
   const facts: string[] = [];
-  if (actual.kind !== expected.kind) facts.push(`is a ${actual.kind} in the zip, a ${expected.kind} in the manifest`);
-  if (actual.size !== expected.size) facts.push(`size ${actual.size} in the zip, ${expected.size} in the manifest`);
-  if (expected.kind !== "directory" && actual.crc32 >>> 0 !== expected.crc32 >>> 0) {
-    facts.push(`CRC-32 ${hex(actual.crc32)} in the zip, ${hex(expected.crc32)} in the manifest`);
+  const expectedKind = m.kind(i) ?? "unknown kind of entry";
+  const isDirectory = m.kinds[i] === 1;
+  if (m.kinds[i] !== z.kinds[j]) facts.push(`is a ${z.kind(j)} in the zip, a ${expectedKind} in the manifest`);
+  if (m.sizes[i] !== z.sizes[j]) facts.push(`size ${z.sizes[j]} in the zip, ${m.sizes[i]} in the manifest`);
+  if (!isDirectory && m.crc32s[i] !== z.crc32s[j]) facts.push(`CRC-32 ${hex(z.crc32s[j]!)} in the zip, ${hex(m.crc32s[i]!)} in the manifest`);
+  if (!isDirectory && m.compressedSizes[i] !== z.compressedSizes[j]) {
+    facts.push(`compressed size ${z.compressedSizes[j]} in the zip, ${m.compressedSizes[i]} in the manifest`);
   }
-  if (expected.kind !== "directory" && actual.compressedSize !== expected.compressedSize) {
-    facts.push(`compressed size ${actual.compressedSize} in the zip, ${expected.compressedSize} in the manifest`);
+  if (!isDirectory && m.methods[i] !== z.methods[j]) {
+    facts.push(`compression ${methodName(z.methods[j]!)} in the zip, ${m.methods[i] === 0xffff ? "unknown" : methodName(m.methods[i]!)} in the manifest`);
   }
-  if (expected.kind !== "directory" && methodName(actual.method) !== expected.method) {
-    facts.push(`compression ${methodName(actual.method)} in the zip, ${expected.method} in the manifest`);
+  if ((m.modes[i]! & 0o7777) !== (z.modes[j]! & 0o7777)) {
+    facts.push(`mode ${(z.modes[j]! & 0o7777).toString(8)} in the zip, ${(m.modes[i]! & 0o7777).toString(8)} in the manifest`);
   }
-  if ((actual.mode & 0o7777) !== (expected.mode & 0o7777)) {
-    facts.push(`mode ${(actual.mode & 0o7777).toString(8)} in the zip, ${(expected.mode & 0o7777).toString(8)} in the manifest`);
-  }
-  if (expected.kind === "symlink" && expected.linkTarget === undefined) facts.push("the manifest lacks the symlink's target");
-  if (expected.kind !== "directory" && !SHA256_HEX.test(expected.sha256)) facts.push("the manifest lacks the entry's SHA-256");
+  if (m.kinds[i] === 2 && !m.linkTargets.has(i)) facts.push("the manifest lacks the symlink's target");
+  if (!isDirectory && !m.hasSha256[i]) facts.push("the manifest lacks the entry's SHA-256");
   return facts;
 }
 

@@ -40,7 +40,7 @@ export async function planDatabaseRestore(records: DatabaseRecord[], target: App
   if (missing.length) {
     throw new AppBackupError(
       "USAGE",
-      `The backup holds database${missing.length > 1 ? "s" : ""} ${missing.map((r) => r.connectionStringName).join(", ")}, but the target app ${target.app.name} has no connection string of that name; nothing was changed.`,
+      `The backup holds database${missing.length > 1 ? "s" : ""} ${missing.map((r) => r.connectionStringName).join(", ")}, but the target app ${target.app.name} has no connection string of ${missing.length > 1 ? "those names" : "that name"}; nothing was changed.`,
       `Add a connection string named ${missing[0]!.connectionStringName} to ${target.configPath ?? "the target's configuration"} pointing at the database to restore into, or pass --ignore-databases to restore the files only.`,
     );
   }
@@ -106,7 +106,7 @@ export async function restoreDatabases(
       const reason = error instanceof AppBackupError ? error.message : (error as Error).message;
       outcome.status = "failed";
       outcome.error = reason;
-      const atomicity = (error as { atomicity?: string }).atomicity;
+      const atomicity = (error as { atomicity?: string }).atomicity ?? (await atomicityOf(plan.record.databaseType));
       if (atomicity) outcome.atomicity = atomicity;
       const before = outcomes.filter((o) => o.status === "restored").map((o) => o.connectionStringName);
       return {
@@ -114,7 +114,8 @@ export async function restoreDatabases(
         failure: new AppBackupError(
           "DATABASE",
           `Restoring database ${plan.record.connectionStringName} into ${plan.target} failed: ${reason}\n` +
-            `The files were not restored (the home is as it was)${before.length ? `; database${before.length > 1 ? "s" : ""} ${before.join(", ")} had already been restored and stay restored` : ""}${plans.length > index + 1 ? `; ${plans.slice(index + 1).map((p) => p.record.connectionStringName).join(", ")} were not attempted` : ""}.`,
+            (atomicity ? `What a failed load leaves behind on this engine: ${atomicity}\n` : "") +
+            `The files were not restored (the home is as it was)${restoredBefore(before)}${notAttempted(plans.slice(index + 1).map((p) => p.record.connectionStringName))}.`,
           error instanceof AppBackupError ? error.hint : undefined,
           { cause: error },
         ),
@@ -122,4 +123,33 @@ export async function restoreDatabases(
     }
   }
   return { outcomes };
+}
+
+function restoredBefore(names: string[]): string {
+  if (names.length === 0) return "";
+  return names.length === 1
+    ? `; database ${names[0]} had already been restored and stays restored`
+    : `; databases ${names.join(", ")} had already been restored and stay restored`;
+}
+
+function notAttempted(names: string[]): string {
+  if (names.length === 0) return "";
+  return names.length === 1 ? `; ${names[0]} was not attempted` : `; ${names.join(", ")} were not attempted`;
+}
+
+/** What each engine's load leaves behind when it fails midway, as the engine documents it. */
+async function atomicityOf(databaseType: DatabaseRecord["databaseType"]): Promise<string | undefined> {
+  try {
+    switch (databaseType) {
+      case "PostgreSql":
+        return (await import("../db/postgres/load.js")).ATOMICITY;
+      case "MySql":
+      case "LocalMySql":
+        return (await import("../db/mysql/index.js")).MYSQL_LOAD_ATOMICITY;
+      case "SqlAzure":
+        return (await import("../db/sqlserver/index.js")).SQLSERVER_LOAD_ATOMICITY;
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -38,7 +38,7 @@ export class ExtractPool {
     return this;
   }
 
-  /** Sends one message-job; `handle` receives every message about it until `release`. */
+  /** Starts a job on a worker; `handle` receives every message about it until `finish`. */
   start(kind: "batch" | "large", handle: (message: ExtractMessage) => void): { id: number; post: (message: object, transfer?: ArrayBuffer[]) => void } {
     if (this.closed) throw new Error("The restore worker pool is closed.");
     const owner = this.pick(kind);
@@ -48,7 +48,7 @@ export class ExtractPool {
     return {
       id,
       post: (message, transfer) => {
-        const bytes = (message as { data?: ArrayBuffer }).data?.byteLength ?? 0;
+        const bytes = (message as { length?: number }).length ?? 0;
         owner.outstandingBytes += bytes;
         owner.worker.postMessage({ ...message, id }, transfer ?? []);
       },
@@ -94,7 +94,7 @@ export class ExtractPool {
 
   private spawn(): PooledWorker {
     // A small young generation makes the worker collect the buffers it inflates often, which keeps its memory flat.
-    const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     const pooled: PooledWorker = { worker, outstandingBytes: 0, largeJobs: 0 };
     worker.on("message", (message: ExtractMessage) => {
       if (message.type === "fatal") {

@@ -1,18 +1,30 @@
-import type { ZipEntryInfo } from "../archive/zip-reader.js";
+import path from "node:path";
 import { LOCAL_HEADER_SIZE, SIGNATURE } from "../archive/zip-format.js";
+import type { EntryTable } from "./entry-table.js";
 import { ExtractPool, type ExtractMessage } from "./extract-pool.js";
 import { FIELD, FIELDS } from "./extract-worker-source.js";
 import type { ZipByteSource } from "./store-source.js";
+import type { ZipIndex } from "./zip-index.js";
 
 /** One entry to read, check and (optionally) write. */
 export interface ExtractItem {
-  entry: ZipEntryInfo;
-  /** SHA-256 the content must have (from the manifest). */
-  sha256: string;
+  /** The entry's name, for messages and returned content. */
+  name: string;
+  /** The entry's row in the zip index (where its data is, how it is stored). */
+  zipIndex: number;
+  /** The entry's row in the manifest (`digests`), whose SHA-256 the content must have. */
+  digestIndex: number;
   /** Also check the content's CRC-32 against the zip's. */
   checkCrc?: boolean;
-  /** Absolute path of the file to create; absent to only check the entry. */
+  /** Absolute path of the file to create; absent (and no `targetRoot`) to only check the entry. */
   target?: string;
+  /**
+   * The file is created at this folder plus the entry's name without its first
+   * path segment (`fs/site/a.txt` → `{targetRoot}/site/a.txt`); the path is made
+   * only when the entry is handed to a worker, so tens of thousands of paths
+   * are never held at once.
+   */
+  targetRoot?: string;
   /** Permission bits of the created file. */
   mode?: number;
   mtimeMs?: number;
@@ -48,6 +60,8 @@ export interface ExtractOptions {
   workers?: number;
   /** Workers to use (warmed up by the caller); closed by the caller. By default a pool is made and closed here. */
   pool?: ExtractPool;
+  /** The manifest's entries, whose digests the items name by row. */
+  digests: EntryTable;
   onProgress?: (progress: ExtractProgress) => void;
   /** Called for an entry whose content does not match instead of stopping (verification lists them all). */
   onCorrupt?: (failure: EntryFailure) => void;
@@ -73,16 +87,18 @@ const MAX_BATCH_GAP = 64 * 1024;
  */
 export async function extractEntries(
   source: ZipByteSource,
-  allEntries: readonly ZipEntryInfo[],
+  zip: ZipIndex,
   items: readonly ExtractItem[],
-  options: ExtractOptions = {},
+  options: ExtractOptions,
 ): Promise<Map<string, Buffer>> {
-  const largeEntryBytes = options.largeEntryBytes ?? 4 * 1024 * 1024;
+  // One size for batches and chunks: every read buffer fits every read, so a handful are reused throughout.
+  const largeEntryBytes = options.largeEntryBytes ?? 1024 * 1024;
   const batchBytes = options.batchBytes ?? 1024 * 1024;
-  const chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
-  const maxInFlight = options.maxInFlightBytes ?? 16 * 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? 1024 * 1024;
+  const maxInFlight = options.maxInFlightBytes ?? 8 * 1024 * 1024;
 
-  const jobs = planJobs(items, allEntries, source.size, largeEntryBytes, batchBytes);
+  const { table } = zip;
+  const jobs = planJobs(items, zip, largeEntryBytes, batchBytes);
   const returned = new Map<string, Buffer>();
   const progress: ExtractProgress = { files: 0, bytes: 0 };
   let failure: Error | undefined;
@@ -104,14 +120,14 @@ export async function extractEntries(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   const failed_ = (item: ExtractItem, failure: WorkerFailure) => {
-    const entryFailure = new EntryFailure(item.entry.name, failure.corrupt, failure.message, failure.code);
+    const entryFailure = new EntryFailure(item.name, failure.corrupt, failure.message, failure.code);
     if (failure.corrupt && options.onCorrupt) options.onCorrupt(entryFailure);
     else fail(entryFailure);
   };
   const done = (items: ExtractItem[]) => {
     for (const item of items) {
       progress.files++;
-      progress.bytes += item.entry.size;
+      progress.bytes += table.sizes[item.zipIndex]!;
     }
     options.onProgress?.(progress);
   };
@@ -137,7 +153,7 @@ export async function extractEntries(
     const data = await read(job.start, span);
     if (failure) return;
     const items = job.items;
-    const described = describeItems(items.map((item, index) => ({ item, at: item.entry.localHeaderOffset - job.start, limit: job.limits[index]! - job.start })));
+    const described = describeItems(table, options.digests, items.map((item, index) => ({ item, at: table.offsets[item.zipIndex]! - job.start, limit: job.limits[index]! - job.start })));
     await new Promise<void>((resolve) => {
       const { id, post } = pool.start("batch", (message: ExtractMessage) => {
         pool.answered(id, span);
@@ -146,7 +162,7 @@ export async function extractEntries(
         recycle(message);
         const failures = message.failures as WorkerFailure[];
         for (const { index, data: content } of message.returned as Array<{ index: number; data: ArrayBuffer }>) {
-          returned.set(items[index]!.entry.name, Buffer.from(content));
+          returned.set(items[index]!.name, Buffer.from(content));
         }
         if (failures.length === 0) done(items);
         else {
@@ -164,19 +180,20 @@ export async function extractEntries(
   /** The first chunk is reserved in the budget by the caller; the others are reserved here, in turn with other jobs. */
   const runLarge = async (job: Extract<Job, { kind: "large" }>) => {
     const { item, limit } = job;
-    const entry = item.entry;
-    const headerGuess = Math.min(LOCAL_HEADER_SIZE + Buffer.byteLength(entry.name) + 512, limit - entry.localHeaderOffset);
-    const header = await source.read(entry.localHeaderOffset, headerGuess);
+    const offset = table.offsets[item.zipIndex]!;
+    const compressedSize = table.compressedSizes[item.zipIndex]!;
+    const headerGuess = Math.min(LOCAL_HEADER_SIZE + Buffer.byteLength(item.name) + 512, limit - offset);
+    const header = await source.read(offset, headerGuess);
     const damaged = (reason: string) => {
-      const entryFailure = new EntryFailure(entry.name, true, reason);
+      const entryFailure = new EntryFailure(item.name, true, reason);
       if (!options.onCorrupt) return fail(entryFailure);
       options.onCorrupt(entryFailure);
-      budget.release(Math.min(chunkBytes, entry.compressedSize));
+      budget.release(Math.min(chunkBytes, compressedSize));
     };
     if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== SIGNATURE.localHeader) return damaged("its local header is missing or damaged");
     const headerLength = LOCAL_HEADER_SIZE + header.readUInt16LE(26) + header.readUInt16LE(28);
-    const dataStart = entry.localHeaderOffset + headerLength;
-    if (dataStart + entry.compressedSize > limit) return damaged("its data runs into the next entry");
+    const dataStart = offset + headerLength;
+    if (dataStart + compressedSize > limit) return damaged("its data runs into the next entry");
     let unacknowledged = 0;
     let ackWaiter: (() => void) | undefined;
     let finish!: (message: ExtractMessage) => void;
@@ -195,10 +212,10 @@ export async function extractEntries(
         finish(message);
       }
     });
-    const described = describeItems([{ item, at: 0, limit: 0 }]);
+    const described = describeItems(table, options.digests, [{ item, at: 0, limit: 0 }]);
     post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
-    for (let at = 0; at < entry.compressedSize && !failure; at += chunkBytes) {
-      const length = Math.min(chunkBytes, entry.compressedSize - at);
+    for (let at = 0; at < compressedSize && !failure; at += chunkBytes) {
+      const length = Math.min(chunkBytes, compressedSize - at);
       if (at > 0) await budget.reserve(length);
       if (failure) return;
       const data = await read(dataStart + at, length);
@@ -214,7 +231,7 @@ export async function extractEntries(
     if (!message) return;
     if (message.failure) failed_(item, message.failure as WorkerFailure);
     else {
-      if (message.data) returned.set(entry.name, Buffer.from(message.data as ArrayBuffer));
+      if (message.data) returned.set(item.name, Buffer.from(message.data as ArrayBuffer));
       done([item]);
     }
   };
@@ -224,7 +241,7 @@ export async function extractEntries(
     for (const job of jobs) {
       if (failure) break;
       // Jobs start in archive order, each once its first read fits in the budget.
-      await budget.reserve(job.kind === "batch" ? job.end - job.start : Math.min(chunkBytes, job.item.entry.compressedSize));
+      await budget.reserve(job.kind === "batch" ? job.end - job.start : Math.min(chunkBytes, table.compressedSizes[job.item.zipIndex]!));
       if (failure) break;
       const run = (job.kind === "batch" ? runBatch(job) : runLarge(job)).catch((error: Error) => fail(error));
       running.push(run);
@@ -247,20 +264,21 @@ interface WorkerFailure {
 }
 
 /** Entries in the worker's compact form (see the worker source). */
-function describeItems(list: Array<{ item: ExtractItem; at: number; limit: number }>) {
+function describeItems(table: ZipIndex["table"], digests: EntryTable, list: Array<{ item: ExtractItem; at: number; limit: number }>) {
   const fields = new Float64Array(list.length * FIELDS);
   const sha256 = new ArrayBuffer(list.length * 32);
-  const digests = Buffer.from(sha256);
+  const expected = new Uint8Array(sha256);
   const targets: string[] = [];
   list.forEach(({ item, at, limit }, index) => {
     const base = index * FIELDS;
+    const row = item.zipIndex;
     const mode = item.mode ?? 0o644;
     fields[base + FIELD.at] = at;
     fields[base + FIELD.limit] = limit;
-    fields[base + FIELD.method] = item.entry.method;
-    fields[base + FIELD.compressedSize] = item.entry.compressedSize;
-    fields[base + FIELD.size] = item.entry.size;
-    fields[base + FIELD.crc32] = item.checkCrc ? item.entry.crc32 >>> 0 : -1;
+    fields[base + FIELD.method] = table.methods[row]!;
+    fields[base + FIELD.compressedSize] = table.compressedSizes[row]!;
+    fields[base + FIELD.size] = table.sizes[row]!;
+    fields[base + FIELD.crc32] = item.checkCrc ? table.crc32s[row]! : -1;
     fields[base + FIELD.mode] = mode;
     // The umask may have taken bits off the creation mode; set them explicitly then.
     fields[base + FIELD.chmod] = (mode & processUmask) !== 0 ? 1 : 0;
@@ -268,12 +286,18 @@ function describeItems(list: Array<{ item: ExtractItem; at: number; limit: numbe
     fields[base + FIELD.uid] = item.owner?.uid ?? -1;
     fields[base + FIELD.gid] = item.owner?.gid ?? -1;
     fields[base + FIELD.returnData] = item.returnData ? 1 : 0;
-    // A malformed expected digest simply never matches: the entry is reported as not matching the manifest.
-    if (/^[0-9a-f]{64}$/.test(item.sha256)) digests.write(item.sha256, index * 32, "hex");
-    else digests.fill(0xff, index * 32, index * 32 + 32);
-    targets.push(item.target ?? "");
+    // Without an expected digest, one that no content has: the entry is reported as not matching the manifest.
+    if (digests.hasSha256[item.digestIndex]) expected.set(digests.sha256.subarray(item.digestIndex * 32, item.digestIndex * 32 + 32), index * 32);
+    else expected.fill(0xff, index * 32, index * 32 + 32);
+    targets.push(item.target ?? (item.targetRoot ? targetUnder(item.targetRoot, item.name) : ""));
   });
   return { fields, sha256, targets: targets.join("\0") };
+}
+
+/** `{root}/{name without its first segment}`, with the platform's separators; names were checked, so no normalizing is needed. */
+function targetUnder(root: string, name: string): string {
+  const relative = name.slice(name.indexOf("/") + 1);
+  return `${root}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
 }
 
 const processUmask = readUmask();
@@ -288,19 +312,20 @@ function readUmask(): number {
 /**
  * Jobs in archive order: runs of small entries as batches (one read each),
  * large entries alone. Each entry's bytes must end where the next entry of
- * the archive (or the archive) begins.
+ * the archive (or the central directory) begins.
  */
-function planJobs(items: readonly ExtractItem[], allEntries: readonly ZipEntryInfo[], archiveSize: number, largeEntryBytes: number, batchBytes: number): Job[] {
-  const offsets = Float64Array.from(allEntries, (e) => e.localHeaderOffset).sort();
-  const sorted = [...items].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset);
+function planJobs(items: readonly ExtractItem[], zip: ZipIndex, largeEntryBytes: number, batchBytes: number): Job[] {
+  const { table } = zip;
+  const offsets = table.offsets.slice(0, table.count).sort();
+  const sorted = [...items].sort((a, b) => table.offsets[a.zipIndex]! - table.offsets[b.zipIndex]!);
   const jobs: Job[] = [];
   let batch: Extract<Job, { kind: "batch" }> | undefined;
   let next = 0;
   for (const item of sorted) {
-    const start = item.entry.localHeaderOffset;
+    const start = table.offsets[item.zipIndex]!;
     while (next < offsets.length && offsets[next]! <= start) next++;
-    const limit = next < offsets.length ? offsets[next]! : archiveSize;
-    if (item.entry.compressedSize > largeEntryBytes) {
+    const limit = next < offsets.length ? offsets[next]! : zip.dataLimit;
+    if (table.compressedSizes[item.zipIndex]! > largeEntryBytes) {
       batch = undefined;
       jobs.push({ kind: "large", item, limit });
       continue;
@@ -318,8 +343,8 @@ function planJobs(items: readonly ExtractItem[], allEntries: readonly ZipEntryIn
 
 /**
  * Read buffers, reused: each goes to a worker and comes back with its answer.
- * Sizes are rounded up to `unit` so buffers fit many reads; a bounded number
- * is kept, the rest left to the garbage collector.
+ * Sizes are rounded up to whole `unit`s so buffers fit many reads; a bounded
+ * number is kept, the rest left to the garbage collector.
  */
 class BufferRecycler {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -349,11 +374,7 @@ class BufferRecycler {
   }
 
   private capacityFor(length: number): number {
-    if (length >= this.unit) return Math.ceil(length / this.unit) * this.unit;
-    // Below a unit: powers of two from 64 KiB, so small reads share a few sizes.
-    let capacity = 64 * 1024;
-    while (capacity < length) capacity *= 2;
-    return capacity;
+    return Math.max(1, Math.ceil(length / this.unit)) * this.unit;
   }
 }
 

@@ -143,8 +143,9 @@ export function strayStagingPaths(home: string): string[] {
     .map((name) => path.join(parent, name));
 }
 
-export async function removeStrayStaging(home: string): Promise<string[]> {
-  const stray = strayStagingPaths(home);
+export async function removeStrayStaging(home: string, own?: RestorePaths): Promise<string[]> {
+  const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
+  const stray = strayStagingPaths(home).filter((p) => !mine.has(p));
   for (const target of stray) await removeTree(target);
   return stray;
 }

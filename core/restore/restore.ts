@@ -1,24 +1,25 @@
-import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openZip, ZipFormatError, type ZipArchive } from "../archive/zip-reader.js";
+import { ZipFormatError } from "../archive/errors.js";
 import { parseMeta, type AppMeta } from "../backup/meta.js";
 import { AppBackupError } from "../errors.js";
-import type { BackupManifest } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
-import { archiveProblems, CONTENT_PREFIX, entriesByOffset, hostileArchiveError } from "./archive-check.js";
-import { compareWithManifest, mismatchError } from "./compare.js";
+import { archiveProblems, CONTENT_PREFIX, hostileArchiveError } from "./archive-check.js";
+import { compareWithManifest, mismatchError, pairEntries } from "./compare.js";
 import type { ConfigUpdate } from "./config-update.js";
 import { outcomeOf, planDatabaseRestore, restoreDatabases, type DatabaseOutcome } from "./databases.js";
 import { createJournal, newRestoreId, readJournal, isRunning, lockedError, removeStrayStaging, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
 import { assertRestorable, openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
+import type { EntryTable } from "./entry-table.js";
+import { extractEntries } from "./extract.js";
 import { ExtractPool } from "./extract-pool.js";
 import { stageBackup } from "./stage.js";
 import { zipSourceOf, type ZipByteSource } from "./store-source.js";
 import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
 import { planTarget, type TargetPlan } from "./target-plan.js";
+import { readZipIndex, type ZipIndex } from "./zip-index.js";
 
 export interface RestoreProgress {
   phase: "check" | "extract" | "databases" | "switch";
@@ -134,7 +135,6 @@ async function restoreWith(
           (recovered.databasesRestored.length ? ` It had restored database(s) ${recovered.databasesRestored.join(", ")}.` : ""),
       );
     }
-    for (const stray of await removeStrayStaging(home)) warn(`Deleted ${stray}, left by a restore that was killed before it started.`);
   } else {
     const pending = readJournal(home);
     if (pending) warn(`An interrupted restore of ${pending.backup} will be ${pending.phase === "staging" ? "rolled back" : "completed"} first.`);
@@ -145,15 +145,15 @@ async function restoreWith(
   const zipSource = await openZipSource(source);
   try {
     progress({ phase: "check", files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 });
-    const archive = await readArchive(zipSource, source);
-    checkArchive(archive, manifest, source, paths.tree);
+    const zip = await readArchive(zipSource, source);
+    const pairs = checkArchive(zip, source, paths.tree);
 
     const databasePlans = await planDatabaseRestore(manifest.databases, target, Boolean(run.ignoreDatabases));
-    const configUpdate = await planConfigUpdate(archive, manifest, target, run);
+    const configUpdate = await planConfigUpdate(zipSource, zip, source, pairs, target, run, pool);
     for (const message of configUpdate?.warnings ?? []) warn(message);
 
-    const plan = planTarget(home, manifest.entries, manifest.filter.lines, protectedPaths(source, options, target));
-    const totals = contentTotals(manifest, plan);
+    const plan = planTarget(home, source.entries, manifest.filter.lines, protectedPaths(source, options, target));
+    const totals = contentTotals(source.entries, plan);
     if (plan.kept.some((k) => k.reason === "filter")) {
       info(`Partial restore: ${plan.kept.filter((k) => k.reason === "filter").length} path(s) matching the backup's filter are kept as they are.`);
     }
@@ -187,8 +187,10 @@ async function restoreWith(
     }
 
     mkdirSync(path.dirname(home), { recursive: true });
-    checkFreeSpace(home, manifest, plan, databasePlans.map((p) => p.record.entry));
+    checkFreeSpace(home, source.entries, plan, databasePlans.map((p) => p.record.entry));
     const journal = await acquire(home, id, source.name, plan);
+    // Only while holding the journal: a staging folder of a restore that is starting must not be taken for a stray one.
+    for (const stray of await removeStrayStaging(home, paths)) warn(`Deleted ${stray}, left by a restore that was killed before it started.`);
     const failed = (error: unknown, databases: DatabaseOutcome[]) =>
       finish({
         ...base,
@@ -209,8 +211,9 @@ async function restoreWith(
     try {
       staged = await stageBackup({
         source: zipSource,
-        zipEntries: archive.entries,
-        manifest,
+        zip,
+        entries: source.entries,
+        pairs,
         paths,
         plan,
         dumpEntries: new Set(databasePlans.map((p) => p.record.entry)),
@@ -332,9 +335,9 @@ async function openZipSource(source: BackupSource): Promise<ZipByteSource> {
   }
 }
 
-async function readArchive(zipSource: ZipByteSource, source: BackupSource): Promise<ZipArchive> {
+async function readArchive(zipSource: ZipByteSource, source: BackupSource): Promise<ZipIndex> {
   try {
-    return await openZip(zipSource);
+    return await readZipIndex(zipSource);
   } catch (error) {
     if (error instanceof ZipFormatError) {
       throw new AppBackupError("BACKUP_CORRUPT", `The zip of backup ${source.name} cannot be read: ${error.message} Nothing was changed.`, "Restore another backup.");
@@ -343,39 +346,50 @@ async function readArchive(zipSource: ZipByteSource, source: BackupSource): Prom
   }
 }
 
-/** The zip's own safety (names, types, overlaps) and its agreement with the manifest; throws before anything is written. */
-export function checkArchive(archive: ZipArchive, manifest: BackupManifest, source: BackupSource, tree: string): void {
-  const zipLabel = source.store.urlOf(source.zipName);
-  const problems = [...archiveProblems(archive.entries, { roots: [tree] }), ...entriesByOffset(archive.entries, archive.size).problems];
-  if (problems.length) throw hostileArchiveError(problems, zipLabel);
-  const differences = compareWithManifest(manifest, archive.entries, archive.size);
+/**
+ * The zip's own safety (names, types, overlaps) and its agreement with the
+ * manifest; throws before anything is written. Returns, for each manifest
+ * entry, its row in the zip.
+ */
+function checkArchive(zip: ZipIndex, source: BackupSource, tree: string): Int32Array {
+  const problems = archiveProblems(zip, { roots: [tree] });
+  if (problems.length) throw hostileArchiveError(problems, source.store.urlOf(source.zipName));
+  const pairs = pairEntries(source.entries, zip.table);
+  const differences = compareWithManifest(source.manifest, source.entries, zip, pairs);
   if (differences.length) throw mismatchError(differences, source.name);
+  return pairs;
 }
 
-async function planConfigUpdate(archive: ZipArchive, manifest: BackupManifest, target: AppBackupOptions, run: RestoreRunOptions): Promise<ConfigUpdate | undefined> {
+async function planConfigUpdate(
+  zipSource: ZipByteSource,
+  zip: ZipIndex,
+  source: BackupSource,
+  pairs: Int32Array,
+  target: AppBackupOptions,
+  run: RestoreRunOptions,
+  pool: ExtractPool | undefined,
+): Promise<ConfigUpdate | undefined> {
   if (!run.restoreSettings && !run.adjustConnectionStrings) return undefined;
   if (!target.configPath) {
     throw new AppBackupError("USAGE", "Settings and connection strings can only be restored into an app described by a configuration file.");
   }
-  const meta = await readMeta(archive, manifest);
+  const meta = await readMeta(zipSource, zip, source, pairs, pool);
   const { prepareConfigUpdate } = await import("./config-update.js");
   return prepareConfigUpdate(target.configPath, meta, { settings: Boolean(run.restoreSettings), connectionStrings: Boolean(run.adjustConnectionStrings) });
 }
 
-async function readMeta(archive: ZipArchive, manifest: BackupManifest): Promise<AppMeta> {
-  const entry = archive.entries.find((e) => e.name === "meta");
-  const expected = manifest.entries.find((e) => e.name === "meta");
-  if (!entry || !expected) throw new AppBackupError("BACKUP_CORRUPT", "The backup has no meta entry, so its settings and connection strings cannot be restored.");
-  let data: Buffer;
+/** The backup's `meta` entry, read and checked against its SHA-256 like every other entry. */
+async function readMeta(zipSource: ZipByteSource, zip: ZipIndex, source: BackupSource, pairs: Int32Array, pool: ExtractPool | undefined): Promise<AppMeta> {
+  const index = source.entries.names.indexOf("meta");
+  if (index < 0) throw new AppBackupError("BACKUP_CORRUPT", "The backup has no meta entry, so its settings and connection strings cannot be restored.");
+  const item = { name: "meta", zipIndex: pairs[index]!, digestIndex: index, returnData: true };
+  let data: Buffer | undefined;
   try {
-    data = await archive.readEntry(entry);
+    data = (await extractEntries(zipSource, zip, [item], { pool, digests: source.entries })).get("meta");
   } catch (error) {
-    throw new AppBackupError("BACKUP_CORRUPT", `The backup's meta entry cannot be read: ${(error as Error).message}`);
+    throw new AppBackupError("BACKUP_CORRUPT", `The backup's meta entry cannot be read or does not match its manifest: ${(error as Error).message}; nothing was changed.`);
   }
-  if (createHash("sha256").update(data).digest("hex") !== expected.sha256) {
-    throw new AppBackupError("BACKUP_CORRUPT", "The backup's meta entry does not match its SHA-256 in the manifest; nothing was changed.");
-  }
-  return parseMeta(data.toString("utf8"));
+  return parseMeta(data!.toString("utf8"));
 }
 
 /** Backup files inside the target home are never deleted by restoring into it. */
@@ -388,25 +402,27 @@ function protectedPaths(source: BackupSource, options: AppBackupOptions, target:
   return paths;
 }
 
-function contentTotals(manifest: BackupManifest, plan: TargetPlan) {
+function contentTotals(entries: EntryTable, plan: TargetPlan) {
   let files = 0;
   let bytes = 0;
-  let entries = 0;
+  let entryCount = 0;
   let entryBytes = 0;
-  for (const entry of manifest.entries) {
-    if (entry.kind === "directory") continue;
-    entries++;
-    entryBytes += entry.size;
-    if (!entry.name.startsWith(CONTENT_PREFIX) || entry.kind !== "file") continue;
-    if (plan.isKept(entry.name.slice(CONTENT_PREFIX.length))) continue;
+  for (let index = 0; index < entries.count; index++) {
+    const kind = entries.kind(index);
+    if (kind === "directory") continue;
+    entryCount++;
+    entryBytes += entries.sizes[index]!;
+    const name = entries.names[index]!;
+    if (!name.startsWith(CONTENT_PREFIX) || kind !== "file") continue;
+    if (plan.isKept(name.slice(CONTENT_PREFIX.length))) continue;
     files++;
-    bytes += entry.size;
+    bytes += entries.sizes[index]!;
   }
-  return { files, bytes, entries, entryBytes };
+  return { files, bytes, entries: entryCount, entryBytes };
 }
 
 /** Refuses early when the home's file system cannot hold the staged tree (and dumps) beside the current home. */
-function checkFreeSpace(home: string, manifest: BackupManifest, plan: TargetPlan, dumpEntries: string[]): void {
+function checkFreeSpace(home: string, entries: EntryTable, plan: TargetPlan, dumpEntries: string[]): void {
   let stats: ReturnType<typeof statfsSync>;
   try {
     stats = statfsSync(path.dirname(home));
@@ -416,11 +432,12 @@ function checkFreeSpace(home: string, manifest: BackupManifest, plan: TargetPlan
   const block = Math.max(512, stats.bsize);
   const dumps = new Set(dumpEntries);
   let needed = 0;
-  for (const entry of manifest.entries) {
-    const isContent = entry.name.startsWith(CONTENT_PREFIX);
-    if (isContent && plan.isKept(entry.name.slice(CONTENT_PREFIX.length).replace(/\/$/, ""))) continue;
-    if (!isContent && !dumps.has(entry.name)) continue;
-    needed += entry.kind === "file" ? Math.ceil(entry.size / block) * block : 0;
+  for (let index = 0; index < entries.count; index++) {
+    if (entries.kind(index) !== "file") continue;
+    const name = entries.names[index]!;
+    const isContent = name.startsWith(CONTENT_PREFIX);
+    if (isContent ? plan.isKept(name.slice(CONTENT_PREFIX.length)) : !dumps.has(name)) continue;
+    needed += Math.ceil(entries.sizes[index]! / block) * block;
   }
   const available = stats.bavail * stats.bsize;
   if (needed > available) {

@@ -3,10 +3,11 @@ import path from "node:path";
 import { blobNames } from "../backup/name.js";
 import { listBackups } from "../catalog/catalog.js";
 import { AppBackupError } from "../errors.js";
-import { restorableStatuses, type BackupManifest } from "../manifest/manifest.js";
+import { restorableStatuses, type ManifestSummary } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
-import { readManifestQuickly } from "./manifest-reader.js";
+import type { EntryTable } from "./entry-table.js";
+import { readManifestTable } from "./manifest-reader.js";
 import type { Store } from "../store/store.js";
 
 /** Where a backup's zip and manifest are read from, with its manifest. */
@@ -17,7 +18,10 @@ export interface BackupSource {
   /** Blob (or file) names of the zip and the manifest in `store`. */
   zipName: string;
   manifestName: string;
-  manifest: BackupManifest;
+  /** The manifest without its entry list. */
+  manifest: ManifestSummary;
+  /** The manifest's entries (`entries.toEntries()` gives them as objects). */
+  entries: EntryTable;
 }
 
 export interface BackupSelection {
@@ -50,8 +54,8 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
     name = latest.name;
   }
   const names = blobNames(name);
-  const manifest = await readManifestQuickly(store, name);
-  return { store, name: manifest.backupName || name, zipName: manifest.zip?.name ?? names.zip, manifestName: names.manifest, manifest };
+  const { summary: manifest, table: entries } = await readManifestTable(store, name);
+  return { store, name: manifest.backupName || name, zipName: manifest.zip?.name ?? names.zip, manifestName: names.manifest, manifest, entries };
 }
 
 /** `--from PATH`: PATH is the `.zip`, the `.xml` or their stem; the other file is beside it. */
@@ -76,7 +80,7 @@ async function openDownloadedBackup(from: string, named: string | undefined): Pr
     throw new AppBackupError("USAGE", `--from ${from}: a backup file name cannot start with a dot.`, "Rename the .zip and .xml files.");
   }
   const store = new LocalStore(path.dirname(stem));
-  const manifest = await readManifestQuickly(store, stemName);
+  const { summary: manifest, table: entries } = await readManifestTable(store, stemName);
   if (named && named !== manifest.backupName && named !== stemName) {
     throw new AppBackupError(
       "USAGE",
@@ -84,7 +88,7 @@ async function openDownloadedBackup(from: string, named: string | undefined): Pr
       "Leave out the backup name when using --from, or pass the files of that backup.",
     );
   }
-  return { store, name: manifest.backupName || stemName, zipName: `${stemName}.zip`, manifestName: `${stemName}.xml`, manifest };
+  return { store, name: manifest.backupName || stemName, zipName: `${stemName}.zip`, manifestName: `${stemName}.xml`, manifest, entries };
 }
 
 /** A backup that may be restored: Succeeded or PartiallySucceeded, with a zip. */

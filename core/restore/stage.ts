@@ -1,21 +1,22 @@
 import { chmodSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from "node:fs";
 import path from "node:path";
-import type { ArchiveEntry } from "../archive/types.js";
-import type { ZipEntryInfo } from "../archive/zip-reader.js";
 import { AppBackupError } from "../errors.js";
-import type { BackupManifest } from "../manifest/manifest.js";
 import { CONTENT_PREFIX } from "./archive-check.js";
+import type { EntryTable } from "./entry-table.js";
 import { exactTime } from "./fs-steps.js";
 import { EntryFailure, extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import type { ExtractPool } from "./extract-pool.js";
 import type { RestorePaths } from "./journal.js";
 import type { ZipByteSource } from "./store-source.js";
 import type { TargetPlan } from "./target-plan.js";
+import type { ZipIndex } from "./zip-index.js";
 
 export interface StageInput {
   source: ZipByteSource;
-  zipEntries: readonly ZipEntryInfo[];
-  manifest: BackupManifest;
+  zip: ZipIndex;
+  /** The manifest's entries, and for each the row of its entry in the zip. */
+  entries: EntryTable;
+  pairs: Int32Array;
   paths: RestorePaths;
   plan: TargetPlan;
   /** Database dump entries to write beside the tree for loading. */
@@ -51,13 +52,17 @@ const FOLDER_MODE_BITS = 0o3777;
  * (kept paths, root entries) are still read and checked.
  */
 export async function stageBackup(input: StageInput): Promise<StagedBackup> {
-  const { paths, plan, owner } = input;
-  const zipEntryOf = pairing(input.manifest.entries, input.zipEntries);
-  mkdirSync(paths.tree, { mode: 0o700 });
-  if (input.dumpEntries.size > 0) mkdirSync(paths.dumps, { mode: 0o700 });
+  const { paths, plan, owner, entries, pairs } = input;
+  try {
+    mkdirSync(paths.tree, { mode: 0o700 });
+    if (input.dumpEntries.size > 0) mkdirSync(paths.dumps, { mode: 0o700 });
+  } catch (error) {
+    throw stagingError(new EntryFailure(paths.tree, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
+  }
 
-  const folders: Array<{ target: string; entry: ArchiveEntry }> = [];
-  const links: Array<{ target: string; entry: ArchiveEntry }> = [];
+  /** Manifest rows of folders and links, with their staged paths. */
+  const folders: Array<{ target: string; index: number }> = [];
+  const links: Array<{ target: string; index: number }> = [];
   const items: ExtractItem[] = [];
   const created = new Set<string>([paths.tree]);
   const ensureFolder = (folder: string) => {
@@ -66,84 +71,91 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     mkdirSync(folder, { mode: 0o700 });
     created.add(folder);
   };
+  const check = (index: number, extra: Partial<ExtractItem> = {}): ExtractItem => ({ name: entries.names[index]!, zipIndex: pairs[index]!, digestIndex: index, ...extra });
 
-  const entries = input.manifest.entries;
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index]!;
-    if (!entry.name.startsWith(CONTENT_PREFIX)) continue;
-    const relative = entry.name.slice(CONTENT_PREFIX.length, entry.name.endsWith("/") ? -1 : undefined);
-    const zipEntry = zipEntryOf(index);
-    if (!relative) continue;
-    if (plan.isKept(relative)) {
-      if (entry.kind !== "directory") items.push({ entry: zipEntry, sha256: entry.sha256 });
-      continue;
-    }
-    // Names were checked (no empty, . or .. segments), so joining by hand is exact.
-    const target = `${paths.tree}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
-    if (entry.kind === "directory") {
-      ensureFolder(target);
-      folders.push({ target, entry });
-    } else {
-      ensureFolder(path.dirname(target));
-      if (entry.kind === "symlink") {
-        links.push({ target, entry });
-        items.push({ entry: zipEntry, sha256: entry.sha256, returnData: true });
+  try {
+    for (let index = 0; index < entries.count; index++) {
+      const name = entries.names[index]!;
+      const kind = entries.kind(index);
+      if (!name.startsWith(CONTENT_PREFIX)) {
+        if (kind === "directory") continue;
+        if (input.dumpEntries.has(name)) continue;
+        items.push(check(index, { returnData: name === "meta" }));
+        continue;
+      }
+      const relative = name.slice(CONTENT_PREFIX.length, name.endsWith("/") ? -1 : undefined);
+      if (!relative) continue;
+      if (plan.isKept(relative)) {
+        if (kind !== "directory") items.push(check(index));
+        continue;
+      }
+      // Names were checked (no empty, . or .. segments), so joining by hand is exact.
+      const target = `${paths.tree}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
+      if (kind === "directory") {
+        ensureFolder(target);
+        folders.push({ target, index });
       } else {
-        items.push({ entry: zipEntry, sha256: entry.sha256, target, mode: entry.mode & FILE_MODE_BITS, mtimeMs: entry.mtime.getTime(), owner });
+        ensureFolder(path.dirname(target));
+        if (kind === "symlink") {
+          links.push({ target, index });
+          items.push(check(index, { returnData: true }));
+        } else {
+          items.push(check(index, { targetRoot: paths.tree, mode: entries.modes[index]! & FILE_MODE_BITS, mtimeMs: entries.mtimes[index]!, owner }));
+        }
       }
     }
+  } catch (error) {
+    throw stagingError(new EntryFailure(paths.tree, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
   }
   const dumps = new Map<string, string>();
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index]!;
-    if (entry.name.startsWith(CONTENT_PREFIX) || entry.kind === "directory") continue;
-    const zipEntry = zipEntryOf(index);
-    if (input.dumpEntries.has(entry.name)) {
-      const target = path.join(paths.dumps, `${dumps.size}.sql`);
-      dumps.set(entry.name, target);
-      items.push({ entry: zipEntry, sha256: entry.sha256, target, mode: 0o600, mtimeMs: entry.mtime.getTime() });
-    } else {
-      items.push({ entry: zipEntry, sha256: entry.sha256, returnData: entry.name === "meta" });
-    }
+  for (let index = 0; index < entries.count; index++) {
+    const name = entries.names[index]!;
+    if (!input.dumpEntries.has(name) || name.startsWith(CONTENT_PREFIX)) continue;
+    const target = path.join(paths.dumps, `${dumps.size}.sql`);
+    dumps.set(name, target);
+    items.push(check(index, { target, mode: 0o600, mtimeMs: entries.mtimes[index]! }));
   }
 
   let content: Map<string, Buffer>;
   try {
-    content = await extractEntries(input.source, input.zipEntries, items, { onProgress: input.onProgress, signal: input.signal, pool: input.pool });
+    content = await extractEntries(input.source, input.zip, items, { onProgress: input.onProgress, signal: input.signal, pool: input.pool, digests: entries });
   } catch (error) {
     throw stagingError(error, paths.tree);
   }
 
-  for (const { target, entry } of links) {
-    const linkTarget = content.get(entry.name)!.toString("utf8");
-    if (linkTarget !== entry.linkTarget) {
-      throw new AppBackupError("BACKUP_CORRUPT", `The symlink ${entry.name} points to ${JSON.stringify(linkTarget)} in the zip but to ${JSON.stringify(entry.linkTarget)} in the manifest; nothing was changed.`);
+  for (const { target, index } of links) {
+    const name = entries.names[index]!;
+    const linkTarget = content.get(name)!.toString("utf8");
+    const expected = entries.linkTargets.get(index);
+    if (linkTarget !== expected) {
+      throw new AppBackupError("BACKUP_CORRUPT", `The symlink ${name} points to ${JSON.stringify(linkTarget)} in the zip but to ${JSON.stringify(expected)} in the manifest; nothing was changed.`);
     }
     try {
       symlinkSync(linkTarget, target);
       if (owner) lchownSync(target, owner.uid, owner.gid);
-      lutimesSync(target, exactTime(entry.mtime), exactTime(entry.mtime));
+      lutimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
     } catch (error) {
-      throw stagingError(new EntryFailure(entry.name, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
+      throw stagingError(new EntryFailure(name, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
     }
   }
   // Deepest first: setting a folder's time must come after everything inside it is written.
-  folders.sort((a, b) => depth(b.entry.name) - depth(a.entry.name));
-  for (const { target, entry } of folders) {
-    chmodSync(target, entry.mode & FOLDER_MODE_BITS);
+  folders.sort((a, b) => depth(entries.names[b.index]!) - depth(entries.names[a.index]!));
+  for (const { target, index } of folders) {
+    chmodSync(target, entries.modes[index]! & FOLDER_MODE_BITS);
     if (owner) lchownSync(target, owner.uid, owner.gid);
-    utimesSync(target, exactTime(entry.mtime), exactTime(entry.mtime));
+    utimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
   }
   chmodSync(paths.tree, input.homeMode & FOLDER_MODE_BITS);
   if (owner) lchownSync(paths.tree, owner.uid, owner.gid);
 
-  const written = items.filter((i) => i.target && !input.dumpEntries.has(i.entry.name));
-  return {
-    meta: content.get("meta"),
-    dumps,
-    files: written.length,
-    bytes: written.reduce((sum, i) => sum + i.entry.size, 0),
-  };
+  let files = 0;
+  let bytes = 0;
+  for (const item of items) {
+    if (!item.targetRoot) continue;
+    files++;
+    bytes += input.zip.table.sizes[item.zipIndex]!;
+  }
+  return { meta: content.get("meta"), dumps, files, bytes };
 }
 
 const depth = (name: string) => {
@@ -151,18 +163,6 @@ const depth = (name: string) => {
   for (let i = name.indexOf("/"); i >= 0; i = name.indexOf("/", i + 1)) count++;
   return count;
 };
-
-/**
- * The zip entry of each manifest entry (they were checked to be the same set).
- * The manifest lists entries in the zip's order, so this is usually the same
- * index; otherwise it is looked up by name.
- */
-function pairing(manifest: readonly ArchiveEntry[], zip: readonly ZipEntryInfo[]): (index: number) => ZipEntryInfo {
-  const sameOrder = manifest.length === zip.length && manifest.every((entry, index) => entry.name === zip[index]!.name);
-  if (sameOrder) return (index) => zip[index]!;
-  const byName = new Map(zip.map((e) => [e.name, e]));
-  return (index) => byName.get(manifest[index]!.name)!;
-}
 
 /** Turns a failure while staging into what the user should know: the home is untouched either way. */
 function stagingError(error: unknown, tree: string): Error {

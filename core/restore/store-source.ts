@@ -7,6 +7,8 @@ import type { Store } from "../store/store.js";
 export interface ZipByteSource extends RandomAccessSource {
   /** Fills `target[0, length)` with the bytes at `offset`; rejects if the source is shorter. */
   readInto(target: Uint8Array, offset: number, length: number): Promise<void>;
+  /** A local file (cheap small reads), rather than blob storage (a round trip per read). */
+  readonly local: boolean;
 }
 
 /** The zip of a backup: a file handle for a local container, ranged reads for blob storage. */
@@ -27,6 +29,7 @@ export async function zipSourceOf(store: Store, name: string): Promise<ZipByteSo
   };
   return {
     size: info.size,
+    local: false,
     readInto,
     async read(offset, length) {
       const buffer = Buffer.allocUnsafeSlow(length);
@@ -55,6 +58,7 @@ async function localFileSource(path: string): Promise<ZipByteSource> {
   };
   return {
     size,
+    local: true,
     readInto,
     async read(offset, length) {
       const buffer = Buffer.allocUnsafeSlow(length);

@@ -1,9 +1,9 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
-import type { ArchiveEntry } from "../archive/types.js";
 import { PathFilter } from "../plan/filter.js";
 import { walkHome } from "../plan/walk.js";
 import { CONTENT_PREFIX } from "./archive-check.js";
+import type { EntryTable } from "./entry-table.js";
 
 /** A path of the target's home left as it is, and why. */
 export interface KeptPath {
@@ -32,7 +32,7 @@ export interface TargetPlan {
  * used); a local backup container inside the home is kept too, as the backup
  * never includes it.
  */
-export function planTarget(home: string, entries: readonly ArchiveEntry[], filterLines: string[], protectedPaths: string[]): TargetPlan {
+export function planTarget(home: string, entries: EntryTable, filterLines: string[], protectedPaths: string[]): TargetPlan {
   const filter = new PathFilter(filterLines, "the backup's filter");
   const homeExists = lstatSync(home, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const kept: KeptPath[] = [];
@@ -68,20 +68,23 @@ export function planTarget(home: string, entries: readonly ArchiveEntry[], filte
   };
 
   const written: string[] = [];
-  const newPaths = new Set<string>();
-  for (const entry of entries) {
-    if (!entry.name.startsWith(CONTENT_PREFIX)) continue;
-    const relative = entry.name.slice(CONTENT_PREFIX.length).replace(/\/$/, "");
+  // Only needed to tell which old paths are not in the backup.
+  const newPaths = old && old.entries.length + old.ignored.length + old.unreadable.length > 0 ? new Set<string>() : undefined;
+  for (let index = 0; index < entries.count; index++) {
+    const name = entries.names[index]!;
+    if (!name.startsWith(CONTENT_PREFIX)) continue;
+    const path = name.slice(CONTENT_PREFIX.length);
+    const relative = path.endsWith("/") ? path.slice(0, -1) : path;
     if (!relative || isKept(relative)) continue;
-    newPaths.add(relative);
-    written.push(entry.kind === "directory" ? `${relative}/` : relative);
+    newPaths?.add(relative);
+    written.push(path);
   }
   const deleted: string[] = [];
   if (old) {
     for (const entry of old.entries) {
-      if (!newPaths.has(entry.path)) deleted.push(entry.kind === "directory" ? `${entry.path}/` : entry.path);
+      if (!newPaths?.has(entry.path)) deleted.push(entry.kind === "directory" ? `${entry.path}/` : entry.path);
     }
-    for (const item of [...old.ignored, ...old.unreadable]) if (item.path !== "." && !newPaths.has(item.path)) deleted.push(item.path);
+    for (const item of [...old.ignored, ...old.unreadable]) if (item.path !== "." && !newPaths?.has(item.path)) deleted.push(item.path);
   }
   return {
     home,

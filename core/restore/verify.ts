@@ -1,11 +1,12 @@
-import { openZip, ZipFormatError, type ZipArchive } from "../archive/zip-reader.js";
+import { ZipFormatError } from "../archive/errors.js";
 import { restorableStatuses, type BackupStatus } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
-import { archiveProblems, entriesByOffset } from "./archive-check.js";
-import { compareWithManifest, type Difference } from "./compare.js";
+import { archiveProblems } from "./archive-check.js";
+import { compareWithManifest, pairEntries, type Difference } from "./compare.js";
 import { extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import { openBackupSource, type BackupSelection } from "./source.js";
 import { zipSourceOf } from "./store-source.js";
+import { readZipIndex, type ZipIndex } from "./zip-index.js";
 
 export interface VerifyRunOptions extends BackupSelection {
   /** Re-read every entry and check its size, CRC-32 and SHA-256. */
@@ -46,7 +47,7 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
     restorable: false,
     ok: false,
     readData: Boolean(run.readData),
-    entries: manifest.entries.length,
+    entries: source.entries.count,
     entriesRead: 0,
     bytesRead: 0,
     differences: [],
@@ -62,9 +63,9 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
 
   const zipSource = await zipSourceOf(source.store, source.zipName);
   try {
-    let archive: ZipArchive;
+    let zip: ZipIndex;
     try {
-      archive = await openZip(zipSource);
+      zip = await readZipIndex(zipSource);
     } catch (error) {
       if (!(error instanceof ZipFormatError)) throw error;
       result.differences.push({ name: "(zip)", difference: error.message });
@@ -72,23 +73,33 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
     }
     // The home plus a staging suffix: where a restore into this app would write.
     const stagingRoot = `${options.app.home}.restore-000000000000`;
-    for (const problem of [...archiveProblems(archive.entries, { roots: [stagingRoot] }), ...entriesByOffset(archive.entries, archive.size).problems]) {
+    for (const problem of archiveProblems(zip, { roots: [stagingRoot] })) {
       result.differences.push({ name: problem.name, difference: `unsafe: ${problem.problem}` });
     }
-    result.differences.push(...compareWithManifest(manifest, archive.entries, archive.size));
+    const { entries } = source;
+    const pairs = pairEntries(entries, zip.table);
+    result.differences.push(...compareWithManifest(manifest, entries, zip, pairs));
 
     if (run.readData) {
-      const expected = new Map(manifest.entries.map((e) => [e.name, e]));
       const items: ExtractItem[] = [];
-      const seen = new Set<string>();
-      for (const entry of archive.entries) {
-        const record = expected.get(entry.name);
-        if (!record || record.kind === "directory" || seen.has(entry.name)) continue;
-        seen.add(entry.name);
-        items.push({ entry, sha256: record.sha256, checkCrc: true, returnData: record.kind === "symlink" });
+      const linkRows = new Map<string, number>();
+      const read = new Uint8Array(zip.table.count);
+      for (let index = 0; index < entries.count; index++) {
+        const row = pairs[index]!;
+        if (row < 0 || read[row] || entries.kind(index) === "directory" || zip.table.kinds[row] === 1) continue;
+        read[row] = 1;
+        if (entries.kind(index) === "symlink") linkRows.set(entries.names[index]!, index);
+        items.push({
+          name: entries.names[index]!,
+          zipIndex: row,
+          digestIndex: index,
+          checkCrc: true,
+          returnData: entries.kind(index) === "symlink",
+        });
       }
-      const totalBytes = items.reduce((sum, i) => sum + i.entry.size, 0);
-      const content = await extractEntries(zipSource, archive.entries, items, {
+      const totalBytes = items.reduce((sum, i) => sum + zip.table.sizes[i.zipIndex]!, 0);
+      const content = await extractEntries(zipSource, zip, items, {
+        digests: entries,
         onCorrupt: (failure) => result.differences.push({ name: failure.entryName, difference: `content: ${failure.reason}` }),
         onProgress: (p) => {
           result.entriesRead = p.files;
@@ -97,10 +108,10 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
         },
       });
       for (const [name, data] of content) {
+        const expected = entries.linkTargets.get(linkRows.get(name) ?? -1);
         const target = data.toString("utf8");
-        const record = expected.get(name);
-        if (record?.linkTarget !== undefined && record.linkTarget !== target) {
-          result.differences.push({ name, difference: `the symlink points to ${JSON.stringify(target)} in the zip, to ${JSON.stringify(record.linkTarget)} in the manifest` });
+        if (expected !== undefined && expected !== target) {
+          result.differences.push({ name, difference: `the symlink points to ${JSON.stringify(target)} in the zip, to ${JSON.stringify(expected)} in the manifest` });
         }
       }
     }

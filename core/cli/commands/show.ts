@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { BackupManifest } from "../../manifest/manifest.js";
 import { restorableStatuses } from "../../manifest/manifest.js";
+import type { EntryTable } from "../../restore/entry-table.js";
 import { openBackupSource, type BackupSource } from "../../restore/source.js";
 import { CommandOutput, usageError, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -29,12 +29,13 @@ export function registerShow(program: Command, io: CliIo, setExit: (code: number
     });
 }
 
-function entryCounts(manifest: BackupManifest) {
+function entryCounts(entries: EntryTable) {
   const counts = { files: 0, folders: 0, symlinks: 0, other: 0 };
-  for (const entry of manifest.entries) {
-    if (!entry.name.startsWith("fs/")) counts.other++;
-    else if (entry.kind === "directory") counts.folders++;
-    else if (entry.kind === "symlink") counts.symlinks++;
+  for (let index = 0; index < entries.count; index++) {
+    const kind = entries.kind(index);
+    if (!entries.names[index]!.startsWith("fs/")) counts.other++;
+    else if (kind === "directory") counts.folders++;
+    else if (kind === "symlink") counts.symlinks++;
     else counts.files++;
   }
   return counts;
@@ -56,7 +57,7 @@ export function showJson(source: BackupSource) {
     manifest: source.store.urlOf(source.manifestName),
     contentBytes: m.contentBytes,
     files: m.files,
-    entries: entryCounts(m),
+    entries: entryCounts(source.entries),
     filter: m.filter,
     databases: m.databases.map((d) => ({
       connectionStringName: d.connectionStringName,
@@ -82,7 +83,7 @@ export function showJson(source: BackupSource) {
 
 function describe(source: BackupSource): string {
   const m = source.manifest;
-  const counts = entryCounts(m);
+  const counts = entryCounts(source.entries);
   const lines = [
     `Backup ${m.backupName}`,
     `  app:        ${m.appName}`,

@@ -1,0 +1,88 @@
+import type { ArchiveEntry } from "../archive/types.js";
+
+export type EntryKind = ArchiveEntry["kind"];
+const KINDS: readonly EntryKind[] = ["file", "directory", "symlink"];
+
+/**
+ * Many archive entries in columns rather than one object each: a backup of
+ * tens of thousands of files would otherwise fill the heap with short-lived
+ * objects the garbage collector copies around, on the path every restore
+ * waits for. Used both for a manifest's entries and for a zip's central
+ * directory; columns a source does not have stay at zero.
+ */
+export class EntryTable {
+  readonly names: string[] = [];
+  readonly kinds: Uint8Array;
+  readonly modes: Uint32Array;
+  readonly sizes: Float64Array;
+  readonly compressedSizes: Float64Array;
+  /** Compression method number (0 store, 8 deflate; anything else as found). */
+  readonly methods: Uint16Array;
+  readonly crc32s: Uint32Array;
+  readonly mtimes: Float64Array;
+  /** Expected content digests, 32 bytes per entry (manifests). */
+  readonly sha256: Buffer;
+  /** 1 where the entry's digest was given as 64 hex digits. */
+  readonly hasSha256: Uint8Array;
+  /** Where each entry's local header starts (zips). */
+  readonly offsets: Float64Array;
+  /** General-purpose flags (zips). */
+  readonly flags: Uint16Array;
+  readonly linkTargets = new Map<number, string>();
+
+  constructor(readonly capacity: number) {
+    this.kinds = new Uint8Array(capacity);
+    this.modes = new Uint32Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    this.compressedSizes = new Float64Array(capacity);
+    this.methods = new Uint16Array(capacity);
+    this.crc32s = new Uint32Array(capacity);
+    this.mtimes = new Float64Array(capacity);
+    this.sha256 = Buffer.alloc(capacity * 32);
+    this.hasSha256 = new Uint8Array(capacity);
+    this.offsets = new Float64Array(capacity);
+    this.flags = new Uint16Array(capacity);
+  }
+
+  get count(): number {
+    return this.names.length;
+  }
+
+  kind(index: number): EntryKind {
+    return KINDS[this.kinds[index]!]!;
+  }
+
+  static kindCode(kind: string | undefined): number {
+    const code = KINDS.indexOf(kind as EntryKind);
+    return code < 0 ? 255 : code;
+  }
+
+  /** Hex digest of an entry, as written in the manifest ("" when it had none). */
+  sha256Hex(index: number): string {
+    return this.hasSha256[index] ? this.sha256.toString("hex", index * 32, index * 32 + 32) : "";
+  }
+
+  /** One entry as the manifest types describe it (for messages and the public API). */
+  entry(index: number): ArchiveEntry {
+    const method = this.methods[index];
+    const entry: ArchiveEntry = {
+      name: this.names[index]!,
+      kind: this.kind(index),
+      size: this.sizes[index]!,
+      compressedSize: this.compressedSizes[index]!,
+      method: method === 8 ? "deflate" : "store",
+      crc32: this.crc32s[index]!,
+      sha256: this.sha256Hex(index),
+      mtime: new Date(this.mtimes[index]!),
+      mode: this.modes[index]!,
+    };
+    const target = this.linkTargets.get(index);
+    if (target !== undefined) entry.linkTarget = target;
+    return entry;
+  }
+
+  /** Every entry as objects; for callers that want the plain manifest shape. */
+  toEntries(): ArchiveEntry[] {
+    return this.names.map((_, index) => this.entry(index));
+  }
+}

@@ -1,0 +1,188 @@
+import { ZipFormatError } from "../archive/errors.js";
+import type { RandomAccessSource } from "../archive/random-access-source.js";
+import {
+  CENTRAL_HEADER_SIZE,
+  END_OF_CENTRAL_DIRECTORY_SIZE,
+  EXTRA_ZIP64,
+  FLAG_UTF8,
+  MAX_UINT16,
+  MAX_UINT32,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  SIGNATURE,
+  ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE,
+  ZIP64_LOCATOR_SIZE,
+} from "../archive/zip-format.js";
+import { EntryTable } from "./entry-table.js";
+import type { ZipByteSource } from "./store-source.js";
+
+/** A zip's central directory in columns, and where the entries' data must end. */
+export interface ZipIndex {
+  table: EntryTable;
+  /** Offset of the central directory: no entry's data may reach past it. */
+  dataLimit: number;
+  /** Size of the archive in bytes. */
+  size: number;
+}
+
+const corrupt = (message: string) => new ZipFormatError(`Not a valid zip archive: ${message}.`);
+
+/**
+ * Reads a zip's central directory (Zip64-aware) into an EntryTable. The same
+ * format rules as the project's zip reader; the columns instead of one object
+ * per entry keep a restore of tens of thousands of files light on the heap.
+ */
+export async function readZipIndex(source: RandomAccessSource & { readInto?: ZipByteSource["readInto"]; local?: boolean }): Promise<ZipIndex> {
+  const directory = await locateDirectory(source);
+  const table = new EntryTable(directory.count);
+  // Read in chunks, one buffer reused: a large directory is never held whole, and no large
+  // short-lived allocation leaves the process's allocator handing out memory it cannot return.
+  // Remote reads pay a round trip each: fewer, larger ones there.
+  const chunkBytes = source.local === false ? 4 * 1024 * 1024 : 120 * 1024;
+  let buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(directory.size, 1)));
+  let filled = 0;
+  let read = 0;
+  let at = 0;
+  const fill = async () => {
+    // Keep the unread part, then top the buffer up from the directory.
+    buffer.copy(buffer, 0, at, filled);
+    filled -= at;
+    at = 0;
+    const length = Math.min(buffer.length - filled, directory.size - read);
+    if (length > 0) {
+      if (source.readInto) await source.readInto(buffer.subarray(filled, filled + length), directory.offset + read, length);
+      else (await source.read(directory.offset + read, length)).copy(buffer, filled);
+      filled += length;
+      read += length;
+    }
+  };
+  const ensure = async (bytes: number) => {
+    if (at + bytes <= filled) return true;
+    if (bytes > buffer.length) {
+      const bigger = Buffer.allocUnsafe(bytes);
+      buffer.copy(bigger, 0, at, filled);
+      filled -= at;
+      at = 0;
+      buffer = bigger;
+    }
+    await fill();
+    return at + bytes <= filled;
+  };
+  while (read < directory.size || at < filled) {
+    const index = table.names.length;
+    if (index >= directory.count) throw corrupt(`the central directory holds more than the ${directory.count} entries its end record says`);
+    if (!(await ensure(CENTRAL_HEADER_SIZE)) || buffer.readUInt32LE(at) !== SIGNATURE.centralHeader) {
+      throw corrupt(`central directory entry ${index + 1} is damaged (bad signature)`);
+    }
+    const recordLength = CENTRAL_HEADER_SIZE + buffer.readUInt16LE(at + 28) + buffer.readUInt16LE(at + 30) + buffer.readUInt16LE(at + 32);
+    if (!(await ensure(recordLength))) throw corrupt(`central directory entry ${index + 1} runs past the end of the directory`);
+    readRecord(buffer, at, table, index, directory.offset);
+    at += recordLength;
+  }
+  if (table.count !== directory.count) throw corrupt(`the central directory lists ${table.count} entries but the end record says ${directory.count}`);
+  return { table, dataLimit: directory.offset, size: source.size };
+}
+
+/** One central-directory record (complete in `raw` at `at`) into row `index` of the table. */
+function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, directoryOffset: number): void {
+  const versionMadeBy = raw.readUInt16LE(at + 4);
+  const flags = raw.readUInt16LE(at + 8);
+  let compressedSize = raw.readUInt32LE(at + 20);
+  let size = raw.readUInt32LE(at + 24);
+  const nameLength = raw.readUInt16LE(at + 28);
+  const extraLength = raw.readUInt16LE(at + 30);
+  const external = raw.readUInt32LE(at + 38);
+  let offset = raw.readUInt32LE(at + 42);
+  const nameStart = at + CENTRAL_HEADER_SIZE;
+  const name = raw.toString(flags & FLAG_UTF8 ? "utf8" : "latin1", nameStart, nameStart + nameLength);
+
+  let extraAt = nameStart + nameLength;
+  const extraEnd = extraAt + extraLength;
+  while (extraAt + 4 <= extraEnd) {
+    const id = raw.readUInt16LE(extraAt);
+    const length = raw.readUInt16LE(extraAt + 2);
+    const data = extraAt + 4;
+    if (data + length > extraEnd) throw corrupt(`the extra field of "${name}" is damaged`);
+    if (id === EXTRA_ZIP64) {
+      let field = data;
+      const take = (what: string): number => {
+        if (field + 8 > data + length) throw corrupt(`the Zip64 field of "${name}" lacks the ${what}`);
+        const value = safeNumber(raw.readBigUInt64LE(field), what);
+        field += 8;
+        return value;
+      };
+      if (size === MAX_UINT32) size = take("uncompressed size");
+      if (compressedSize === MAX_UINT32) compressedSize = take("compressed size");
+      if (offset === MAX_UINT32) offset = take("local header offset");
+    }
+    extraAt = data + length;
+  }
+  if (offset + 30 > directoryOffset) throw corrupt(`the local header of "${name}" is said to be past the central directory`);
+
+  const mode = modeOf(versionMadeBy >> 8, external, name);
+  const type = mode & S_IFMT;
+  table.names.push(name);
+  table.kinds[index] = type === S_IFDIR ? 1 : type === S_IFLNK ? 2 : 0;
+  table.modes[index] = mode;
+  table.sizes[index] = size;
+  table.compressedSizes[index] = compressedSize;
+  table.methods[index] = raw.readUInt16LE(at + 10);
+  table.crc32s[index] = raw.readUInt32LE(at + 16);
+  table.offsets[index] = offset;
+  table.flags[index] = flags;
+}
+
+/** Unix and macOS tools put the mode in the high half of the external attributes; others get sensible defaults. */
+function modeOf(host: number, external: number, name: string): number {
+  const unixMode = external >>> 16;
+  const looksLikeDirectory = name.endsWith("/") || (external & 0x10) !== 0;
+  if ((host === 3 || host === 19) && unixMode !== 0) {
+    if ((unixMode & S_IFMT) !== 0) return unixMode;
+    return unixMode | (looksLikeDirectory ? S_IFDIR : S_IFREG);
+  }
+  return looksLikeDirectory ? S_IFDIR | 0o755 : S_IFREG | 0o644;
+}
+
+function safeNumber(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt(`the ${what} is out of range`);
+  return Number(value);
+}
+
+async function locateDirectory(source: RandomAccessSource): Promise<{ offset: number; size: number; count: number }> {
+  if (source.size < END_OF_CENTRAL_DIRECTORY_SIZE) throw corrupt(`it is only ${source.size} bytes long, too short to be a zip`);
+  const tailLength = Math.min(source.size, END_OF_CENTRAL_DIRECTORY_SIZE + MAX_UINT16 + ZIP64_LOCATOR_SIZE);
+  const tailStart = source.size - tailLength;
+  const tail = await source.read(tailStart, tailLength);
+  let at = -1;
+  for (let i = tail.length - END_OF_CENTRAL_DIRECTORY_SIZE; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === SIGNATURE.endOfCentralDirectory && i + END_OF_CENTRAL_DIRECTORY_SIZE + tail.readUInt16LE(i + 20) === tail.length) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) throw corrupt("no end-of-central-directory record (the file is truncated or not a zip)");
+  if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) throw corrupt("multi-disk (split) archives are not supported");
+  let count = tail.readUInt16LE(at + 10);
+  let size = tail.readUInt32LE(at + 12);
+  let offset = tail.readUInt32LE(at + 16);
+  let directoryEnd = tailStart + at;
+  const locatorAt = at - ZIP64_LOCATOR_SIZE;
+  if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === SIGNATURE.zip64Locator) {
+    const recordOffset = safeNumber(tail.readBigUInt64LE(locatorAt + 8), "Zip64 record offset");
+    if (recordOffset + ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE > tailStart + locatorAt) throw corrupt("the Zip64 end-of-central-directory locator points past itself");
+    const record = await source.read(recordOffset, ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE);
+    if (record.readUInt32LE(0) !== SIGNATURE.zip64EndOfCentralDirectory) throw corrupt("the Zip64 end-of-central-directory record is missing where its locator points");
+    count = safeNumber(record.readBigUInt64LE(32), "entry count");
+    size = safeNumber(record.readBigUInt64LE(40), "central directory size");
+    offset = safeNumber(record.readBigUInt64LE(48), "central directory offset");
+    directoryEnd = recordOffset;
+  } else if (count === MAX_UINT16 || size === MAX_UINT32 || offset === MAX_UINT32) {
+    throw corrupt("the end-of-central-directory record needs Zip64 but the Zip64 locator is missing");
+  }
+  if (offset + size > directoryEnd) throw corrupt("the central directory extends past the end of the archive (truncated file?)");
+  // The count sizes the table up front; a count the directory could not hold is a lie.
+  if (count > size / CENTRAL_HEADER_SIZE) throw corrupt(`the end record claims ${count} entries, more than its ${size}-byte central directory can hold`);
+  return { offset, size, count };
+}
