@@ -6,7 +6,7 @@ import type { BackupManifest, DatabaseRecord, ManifestSummary } from "./manifest
 const attr = "@_";
 
 /** Characters XML 1.0 can hold; a name with anything else is stored base64-encoded. */
-const xmlUnsafe = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const xmlUnsafe = /[^\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function nameAttributes(name: string): Record<string, string> {
   return xmlUnsafe.test(name) ? { [`${attr}name64`]: Buffer.from(name).toString("base64") } : { [`${attr}name`]: name };
@@ -35,10 +35,25 @@ export function manifestToXml(manifest: BackupManifest): string {
     Warnings: { Warning: manifest.warnings },
     Databases: { Database: manifest.databases.map(databaseToNode) },
     Skipped: { Entry: manifest.skipped.map((s) => ({ ...nameAttributes(s.name), [`${attr}reason`]: s.reason })) },
-    Entries: { [`${attr}count`]: manifest.entries.length, Entry: manifest.entries.map(entryToNode) },
   };
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: attr, format: true, suppressEmptyNode: true });
-  return `<?xml version="1.0" encoding="utf-8"?>\n${builder.build({ BackupManifest: root })}`;
+  const head = builder.build({ BackupManifest: root }) as string;
+  // The entry list (tens of thousands of lines) is written directly: a builder's object tree for it
+  // would cost over 100 MB and seconds on a large site.
+  const entries = manifest.entries.map(entryLine).join("");
+  const close = head.lastIndexOf("</BackupManifest>");
+  return `<?xml version="1.0" encoding="utf-8"?>\n${head.slice(0, close)}  <Entries count="${manifest.entries.length}">\n${entries}  </Entries>\n</BackupManifest>\n`;
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
+}
+
+function entryLine(entry: ArchiveEntry): string {
+  const attributes = Object.entries(entryToNode(entry))
+    .map(([key, value]) => `${key.slice(attr.length)}="${escapeAttribute(String(value))}"`)
+    .join(" ");
+  return `    <Entry ${attributes}/>\n`;
 }
 
 function databaseToNode(db: DatabaseRecord): Record<string, unknown> {
@@ -105,7 +120,10 @@ const text = (value: unknown): string => (value === undefined || value === null 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
 export function parseManifestSummary(xml: string, source: string): ManifestSummary {
-  const root = parseXml(xml, source);
+  return summaryOf(parseXml(xml, source), source);
+}
+
+function summaryOf(root: Record<string, any>, source: string): ManifestSummary {
   const zip = root.Zip as Record<string, string> | undefined;
   const summary: ManifestSummary = {
     formatVersion: 1,
@@ -146,8 +164,8 @@ export function parseManifestSummary(xml: string, source: string): ManifestSumma
 }
 
 export function parseManifest(xml: string, source: string): BackupManifest {
-  const summary = parseManifestSummary(xml, source);
   const root = parseXml(xml, source);
+  const summary = summaryOf(root, source);
   const entries = list<Record<string, string>>(root.Entries?.Entry).map(
     (e): ArchiveEntry => ({
       name: nameOf(e),
