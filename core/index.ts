@@ -8,7 +8,7 @@ export type { BackupProgress } from "./backup/progress.js";
 export { backupNameFor, blobNames } from "./backup/name.js";
 export { redactorFor } from "./backup/redactor.js";
 export { Redactor, displayUrl, redactPatterns, secretsInConnectionString } from "./secrets.js";
-export { listBackups, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
+export { listBackups, listingJson, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
 export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./manifest/manifest.js";
 export { openStore } from "./store/open.js";
 export type { Store, StoredObject, StagedUpload } from "./store/store.js";

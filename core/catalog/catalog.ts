@@ -23,6 +23,24 @@ export interface BackupListing {
 
 const headBytes = 64 * 1024;
 
+/** A listing as `list --json` prints it (and the Action's `backups` output). */
+export function listingJson(b: BackupListing) {
+  return {
+    name: b.name,
+    app: b.appName,
+    status: b.status,
+    trigger: b.trigger,
+    startedAt: b.startedAt.toISOString(),
+    finishedAt: b.finishedAt.toISOString(),
+    sizeBytes: b.sizeBytes,
+    files: b.files,
+    databases: b.databases,
+    zip: b.zip ?? null,
+    manifest: b.manifest ?? null,
+    ...(b.error ? { error: b.error } : {}),
+  };
+}
+
 /** The backups in a container, newest first. A zip without a manifest was interrupted and is listed as Failed. */
 export async function listBackups(store: Store, options: { appName?: string } = {}): Promise<BackupListing[]> {
   const objects = await store.list();

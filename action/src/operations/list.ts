@@ -1,4 +1,4 @@
-import { listBackups, type BackupListing } from "../../../core/catalog/catalog.js";
+import { listBackups, listingJson, type BackupListing } from "../../../core/catalog/catalog.js";
 import { formatCount } from "../../../core/cli/format.js";
 import { formatSize } from "../../../core/config/size.js";
 import { restorableStatuses } from "../../../core/manifest/manifest.js";
@@ -31,24 +31,6 @@ export async function listOperation(options: AppBackupOptions, report: Reporter)
   );
   await report.summary(listSummary(options.app.name, store.location, backups));
   return {};
-}
-
-/** The same fields as `app-backup list --json`. */
-export function listingJson(b: BackupListing) {
-  return {
-    name: b.name,
-    app: b.appName,
-    status: b.status,
-    trigger: b.trigger,
-    startedAt: b.startedAt.toISOString(),
-    finishedAt: b.finishedAt.toISOString(),
-    sizeBytes: b.sizeBytes,
-    files: b.files,
-    databases: b.databases,
-    zip: b.zip ?? null,
-    manifest: b.manifest ?? null,
-    ...(b.error ? { error: b.error } : {}),
-  };
 }
 
 function listSummary(appName: string, location: string, backups: BackupListing[]): string {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { listBackups } from "../../catalog/catalog.js";
+import { listBackups, listingJson } from "../../catalog/catalog.js";
 import { openStore } from "../../store/open.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { formatCount, formatSize, table } from "../format.js";
@@ -17,22 +17,7 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
         const options = await out.load(opts.config);
         const store = openStore(options.backup.storage);
         const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name });
-        out.result(
-          backups.map((b) => ({
-            name: b.name,
-            app: b.appName,
-            status: b.status,
-            trigger: b.trigger,
-            startedAt: b.startedAt.toISOString(),
-            finishedAt: b.finishedAt.toISOString(),
-            sizeBytes: b.sizeBytes,
-            files: b.files,
-            databases: b.databases,
-            zip: b.zip ?? null,
-            manifest: b.manifest ?? null,
-            ...(b.error ? { error: b.error } : {}),
-          })),
-        );
+        out.result(backups.map(listingJson));
         if (backups.length === 0) {
           out.print(`No backups of ${options.app.name} in ${store.location}.`);
         } else {
