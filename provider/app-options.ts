@@ -27,14 +27,14 @@ function configFileOf(
  * resolved from the provider's environment, relative paths from the folder
  * Pulumi runs in (the project folder). Errors name the resource's inputs.
  */
-export function resolveAppOptions(
+export async function resolveAppOptions(
   inputs: AppInputs & Partial<Pick<BackupConfigurationInputs, "backupSchedule" | "enabled">>,
   kind: ResourceKind,
-): AppBackupOptions {
+): Promise<AppBackupOptions> {
   try {
     const options = resolveConfig(configFileOf(inputs), { baseDir: process.cwd(), env: process.env, source: `the inputs of the app-backup ${kind}` });
     // Opening the store checks the storage's form (SAS present, connection string parses) without a request.
-    openStore(options.backup.storage);
+    await openStore(options.backup.storage);
     return options;
   } catch (error) {
     throw providerError(error);

@@ -45,7 +45,7 @@ export const backupConfigurationOperations: ResourceOperations<BackupConfigurati
     }
     const inputs = normalizeBackupConfigurationInputs(news as unknown as Record<string, unknown>);
     // During a preview some inputs may not be known yet; they are checked when they are.
-    if (!containsUnknown(inputs)) resolveAppOptions(inputs, "BackupConfiguration");
+    if (!containsUnknown(inputs)) await resolveAppOptions(inputs, "BackupConfiguration");
     return { inputs };
   },
 
@@ -53,7 +53,7 @@ export const backupConfigurationOperations: ResourceOperations<BackupConfigurati
     const replaces: string[] = [];
     // The document is named after the app and lives in the container: another one is another document.
     if (olds.name !== news.name) replaces.push("name");
-    if (storageMoved(olds, news.storage)) replaces.push("storage");
+    if (await storageMoved(olds, news.storage)) replaces.push("storage");
     const changes = replaces.length > 0 || backupConfigurationKeys.some((key) => !sameValue(olds[key], news[key]));
     return { changes, replaces };
   },
@@ -70,8 +70,8 @@ export const backupConfigurationOperations: ResourceOperations<BackupConfigurati
   async read(id, props) {
     const recorded = props as BackupConfigurationOutputs;
     const inputs = normalizeBackupConfigurationInputs(pick(recorded as unknown as Record<string, unknown>, backupConfigurationKeys));
-    const options = resolveAppOptions(inputs, "BackupConfiguration");
-    const storeOfApp = openStore(options.backup.storage);
+    const options = await resolveAppOptions(inputs, "BackupConfiguration");
+    const storeOfApp = await openStore(options.backup.storage);
     requireSameLocation(storeOfApp, recorded, "BackupConfiguration", "refresh the configuration");
     let document: StoredConfiguration | undefined;
     try {
@@ -88,8 +88,8 @@ export const backupConfigurationOperations: ResourceOperations<BackupConfigurati
 
   async delete(_id, props) {
     const inputs = normalizeBackupConfigurationInputs(pick(props as unknown as Record<string, unknown>, backupConfigurationKeys));
-    const options = resolveAppOptions(inputs, "BackupConfiguration");
-    const storeOfApp = openStore(options.backup.storage);
+    const options = await resolveAppOptions(inputs, "BackupConfiguration");
+    const storeOfApp = await openStore(options.backup.storage);
     requireSameLocation(storeOfApp, props, "BackupConfiguration", "remove the configuration");
     try {
       await deleteStoredConfiguration(storeOfApp, inputs.name);
@@ -100,9 +100,9 @@ export const backupConfigurationOperations: ResourceOperations<BackupConfigurati
 };
 
 async function store(inputs: BackupConfigurationInputs): Promise<BackupConfigurationOutputs> {
-  const options = resolveAppOptions(inputs, "BackupConfiguration");
+  const options = await resolveAppOptions(inputs, "BackupConfiguration");
   try {
-    const storeOfApp = openStore(options.backup.storage);
+    const storeOfApp = await openStore(options.backup.storage);
     const result = await storeConfiguration(options, { store: storeOfApp, storedBy: `app-backup ${toolVersion} (Pulumi)` });
     return outputsOf(inputs, result.document, result.url, storeOfApp.location);
   } catch (error) {

@@ -44,21 +44,21 @@ export const backupOperations: ResourceOperations<BackupInputs, BackupOutputs> =
       return { failures: [{ property: "deleteOnDestroy", reason: "deleteOnDestroy must be true or false." }] };
     }
     const inputs = normalizeBackupInputs(raw);
-    if (!containsUnknown(inputs)) resolveAppOptions(inputs, "Backup");
+    if (!containsUnknown(inputs)) await resolveAppOptions(inputs, "Backup");
     return { inputs };
   },
 
   async diff(_id, olds, news) {
     const replaces: string[] = replacingKeys.filter((key) => !sameValue(olds[key], news[key]));
-    if (storageMoved(olds, news.storage)) replaces.push("storage");
+    if (await storageMoved(olds, news.storage)) replaces.push("storage");
     const changes = replaces.length > 0 || backupKeys.some((key) => !informationKeys.includes(key) && !sameValue(olds[key], news[key]));
     return { changes, replaces };
   },
 
   async create(inputs) {
-    const options = resolveAppOptions(inputs, "Backup");
+    const options = await resolveAppOptions(inputs, "Backup");
     const redactor = redactorFor(options);
-    const storeOfApp = openStore(options.backup.storage);
+    const storeOfApp = await openStore(options.backup.storage);
     let result: BackupResult;
     try {
       result = await runBackup(options, { trigger: "OnDemand", origin: inputs.origin, store: storeOfApp });
@@ -88,8 +88,8 @@ export const backupOperations: ResourceOperations<BackupInputs, BackupOutputs> =
   async read(id, props) {
     const recorded = props as BackupOutputs;
     const inputs = normalizeBackupInputs(pick(recorded as unknown as Record<string, unknown>, backupKeys));
-    const options = resolveAppOptions(inputs, "Backup");
-    const storeOfApp = openStore(options.backup.storage);
+    const options = await resolveAppOptions(inputs, "Backup");
+    const storeOfApp = await openStore(options.backup.storage);
     requireSameLocation(storeOfApp, recorded, "Backup", `refresh the backup ${recorded.backupName}`);
     let summary: ManifestSummary;
     try {
@@ -118,8 +118,8 @@ export const backupOperations: ResourceOperations<BackupInputs, BackupOutputs> =
   async delete(_id, props) {
     if (!props.deleteOnDestroy) return;
     const inputs = normalizeBackupInputs(pick(props as unknown as Record<string, unknown>, backupKeys));
-    const options = resolveAppOptions(inputs, "Backup");
-    const storeOfApp = openStore(options.backup.storage);
+    const options = await resolveAppOptions(inputs, "Backup");
+    const storeOfApp = await openStore(options.backup.storage);
     requireSameLocation(storeOfApp, props, "Backup", `delete the backup ${props.backupName}`);
     try {
       await deleteBackup(storeOfApp, props.backupName);

@@ -4,12 +4,12 @@ import { containsUnknown, sameValue } from "./normalize.js";
 import type { BackupStorage } from "./types.js";
 
 /** The container (or folder) a storage input points at now, without credentials. */
-function currentStorageLocation(storage: BackupStorage): string {
+async function currentStorageLocation(storage: BackupStorage): Promise<string> {
   const options = resolveConfig(
     { name: "storage-location", home: "/", backup: { storage } },
     { baseDir: process.cwd(), env: process.env, source: "the storage input" },
   );
-  return openStore(options.backup.storage).location;
+  return (await openStore(options.backup.storage)).location;
 }
 
 /**
@@ -18,10 +18,10 @@ function currentStorageLocation(storage: BackupStorage): string {
  * `${env:VAR}` reference that now names another container moves it. When the
  * new value cannot be resolved, a different declared value counts as a move.
  */
-export function storageMoved(old: { storage: BackupStorage; storageLocation: string }, storage: BackupStorage): boolean {
+export async function storageMoved(old: { storage: BackupStorage; storageLocation: string }, storage: BackupStorage): Promise<boolean> {
   if (containsUnknown(storage)) return false;
   try {
-    return currentStorageLocation(storage) !== old.storageLocation;
+    return (await currentStorageLocation(storage)) !== old.storageLocation;
   } catch {
     return !sameValue(old.storage, storage);
   }

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
+import { keepYoungGenerationSmall } from "../../core/archive/garbage-collection.js";
 import { isAppBackupError } from "../../core/errors.js";
 import type { AppBackupOptions } from "../../core/options.js";
 import { optionsFromInputs, targetOptionsFromInputs } from "./app-options.js";
@@ -24,6 +25,7 @@ import { createStepTempDir, type StateStore } from "./temporary-files.js";
  * reported with `core.setFailed` (an `::error::` annotation and exit code 1).
  */
 export async function run(): Promise<void> {
+  keepYoungGenerationSmall();
   const masker = new SecretMasker((secret) => core.setSecret(secret));
   const state: StateStore = { save: (name, value) => core.saveState(name, value), get: (name) => core.getState(name) };
   const report = reporter(masker, state);

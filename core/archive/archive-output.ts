@@ -4,13 +4,15 @@ import type { ByteSink } from "./types.js";
  * The archive's byte stream: counts the position (entry offsets come from it)
  * and copies every piece into buffers of `bufferSize` that go to the sink.
  * Copying lets workers reuse their output slots at once and turns the many
- * small headers and entries of a tree into few sink writes. A buffer handed to
- * the sink is never reused: a sink may keep it.
+ * small headers and entries of a tree into few sink writes. A buffer comes
+ * back for reuse once the sink's write settles: a fresh buffer per write would
+ * leave hundreds of MiB of dead buffers waiting for a full garbage collection.
  */
 export class ArchiveOutput {
   position = 0;
   private pending: Buffer;
   private pendingLength = 0;
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly sink: ByteSink,
@@ -56,9 +58,11 @@ export class ArchiveOutput {
 
   async flush(): Promise<void> {
     if (this.pendingLength === 0) return;
-    const full = this.pending.subarray(0, this.pendingLength);
-    this.pending = Buffer.allocUnsafeSlow(this.bufferSize);
+    const buffer = this.pending;
+    const full = buffer.subarray(0, this.pendingLength);
+    this.pending = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize);
     this.pendingLength = 0;
     await this.sink.write(full);
+    this.spare.push(buffer);
   }
 }

@@ -1,4 +1,4 @@
-import type { ArchiveEntry } from "./types.js";
+import type { ArchiveEntry, EntryList } from "./types.js";
 import type { CentralFields } from "./zip-format.js";
 
 const KINDS: ArchiveEntry["kind"][] = ["file", "directory", "symlink"];
@@ -27,9 +27,8 @@ export class EntryTable {
   length = 0;
   private capacity = 1024;
   private names: string[] = [];
-  private mtimes: Date[] = [];
   private linkTargets = new Map<number, string>();
-  private numbers = new Float64Array(this.capacity * 3); // size, compressedSize, localHeaderOffset
+  private numbers = new Float64Array(this.capacity * 4); // size, compressedSize, localHeaderOffset, mtime in ms
   private words = new Uint32Array(this.capacity * 2); // crc32, mode
   private flags = new Uint8Array(this.capacity); // kind | deflate << 2 | streamed << 3
   private hashes = new Uint8Array(this.capacity * 32);
@@ -39,11 +38,11 @@ export class EntryTable {
     if (this.length === this.capacity) this.grow();
     const i = this.length++;
     this.names.push(entry.name);
-    this.mtimes.push(entry.mtime);
     if (entry.linkTarget !== undefined) this.linkTargets.set(i, entry.linkTarget);
-    this.numbers[i * 3] = entry.size;
-    this.numbers[i * 3 + 1] = entry.compressedSize;
-    this.numbers[i * 3 + 2] = localHeaderOffset;
+    this.numbers[i * 4] = entry.size;
+    this.numbers[i * 4 + 1] = entry.compressedSize;
+    this.numbers[i * 4 + 2] = localHeaderOffset;
+    this.numbers[i * 4 + 3] = entry.mtime.getTime();
     this.words[i * 2] = entry.crc32;
     this.words[i * 2 + 1] = entry.mode;
     this.flags[i] = KINDS.indexOf(entry.kind) | (entry.method === 8 ? 4 : 0) | (streamed ? 8 : 0);
@@ -57,25 +56,25 @@ export class EntryTable {
       name: this.names[i]!,
       method: this.flags[i]! & 4 ? 8 : 0,
       crc32: this.words[i * 2]!,
-      compressedSize: this.numbers[i * 3 + 1]!,
-      size: this.numbers[i * 3]!,
-      mtime: this.mtimes[i]!,
+      compressedSize: this.numbers[i * 4 + 1]!,
+      size: this.numbers[i * 4]!,
+      mtime: new Date(this.numbers[i * 4 + 3]!),
       mode: this.words[i * 2 + 1]!,
-      localHeaderOffset: this.numbers[i * 3 + 2]!,
+      localHeaderOffset: this.numbers[i * 4 + 2]!,
       streamed: (this.flags[i]! & 8) !== 0,
     };
   }
 
-  entry(i: number): ArchiveEntry {
+  at(i: number): ArchiveEntry {
     const entry: ArchiveEntry = {
       name: this.names[i]!,
       kind: KINDS[this.flags[i]! & 3]!,
-      size: this.numbers[i * 3]!,
-      compressedSize: this.numbers[i * 3 + 1]!,
+      size: this.numbers[i * 4]!,
+      compressedSize: this.numbers[i * 4 + 1]!,
       method: this.flags[i]! & 4 ? "deflate" : "store",
       crc32: this.words[i * 2]!,
       sha256: Buffer.from(this.hashes.buffer, this.hashes.byteOffset + i * 32, 32).toString("hex"),
-      mtime: this.mtimes[i]!,
+      mtime: new Date(this.numbers[i * 4 + 3]!),
       mode: this.words[i * 2 + 1]!,
     };
     const linkTarget = this.linkTargets.get(i);
@@ -83,13 +82,13 @@ export class EntryTable {
     return entry;
   }
 
-  entries(): ArchiveEntry[] {
-    return Array.from({ length: this.length }, (_, i) => this.entry(i));
+  *[Symbol.iterator](): Iterator<ArchiveEntry> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
   }
 
   private grow(): void {
     this.capacity *= 2;
-    const numbers = new Float64Array(this.capacity * 3);
+    const numbers = new Float64Array(this.capacity * 4);
     numbers.set(this.numbers);
     this.numbers = numbers;
     const words = new Uint32Array(this.capacity * 2);

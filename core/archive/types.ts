@@ -17,6 +17,15 @@ export interface ArchiveEntry {
   linkTarget?: string;
 }
 
+/**
+ * Entries read one at a time: an archive's list is kept compact and each
+ * `ArchiveEntry` is built as it is visited, so a list of hundreds of thousands
+ * costs no more than its columns. Arrays of entries are entry lists too.
+ */
+export interface EntryList extends Iterable<ArchiveEntry> {
+  readonly length: number;
+}
+
 /** A file the walk saw but that could not be read when it was archived. */
 export interface SkippedEntry {
   name: string;
@@ -25,6 +34,10 @@ export interface SkippedEntry {
 
 /** Where archive bytes go: a local temp file or staged blob blocks. Writes are awaited in order. */
 export interface ByteSink {
+  /**
+   * The chunk is lent until the returned promise settles, then reused by the
+   * writer: a sink that keeps bytes for later copies them.
+   */
   write(chunk: Buffer): Promise<void>;
 }
 

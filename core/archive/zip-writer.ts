@@ -9,7 +9,7 @@ import { entryName } from "./entry-name.js";
 import { EntryTable, type WrittenEntry } from "./entry-table.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
 import { collectGarbage, enableGarbageCollection } from "./garbage-collection.js";
-import type { ArchiveEntry, ArchiveProgress, ByteSink, SkippedEntry } from "./types.js";
+import type { ArchiveEntry, ArchiveProgress, ByteSink, EntryList, SkippedEntry } from "./types.js";
 import { BatchJob, LargeFileJob } from "./worker-jobs.js";
 import { WorkerPool, type WorkerMessage } from "./worker-pool.js";
 import {
@@ -56,7 +56,7 @@ export interface ZipWriterOptions {
 
 export interface ZipResult {
   /** Entries in archive order. */
-  entries: ArchiveEntry[];
+  entries: EntryList;
   /** Files added with `addFile` that could not be read when their turn came; they are not in the archive. */
   skipped: SkippedEntry[];
   bytesWritten: number;
@@ -143,6 +143,7 @@ export class ZipWriter {
   private finishing = false;
   private failure?: Error;
   private wakeLoop?: () => void;
+  private roomWaiter?: { limit: number; resolve: () => void };
   private readonly loop: Promise<void>;
   private readonly removeAbortListener?: () => void;
 
@@ -232,6 +233,31 @@ export class ZipWriter {
     return written;
   }
 
+  /** Entries added and not yet written. */
+  get queued(): number {
+    return this.units.length - this.head;
+  }
+
+  /**
+   * Resolves once at most `limit` entries wait to be written (or the writer
+   * failed, which the next add reports). A caller adding a whole tree waits on
+   * this now and then, so the entries held in memory follow a window of the
+   * tree, not all of it.
+   */
+  whenQueuedAtMost(limit: number): Promise<void> {
+    if (this.failure || this.queued <= limit) return Promise.resolve();
+    this.roomWaiter?.resolve();
+    return new Promise<void>((resolve) => (this.roomWaiter = { limit, resolve }));
+  }
+
+  private wakeRoomWaiter(): void {
+    const waiter = this.roomWaiter;
+    if (waiter && (this.failure || this.queued <= waiter.limit)) {
+      this.roomWaiter = undefined;
+      waiter.resolve();
+    }
+  }
+
   /** Writes the central directory after every entry; resolves once the last byte is handed to the sink. */
   async finish(): Promise<ZipResult> {
     if (this.finishing) throw new Error("finish() was already called on this zip writer.");
@@ -246,7 +272,7 @@ export class ZipWriter {
     }
     this.reportProgress(true);
     this.units = [];
-    return { entries: this.written.entries(), skipped: this.skipped, bytesWritten: this.output.position };
+    return { entries: this.written, skipped: this.skipped, bytesWritten: this.output.position };
   }
 
   /** Stops reading and writing and terminates the workers; the archive is left incomplete. */
@@ -290,6 +316,7 @@ export class ZipWriter {
       if (unit?.kind === "stream") unit.reject(error);
     }
     this.wakeLoop?.();
+    this.wakeRoomWaiter();
     void this.pool.close();
   }
 
@@ -410,6 +437,7 @@ export class ZipWriter {
       if (this.failure) throw this.failure;
       this.declaredPending -= unit.declared;
       this.units[this.head++] = undefined;
+      this.wakeRoomWaiter();
       if (unit.kind === "file") this.files++;
       this.checkLimit(0);
       this.reportProgress(false);
@@ -604,7 +632,7 @@ export class ZipWriter {
       offset,
       true,
     );
-    unit.resolve(this.written.entry(index));
+    unit.resolve(this.written.at(index));
   }
 
   private record(entry: WrittenEntry, offset: number, streamed: boolean): number {

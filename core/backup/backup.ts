@@ -1,8 +1,8 @@
 import { AppBackupError } from "../errors.js";
 import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
 import type { SkippedEntry } from "../archive/types.js";
-import type { BackupManifest, BackupStatus, BackupTrigger, DatabaseRecord } from "../manifest/manifest.js";
-import { manifestToXml } from "../manifest/xml.js";
+import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../manifest/manifest.js";
+import { manifestXmlChunks } from "../manifest/xml.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import type { StagedUpload, Store } from "../store/store.js";
@@ -14,6 +14,10 @@ import { backupNameFor, blobNames, isValidBackupName } from "./name.js";
 import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
 import type { BackupProgress } from "./progress.js";
 import { redactorFor } from "./redactor.js";
+
+/** Content entries handed to the zip writer ahead of what it has written: enough to keep every worker busy. */
+const QUEUE_WINDOW = 4096;
+const MANIFEST_BUFFER_BYTES = 1024 * 1024;
 
 export interface BackupRunOptions {
   /** Overrides `{app}_{yyyyMMddHHmmss}`. */
@@ -72,7 +76,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     throw new AppBackupError("USAGE", `"${name}" is not a valid backup name.`, "Use letters, digits, '-', '_' and '.', starting with a letter or digit.");
   }
   const names = blobNames(name);
-  const store = run.store ?? openStore(options.backup.storage);
+  const store = run.store ?? (await openStore(options.backup.storage));
   const trigger = run.trigger ?? "OnDemand";
 
   const plan = await planBackup(options, log);
@@ -98,7 +102,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   const finishedAt = finishTime();
   log.info(`Backup ${name} ${status} in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s.`);
 
-  const manifest: BackupManifest = {
+  const manifest: ManifestToWrite = {
     formatVersion: 1,
     appName: options.app.name,
     backupName: name,
@@ -120,7 +124,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   };
   // The manifest is written last and never overwrites: its presence is what makes a backup exist.
   await store.put(names.log, log.toString());
-  await store.put(names.manifest, manifestToXml(manifest));
+  await writeManifest(store, names.manifest, manifest);
 
   return {
     name,
@@ -174,6 +178,7 @@ async function archive(
 
     phase = "content";
     for (const entry of plan.walk.entries) {
+      if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
       const name = `fs/${entry.path}`;
       const absolute = `${options.app.home}/${entry.path}`;
       if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
@@ -186,12 +191,16 @@ async function archive(
       ...plan.walk.unreadable.map((u) => ({ name: `fs/${u.path}`, reason: u.reason })),
       ...result.skipped,
     ];
-    const contentEntries = result.entries.filter((e) => e.name.startsWith("fs/"));
-    const contentBytes = result.entries.reduce((sum, e) => sum + e.size, 0);
+    let files = 0;
+    let contentBytes = 0;
+    for (const entry of result.entries) {
+      contentBytes += entry.size;
+      if (entry.kind === "file" && entry.name.startsWith("fs/")) files++;
+    }
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
     await upload.commit();
     log.info(
-      `Archived ${contentEntries.filter((e) => e.kind === "file").length} files and ${databases.length} database(s) (${databaseBytes} bytes of dumps) into ${upload.bytesWritten} bytes.`,
+      `Archived ${files} files and ${databases.length} database(s) (${databaseBytes} bytes of dumps) into ${upload.bytesWritten} bytes.`,
     );
     onProgress?.({ phase, files: totalFiles, totalFiles, bytes: contentBytes, totalBytes, bytesOut: upload.bytesWritten });
     return {
@@ -200,7 +209,7 @@ async function archive(
       databases,
       sizeBytes: upload.bytesWritten,
       contentBytes,
-      files: contentEntries.filter((e) => e.kind === "file").length,
+      files,
     };
   } catch (error) {
     await zip.abort();
@@ -208,6 +217,34 @@ async function archive(
     if (error instanceof SizeLimitExceededError) {
       throw sizeLimitError(options.backup.maxSizeBytes, error.seenBytes, { what: "website + database", atLeast: true });
     }
+    throw error;
+  }
+}
+
+/**
+ * Streams the manifest into a staged upload: a site of hundreds of thousands of
+ * files makes a manifest of tens of megabytes, never held whole in memory. The
+ * commit never overwrites, as the manifest is what makes a backup exist.
+ */
+async function writeManifest(store: Store, name: string, manifest: ManifestToWrite): Promise<void> {
+  const upload = await store.upload(name);
+  // One buffer, filled and lent to the upload again and again (uploads copy or write what they are lent).
+  const buffer = Buffer.allocUnsafe(MANIFEST_BUFFER_BYTES);
+  let length = 0;
+  try {
+    for (const chunk of manifestXmlChunks(manifest)) {
+      const bytes = Buffer.byteLength(chunk);
+      if (length + bytes > buffer.length) {
+        await upload.write(buffer.subarray(0, length));
+        length = 0;
+      }
+      if (bytes > buffer.length) await upload.write(Buffer.from(chunk));
+      else length += buffer.write(chunk, length);
+    }
+    await upload.write(buffer.subarray(0, length));
+    await upload.commit();
+  } catch (error) {
+    await upload.abort();
     throw error;
   }
 }

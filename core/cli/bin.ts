@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { keepYoungGenerationSmall } from "../archive/garbage-collection.js";
 import { main } from "./main.js";
+
+keepYoungGenerationSmall();
 
 main(process.argv.slice(2)).then(
   (code) => {

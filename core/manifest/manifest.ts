@@ -1,4 +1,4 @@
-import type { ArchiveEntry } from "../archive/types.js";
+import type { ArchiveEntry, EntryList } from "../archive/types.js";
 import type { DatabaseType, TableSummary } from "../db/types.js";
 
 /** Azure's backup status values (BackupItemStatus). */
@@ -47,6 +47,9 @@ export interface BackupManifest {
   skipped: Array<{ name: string; reason: string }>;
   entries: ArchiveEntry[];
 }
+
+/** A manifest as a backup writes it: its entry list is read once, entry by entry. */
+export type ManifestToWrite = Omit<BackupManifest, "entries"> & { entries: EntryList };
 
 /** The manifest without its entry list: what listing many backups needs. */
 export type ManifestSummary = Omit<BackupManifest, "entries">;

@@ -1,7 +1,7 @@
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { ArchiveEntry } from "../archive/types.js";
 import { AppBackupError } from "../errors.js";
-import type { BackupManifest, DatabaseRecord, ManifestSummary } from "./manifest.js";
+import type { BackupManifest, DatabaseRecord, ManifestSummary, ManifestToWrite } from "./manifest.js";
 
 const attr = "@_";
 
@@ -16,7 +16,20 @@ function nameOf(node: Record<string, string>): string {
   return node[`${attr}name64`] !== undefined ? Buffer.from(node[`${attr}name64`], "base64").toString() : (node[`${attr}name`] ?? "");
 }
 
-export function manifestToXml(manifest: BackupManifest): string {
+/**
+ * Entry lines are handed out in pieces of about this many characters: small,
+ * so that the lines of a piece are garbage before a collection can find them
+ * alive and move them to the old generation.
+ */
+const CHUNK_CHARS = 16 * 1024;
+
+/**
+ * The manifest's XML in pieces, to stream into a store: memory stays flat
+ * however many entries the backup has. The head (everything but the entry
+ * list) is small and built with the XML builder; the entry list, tens of
+ * thousands of lines, is written directly.
+ */
+export function* manifestXmlChunks(manifest: ManifestToWrite): Generator<string> {
   const root: Record<string, unknown> = {
     [`${attr}formatVersion`]: manifest.formatVersion,
     AppName: manifest.appName,
@@ -38,22 +51,39 @@ export function manifestToXml(manifest: BackupManifest): string {
   };
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: attr, format: true, suppressEmptyNode: true });
   const head = builder.build({ BackupManifest: root }) as string;
-  // The entry list (tens of thousands of lines) is written directly: a builder's object tree for it
-  // would cost over 100 MB and seconds on a large site.
-  const entries = manifest.entries.map(entryLine).join("");
   const close = head.lastIndexOf("</BackupManifest>");
-  return `<?xml version="1.0" encoding="utf-8"?>\n${head.slice(0, close)}  <Entries count="${manifest.entries.length}">\n${entries}  </Entries>\n</BackupManifest>\n`;
+  yield `<?xml version="1.0" encoding="utf-8"?>\n${head.slice(0, close)}  <Entries count="${manifest.entries.length}">\n`;
+  let chunk = "";
+  for (const entry of manifest.entries) {
+    chunk += entryLine(entry);
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield `${chunk}  </Entries>\n</BackupManifest>\n`;
+}
+
+export function manifestToXml(manifest: ManifestToWrite): string {
+  return Array.from(manifestXmlChunks(manifest)).join("");
 }
 
 function escapeAttribute(value: string): string {
   return value.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
 }
 
+/** A text attribute; one XML cannot hold is written base64-encoded under `{key}64`. */
+function textAttribute(key: string, value: string): string {
+  return xmlUnsafe.test(value) ? `${key}64="${Buffer.from(value).toString("base64")}"` : `${key}="${escapeAttribute(value)}"`;
+}
+
 function entryLine(entry: ArchiveEntry): string {
-  const attributes = Object.entries(entryToNode(entry))
-    .map(([key, value]) => `${key.slice(attr.length)}="${escapeAttribute(String(value))}"`)
-    .join(" ");
-  return `    <Entry ${attributes}/>\n`;
+  const link = entry.linkTarget !== undefined ? ` ${textAttribute("linkTarget", entry.linkTarget)}` : "";
+  return (
+    `    <Entry ${textAttribute("name", entry.name)} kind="${entry.kind}" size="${entry.size}" compressedSize="${entry.compressedSize}"` +
+    ` method="${entry.method}" crc32="${entry.crc32.toString(16).padStart(8, "0")}" sha256="${entry.sha256}"` +
+    ` mtime="${entry.mtime.toISOString()}" mode="${entry.mode.toString(8)}"${link}/>\n`
+  );
 }
 
 function databaseToNode(db: DatabaseRecord): Record<string, unknown> {
@@ -71,25 +101,6 @@ function databaseToNode(db: DatabaseRecord): Record<string, unknown> {
     NotCovered: db.notCovered,
     Warning: db.warnings,
   };
-}
-
-function entryToNode(entry: ArchiveEntry): Record<string, unknown> {
-  return {
-    ...nameAttributes(entry.name),
-    [`${attr}kind`]: entry.kind,
-    [`${attr}size`]: entry.size,
-    [`${attr}compressedSize`]: entry.compressedSize,
-    [`${attr}method`]: entry.method,
-    [`${attr}crc32`]: entry.crc32.toString(16).padStart(8, "0"),
-    [`${attr}sha256`]: entry.sha256,
-    [`${attr}mtime`]: entry.mtime.toISOString(),
-    [`${attr}mode`]: entry.mode.toString(8),
-    ...(entry.linkTarget !== undefined ? xmlTarget(entry.linkTarget) : {}),
-  };
-}
-
-function xmlTarget(target: string): Record<string, string> {
-  return xmlUnsafe.test(target) ? { [`${attr}linkTarget64`]: Buffer.from(target).toString("base64") } : { [`${attr}linkTarget`]: target };
 }
 
 const arrays = new Set(["Item", "Line", "Warning", "Database", "Table", "NotCovered", "Entry"]);

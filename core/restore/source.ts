@@ -6,6 +6,7 @@ import { AppBackupError } from "../errors.js";
 import { restorableStatuses, type ManifestSummary } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
+import { openStore } from "../store/open.js";
 import type { EntryTable } from "./entry-table.js";
 import { readManifestTable } from "./manifest-reader.js";
 import type { Store } from "../store/store.js";
@@ -40,7 +41,7 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
     throw new AppBackupError("USAGE", "No backup named.", "Name the backup to use (see `app-backup list`), `latest`, or pass --from with a downloaded zip.");
   }
   // Loaded on demand: the blob storage SDK is large, and a restore from a local folder never needs it.
-  const store = selection.store ?? (await import("../store/open.js")).openStore(options.backup.storage);
+  const store = selection.store ?? (await openStore(options.backup.storage));
   let name = selection.backup;
   if (name === "latest") {
     const latest = (await listBackups(store, { appName: options.app.name })).find((b) => restorableStatuses.has(b.status));

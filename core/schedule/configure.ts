@@ -27,7 +27,7 @@ export async function storeConfiguration(
   options: AppBackupOptions,
   context: { store?: Store; now?: Date; storedBy?: string } = {},
 ): Promise<StoreConfigurationResult> {
-  const store = context.store ?? openStore(options.backup.storage);
+  const store = context.store ?? (await openStore(options.backup.storage));
   await store.check();
   const previous = await readStoredConfiguration(store, options.app.name).catch(() => undefined);
   const document = storedConfigurationFromOptions(options, { now: context.now, previous, storedBy: context.storedBy });

@@ -65,7 +65,7 @@ export interface ScheduledRunResult {
 export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOptions = {}): Promise<ScheduledRunResult> {
   const now = run.now ?? new Date();
   const appName = runner.app.name;
-  const store = run.store ?? openStore(runner.backup.storage);
+  const store = run.store ?? (await openStore(runner.backup.storage));
   await store.check();
   const doc = await requireStoredConfiguration(store, appName);
   const differences = configurationDifferences(doc, storedConfigurationFromOptions(runner, { now, previous: doc }));

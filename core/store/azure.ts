@@ -226,8 +226,9 @@ class BlockUpload implements StagedUpload {
   bytesWritten = 0;
   private readonly blockIds: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The block being filled; writers lend their chunks only for the length of a write, so they are copied here. */
+  private block = Buffer.allocUnsafe(blockSize);
+  private blockLength = 0;
   private failure: unknown;
   private readonly uploadId = randomBytes(8).toString("hex");
 
@@ -238,23 +239,19 @@ class BlockUpload implements StagedUpload {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    this.bytesWritten += chunk.length;
-    while (this.pendingBytes >= blockSize) {
-      const all = Buffer.concat(this.pending);
-      this.pending = [all.subarray(blockSize)];
-      this.pendingBytes = all.length - blockSize;
-      await this.stage(all.subarray(0, blockSize));
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(chunk.length - at, blockSize - this.blockLength);
+      chunk.copy(this.block, this.blockLength, at, at + take);
+      this.blockLength += take;
+      at += take;
+      if (this.blockLength === blockSize) await this.stageBlock();
     }
+    this.bytesWritten += chunk.length;
   }
 
   async commit(): Promise<void> {
-    if (this.pendingBytes > 0 || this.blockIds.length === 0) {
-      await this.stage(Buffer.concat(this.pending));
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
+    if (this.blockLength > 0 || this.blockIds.length === 0) await this.stageBlock();
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
     await this.store.call(`commit ${this.name}`, () =>
@@ -271,13 +268,15 @@ class BlockUpload implements StagedUpload {
     await Promise.allSettled(this.inFlight);
   }
 
-  private async stage(block: Buffer): Promise<void> {
+  private async stageBlock(): Promise<void> {
+    const data = this.block.subarray(0, this.blockLength);
+    this.block = Buffer.allocUnsafe(blockSize);
+    this.blockLength = 0;
     while (this.inFlight.size >= blockConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     // Block ids must all have the same length within a blob.
     const id = Buffer.from(`${this.uploadId}-${String(this.blockIds.length).padStart(8, "0")}`).toString("base64");
     this.blockIds.push(id);
-    const data = Buffer.from(block);
     const task: Promise<void> = this.store
       .call(`upload ${this.name}`, () => this.store.container.getBlockBlobClient(this.name).stageBlock(id, data, data.length))
       .then(

@@ -96,7 +96,7 @@ describe("Zip64", () => {
     zip.addDirectory("last-folder", { mtime, mode: 0o755 });
     const result = await zip.finish();
     await sink.close();
-    expect(result.entries.map((e) => [e.name, e.method, e.size])).toEqual([
+    expect([...result.entries].map((e) => [e.name, e.method, e.size])).toEqual([
       ["first.txt", "store", 6],
       ["big.zip", "store", size],
       ["after.txt", "store", 6],

@@ -12,7 +12,7 @@ import type { OperationOutcome, Reporter } from "../reporter.js";
  * the newest restorable one in the single-backup outputs, for a later restore.
  */
 export async function listOperation(options: AppBackupOptions, report: Reporter): Promise<OperationOutcome> {
-  const store = openStore(options.backup.storage);
+  const store = await openStore(options.backup.storage);
   const backups = await listBackups(store, { appName: options.app.name });
   const newest = backups.find((b) => restorableStatuses.has(b.status));
 

@@ -18,7 +18,7 @@ export interface PruneInputs {
  */
 export async function pruneOperation(options: AppBackupOptions, inputs: PruneInputs, report: Reporter): Promise<OperationOutcome> {
   const appName = options.app.name;
-  const store = openStore(options.backup.storage);
+  const store = await openStore(options.backup.storage);
   await store.check();
   const lockTtlMs = lockTtlFromEnv(inputs.env);
   const doc = await requireStoredConfiguration(store, appName);

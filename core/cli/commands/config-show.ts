@@ -21,7 +21,7 @@ export function registerConfigShow(program: Command, io: CliIo, setExit: (code: 
       const out = new CommandOutput(io, Boolean(opts.json));
       try {
         const options = await out.load(opts.config);
-        const store = openStore(options.backup.storage);
+        const store = await openStore(options.backup.storage);
         const doc = await readStoredConfiguration(store, options.app.name);
         const url = store.urlOf(storedConfigurationName(options.app.name));
         if (!doc) {

@@ -15,7 +15,7 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
       const out = new CommandOutput(io, Boolean(opts.json));
       try {
         const options = await out.load(opts.config);
-        const store = openStore(options.backup.storage);
+        const store = await openStore(options.backup.storage);
         const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name });
         out.result(backups.map(listingJson));
         if (backups.length === 0) {

@@ -25,7 +25,7 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         const lockTtlMs = lockTtlFromEnv(io.env);
         const options = await out.load(opts.config);
         const appName = options.app.name;
-        const store = openStore(options.backup.storage);
+        const store = await openStore(options.backup.storage);
         await store.check();
         const doc = await requireStoredConfiguration(store, appName);
         const schedule = doc.backup.schedule;

@@ -81,7 +81,8 @@ export function memorySink(): ByteSink & { data(): Buffer } {
   const chunks: Buffer[] = [];
   return {
     async write(chunk: Buffer) {
-      chunks.push(chunk);
+      // The writer reuses its buffers once a write settles.
+      chunks.push(Buffer.from(chunk));
     },
     data: () => Buffer.concat(chunks),
   };
