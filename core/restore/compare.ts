@@ -21,7 +21,11 @@ const methodName = (method: number) => (method === METHOD_DEFLATE ? "deflate" : 
 export function pairEntries(manifest: EntryTable, zip: EntryTable): Int32Array {
   const pairs = new Int32Array(manifest.count);
   let sameOrder = manifest.count === zip.count;
-  for (let i = 0; sameOrder && i < manifest.count; i++) sameOrder = manifest.names[i] === zip.names[i];
+  for (let i = 0; sameOrder && i < manifest.count; i++) {
+    sameOrder = manifest.names[i] === zip.names[i];
+    // Equal names become one string, so a large tree's names are held once rather than twice.
+    if (sameOrder) zip.names[i] = manifest.names[i]!;
+  }
   if (sameOrder) {
     for (let i = 0; i < pairs.length; i++) pairs[i] = i;
     return pairs;

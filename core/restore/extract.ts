@@ -95,7 +95,8 @@ export async function extractEntries(
   const largeEntryBytes = options.largeEntryBytes ?? 1024 * 1024;
   const batchBytes = options.batchBytes ?? 1024 * 1024;
   const chunkBytes = options.chunkBytes ?? 1024 * 1024;
-  const maxInFlight = options.maxInFlightBytes ?? 8 * 1024 * 1024;
+  // A local file answers at once, so little needs to be read ahead; blob storage needs more in flight to hide its round trips.
+  const maxInFlight = options.maxInFlightBytes ?? (source.local ? 4 : 8) * 1024 * 1024;
 
   const { table } = zip;
   const jobs = planJobs(items, zip, largeEntryBytes, batchBytes);

@@ -2,7 +2,7 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseSqlServerConnectionString, sqlServerEngine } from "../../core/db/sqlserver/index.js";
 import { AppBackupError } from "../../core/errors.js";
-import { freePort } from "../support/mariadb-server.mjs";
+import { freePort } from "../support/free-port.mjs";
 
 describe("SQL Server connection strings", () => {
   it("parses Azure's ADO.NET form", () => {

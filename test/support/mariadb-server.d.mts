@@ -22,4 +22,3 @@ export interface MariaDbServer {
 }
 
 export function startMariaDbServer(options?: { tls?: boolean; bufferPoolMb?: number }): Promise<MariaDbServer>;
-export function freePort(): Promise<number>;

@@ -2,10 +2,10 @@
 // a data directory in a temp folder, a free port on 127.0.0.1, removed on stop().
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.mjs";
 
 const run = promisify(execFile);
 
@@ -191,16 +191,4 @@ async function makeCertificates(dir) {
   ]);
   await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("other-ca-key.pem"), "-out", file("other-ca.pem"), "-days", "2", "-subj", "/CN=unrelated CA"]);
   return { caFile: file("ca.pem"), certFile: file("server-cert.pem"), keyFile: file("server-key.pem"), wrongCaFile: file("other-ca.pem") };
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,17 +1,6 @@
 import net from "node:net";
 
-/** A free TCP port on 127.0.0.1, found by letting the kernel pick one. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "./free-port.mjs";
 
 /** Resolves once something accepts connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {

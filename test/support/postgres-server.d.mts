@@ -22,5 +22,4 @@ export interface PostgresTestServer {
 }
 
 export function findPostgresBinDir(): string;
-export function freePort(): Promise<number>;
 export function startPostgresServer(options?: { tls?: boolean; settings?: Record<string, string> }): Promise<PostgresTestServer>;

@@ -4,10 +4,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { freePort } from "./free-port.mjs";
 
 export const TEST_USER = "app_user";
 /** Host name written into the TLS server certificate (connect with `hostaddr=127.0.0.1`). */
@@ -54,18 +54,6 @@ function run(command, args, { account, env } = {}) {
     child.on("close", (code) => {
       if (code === 0) resolve(output);
       else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
     });
   });
 }

@@ -1,8 +1,6 @@
 import type { AppBackupOptions } from "../../../core/options.js";
-import { lockTtlFromEnv, withAppLock } from "../../../core/schedule/lock.js";
-import { pruneBackups, retentionPolicyOf, type PruneResult } from "../../../core/schedule/prune.js";
-import { requireStoredConfiguration } from "../../../core/schedule/stored-config.js";
-import { openStore } from "../../../core/store/open.js";
+import { lockTtlFromEnv } from "../../../core/schedule/lock.js";
+import { pruneApp, type PruneResult } from "../../../core/schedule/prune.js";
 import { paragraph, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { lockedElsewhere } from "./run-scheduled.js";
@@ -18,28 +16,21 @@ export interface PruneInputs {
  */
 export async function pruneOperation(options: AppBackupOptions, inputs: PruneInputs, report: Reporter): Promise<OperationOutcome> {
   const appName = options.app.name;
-  const store = await openStore(options.backup.storage);
-  await store.check();
   const lockTtlMs = lockTtlFromEnv(inputs.env);
-  const doc = await requireStoredConfiguration(store, appName);
-  const schedule = doc.backup.schedule;
-  if (!schedule) {
+  let result: PruneResult | undefined;
+  try {
+    ({ result } = await pruneApp(options, { dryRun: inputs.dryRun, lockTtlMs, onWarning: (m) => report.warning(m) }));
+  } catch (error) {
+    // Of pruneApp's steps only taking the lock throws LOCKED; lockedElsewhere rethrows every other error.
+    return lockedElsewhere(error, report);
+  }
+  if (!result) {
     report.output("status", "NoSchedule");
     report.output("pruned", "[]");
     const message = `The stored configuration of ${appName} has no backup.schedule, so no retention applies; nothing was deleted.`;
     report.info(message);
     await report.summary(`### app-backup: prune of ${appName}\n\n${paragraph(message)}\n`);
     return {};
-  }
-  const policy = retentionPolicyOf(schedule);
-  const prune = () => pruneBackups(store, appName, policy, { dryRun: inputs.dryRun });
-  let result: PruneResult;
-  try {
-    result = inputs.dryRun
-      ? await prune()
-      : await withAppLock(store, appName, prune, { ttlMs: lockTtlMs, purpose: `prune of ${appName}`, onWarning: (m) => report.warning(m) });
-  } catch (error) {
-    return lockedElsewhere(error, report);
   }
 
   const failed = new Set(result.failures.map((f) => f.name));

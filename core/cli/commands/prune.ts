@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { lockTtlFromEnv, withAppLock } from "../../schedule/lock.js";
-import { pruneBackups, retentionPolicyOf, type PruneResult } from "../../schedule/prune.js";
-import { requireStoredConfiguration } from "../../schedule/stored-config.js";
-import { openStore } from "../../store/open.js";
+import { lockTtlFromEnv } from "../../schedule/lock.js";
+import { pruneApp } from "../../schedule/prune.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { table } from "../format.js";
@@ -24,22 +22,18 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         const now = parseNow(opts.now) ?? new Date();
         const lockTtlMs = lockTtlFromEnv(io.env);
         const options = await out.load(opts.config);
-        const appName = options.app.name;
-        const store = await openStore(options.backup.storage);
-        await store.check();
-        const doc = await requireStoredConfiguration(store, appName);
-        const schedule = doc.backup.schedule;
-        if (!schedule) {
+        const { appName, location, policy, result } = await pruneApp(options, {
+          now,
+          dryRun: opts.dryRun,
+          lockTtlMs,
+          onWarning: (m) => out.note(`warning: ${m}`),
+        });
+        if (!result) {
           out.result({ app: appName, now: now.toISOString(), dryRun: Boolean(opts.dryRun), policy: null, backups: [], deleted: [], failures: [] });
           out.print(`The stored configuration of ${appName} has no backup.schedule, so no retention applies; nothing was deleted.`);
           setExit(ExitCode.ok);
           return;
         }
-        const policy = retentionPolicyOf(schedule);
-        const prune = () => pruneBackups(store, appName, policy, { now, dryRun: opts.dryRun });
-        const result: PruneResult = opts.dryRun
-          ? await prune()
-          : await withAppLock(store, appName, prune, { ttlMs: lockTtlMs, purpose: `prune of ${appName}`, onWarning: (m) => out.note(`warning: ${m}`) });
 
         for (const failure of result.failures) out.note(`error: could not delete ${failure.name}: ${failure.error}`);
         out.result({
@@ -55,7 +49,7 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         const verb = opts.dryRun ? "would delete" : "deleted";
         out.print(
           result.decisions.length === 0
-            ? `No backups of ${appName} in ${store.location}.`
+            ? `No backups of ${appName} in ${location}.`
             : [
                 table(
                   ["NAME", "TRIGGER", "STATUS", "STARTED (UTC)", "ACTION", "RULE"],
