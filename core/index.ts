@@ -38,4 +38,4 @@ export { openBackupSource, type BackupSource, type BackupSelection } from "./res
 export { recoverInterruptedRestore, type Recovery } from "./restore/switch.js";
 export type { DatabaseOutcome } from "./restore/databases.js";
 export type { Difference } from "./restore/compare.js";
-export type { EntryTable } from "./restore/entry-table.js";
+export type { EntryTable } from "./archive/entry-table.js";

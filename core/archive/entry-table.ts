@@ -1,104 +1,88 @@
-import type { ArchiveEntry, EntryList } from "./types.js";
-import type { CentralFields } from "./zip-format.js";
+import type { ArchiveEntry } from "./types.js";
 
-const KINDS: ArchiveEntry["kind"][] = ["file", "directory", "symlink"];
-
-/** One entry as the writer records it. */
-export interface WrittenEntry {
-  name: string;
-  kind: ArchiveEntry["kind"];
-  size: number;
-  compressedSize: number;
-  /** 0 stored, 8 deflated. */
-  method: number;
-  crc32: number;
-  sha256: Uint8Array;
-  mtime: Date;
-  mode: number;
-  linkTarget?: string;
-}
+export type EntryKind = ArchiveEntry["kind"];
+const KINDS: readonly EntryKind[] = ["file", "directory", "symlink"];
 
 /**
- * The entries written so far, column by column in typed arrays: about a third
- * of the memory of one object per entry, which matters for trees of hundreds
- * of thousands of files. `ArchiveEntry` objects are built once, at the end.
+ * Many archive entries in columns rather than one object each: a backup of
+ * tens of thousands of files would otherwise fill the heap with short-lived
+ * objects the garbage collector copies around, on the path every restore
+ * waits for. Used both for a manifest's entries and for a zip's central
+ * directory; columns a source does not have stay at zero.
  */
 export class EntryTable {
-  length = 0;
-  private capacity = 1024;
-  private names: string[] = [];
-  private linkTargets = new Map<number, string>();
-  private numbers = new Float64Array(this.capacity * 4); // size, compressedSize, localHeaderOffset, mtime in ms
-  private words = new Uint32Array(this.capacity * 2); // crc32, mode
-  private flags = new Uint8Array(this.capacity); // kind | deflate << 2 | streamed << 3
-  private hashes = new Uint8Array(this.capacity * 32);
+  readonly names: string[] = [];
+  readonly kinds: Uint8Array;
+  readonly modes: Uint32Array;
+  readonly sizes: Float64Array;
+  readonly compressedSizes: Float64Array;
+  /** Compression method number (0 store, 8 deflate; anything else as found). */
+  readonly methods: Uint16Array;
+  readonly crc32s: Uint32Array;
+  readonly mtimes: Float64Array;
+  /** Expected content digests, 32 bytes per entry (manifests). */
+  readonly sha256: Buffer;
+  /** 1 where the entry's digest was given as 64 hex digits. */
+  readonly hasSha256: Uint8Array;
+  /** Where each entry's local header starts (zips). */
+  readonly offsets: Float64Array;
+  /** General-purpose flags (zips). */
+  readonly flags: Uint16Array;
+  readonly linkTargets = new Map<number, string>();
 
-  /** Returns the entry's index. */
-  add(entry: WrittenEntry, localHeaderOffset: number, streamed: boolean): number {
-    if (this.length === this.capacity) this.grow();
-    const i = this.length++;
-    this.names.push(entry.name);
-    if (entry.linkTarget !== undefined) this.linkTargets.set(i, entry.linkTarget);
-    this.numbers[i * 4] = entry.size;
-    this.numbers[i * 4 + 1] = entry.compressedSize;
-    this.numbers[i * 4 + 2] = localHeaderOffset;
-    this.numbers[i * 4 + 3] = entry.mtime.getTime();
-    this.words[i * 2] = entry.crc32;
-    this.words[i * 2 + 1] = entry.mode;
-    this.flags[i] = KINDS.indexOf(entry.kind) | (entry.method === 8 ? 4 : 0) | (streamed ? 8 : 0);
-    this.hashes.set(entry.sha256, i * 32);
-    return i;
+  constructor(readonly capacity: number) {
+    this.kinds = new Uint8Array(capacity);
+    this.modes = new Uint32Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    this.compressedSizes = new Float64Array(capacity);
+    this.methods = new Uint16Array(capacity);
+    this.crc32s = new Uint32Array(capacity);
+    this.mtimes = new Float64Array(capacity);
+    this.sha256 = Buffer.alloc(capacity * 32);
+    this.hasSha256 = new Uint8Array(capacity);
+    this.offsets = new Float64Array(capacity);
+    this.flags = new Uint16Array(capacity);
   }
 
-  /** What the central directory records about entry `i`. */
-  central(i: number): CentralFields {
-    return {
-      name: this.names[i]!,
-      method: this.flags[i]! & 4 ? 8 : 0,
-      crc32: this.words[i * 2]!,
-      compressedSize: this.numbers[i * 4 + 1]!,
-      size: this.numbers[i * 4]!,
-      mtime: new Date(this.numbers[i * 4 + 3]!),
-      mode: this.words[i * 2 + 1]!,
-      localHeaderOffset: this.numbers[i * 4 + 2]!,
-      streamed: (this.flags[i]! & 8) !== 0,
-    };
+  get count(): number {
+    return this.names.length;
   }
 
-  at(i: number): ArchiveEntry {
+  kind(index: number): EntryKind {
+    return KINDS[this.kinds[index]!]!;
+  }
+
+  static kindCode(kind: string | undefined): number {
+    const code = KINDS.indexOf(kind as EntryKind);
+    return code < 0 ? 255 : code;
+  }
+
+  /** Hex digest of an entry, as written in the manifest ("" when it had none). */
+  sha256Hex(index: number): string {
+    return this.hasSha256[index] ? this.sha256.toString("hex", index * 32, index * 32 + 32) : "";
+  }
+
+  /** One entry as the manifest types describe it (for messages and the public API). */
+  entry(index: number): ArchiveEntry {
+    const method = this.methods[index];
     const entry: ArchiveEntry = {
-      name: this.names[i]!,
-      kind: KINDS[this.flags[i]! & 3]!,
-      size: this.numbers[i * 4]!,
-      compressedSize: this.numbers[i * 4 + 1]!,
-      method: this.flags[i]! & 4 ? "deflate" : "store",
-      crc32: this.words[i * 2]!,
-      sha256: Buffer.from(this.hashes.buffer, this.hashes.byteOffset + i * 32, 32).toString("hex"),
-      mtime: new Date(this.numbers[i * 4 + 3]!),
-      mode: this.words[i * 2 + 1]!,
+      name: this.names[index]!,
+      kind: this.kind(index),
+      size: this.sizes[index]!,
+      compressedSize: this.compressedSizes[index]!,
+      method: method === 8 ? "deflate" : "store",
+      crc32: this.crc32s[index]!,
+      sha256: this.sha256Hex(index),
+      mtime: new Date(this.mtimes[index]!),
+      mode: this.modes[index]!,
     };
-    const linkTarget = this.linkTargets.get(i);
-    if (linkTarget !== undefined) entry.linkTarget = linkTarget;
+    const target = this.linkTargets.get(index);
+    if (target !== undefined) entry.linkTarget = target;
     return entry;
   }
 
-  *[Symbol.iterator](): Iterator<ArchiveEntry> {
-    for (let i = 0; i < this.length; i++) yield this.at(i);
-  }
-
-  private grow(): void {
-    this.capacity *= 2;
-    const numbers = new Float64Array(this.capacity * 4);
-    numbers.set(this.numbers);
-    this.numbers = numbers;
-    const words = new Uint32Array(this.capacity * 2);
-    words.set(this.words);
-    this.words = words;
-    const flags = new Uint8Array(this.capacity);
-    flags.set(this.flags);
-    this.flags = flags;
-    const hashes = new Uint8Array(this.capacity * 32);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+  /** Every entry as objects; for callers that want the plain manifest shape. */
+  toEntries(): ArchiveEntry[] {
+    return this.names.map((_, index) => this.entry(index));
   }
 }

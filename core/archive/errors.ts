@@ -21,3 +21,8 @@ export class ArchiveAbortedError extends Error {
 export class ZipFormatError extends Error {
   override readonly name = "ZipFormatError";
 }
+
+/** A zip that cannot be read as one: every such message starts alike, wherever in the archive the fault was found. */
+export function corruptZip(detail: string): ZipFormatError {
+  return new ZipFormatError(`Not a valid zip archive: ${detail}.`);
+}

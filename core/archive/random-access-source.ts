@@ -5,6 +5,10 @@ export interface RandomAccessSource {
   readonly size: number;
   /** Exactly `length` bytes from `offset`; rejects if the source is shorter. */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Fills `target[0, length)` with the bytes at `offset`, so a reader can reuse one buffer; rejects if the source is shorter. */
+  readInto?(target: Uint8Array, offset: number, length: number): Promise<void>;
+  /** False for blob storage, where every read is a round trip: readers then ask for fewer, larger ranges. */
+  readonly local?: boolean;
   close?(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { ArchiveOutput } from "./archive-output.js";
 import { CHUNK_SIZE, DEFAULT_LEVEL, isStoredByName, MIN_SAVING, SAMPLE_SIZE, WHOLE_FILE_LIMIT } from "./compression-policy.js";
 import { entryName } from "./entry-name.js";
-import { EntryTable, type WrittenEntry } from "./entry-table.js";
+import { WrittenEntries, type WrittenEntry } from "./written-entries.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
 import { collectGarbage, enableGarbageCollection } from "./garbage-collection.js";
 import type { ArchiveEntry, ArchiveProgress, ByteSink, EntryList, SkippedEntry } from "./types.js";
@@ -130,7 +130,7 @@ export class ZipWriter {
   private inFlightJobs = 0;
   private readonly activeJobs = new Set<BatchJob | LargeFileJob>();
   private activeDeflate?: zlib.DeflateRaw;
-  private readonly written = new EntryTable();
+  private readonly written = new WrittenEntries();
   private readonly skipped: SkippedEntry[] = [];
   private files = 0;
   private bytesIn = 0;

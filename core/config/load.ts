@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { z } from "zod";
+import { safeParse } from "valibot";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions, ConnectionString, StorageSpec } from "../options.js";
+import { describeIssues } from "./issues.js";
 import { configSchema, type ConfigFile } from "./schema.js";
 
 /** Reads, validates and resolves an `app-backup.yml` (YAML or JSON). */
@@ -47,15 +48,15 @@ export function resolveConfig(
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new AppBackupError("CONFIG_INVALID", `The configuration${where} must be a mapping with at least "name" and "home".`);
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = safeParse(configSchema, raw);
   if (!parsed.success) {
     throw new AppBackupError(
       "CONFIG_INVALID",
-      `The configuration${where} is invalid:\n${describeIssues(parsed.error.issues)}`,
+      `The configuration${where} is invalid:\n${describeIssues(parsed.issues)}`,
       "Fix the keys named above; see the README for every key and its format.",
     );
   }
-  const file: ConfigFile = parsed.data;
+  const file: ConfigFile = parsed.output;
   const substitute = (value: string, key: string) => substituteEnv(value, key, env, where);
 
   const connectionStrings: Record<string, ConnectionString> = {};
@@ -143,18 +144,4 @@ function substituteEnv(value: string, key: string, env: NodeJS.ProcessEnv, where
     }
     return resolved;
   });
-}
-
-function describeIssues(issues: z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      const key = issue.path.length
-        ? issue.path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("")
-        : "(top level)";
-      if (issue.code === "unrecognized_keys") {
-        return `- ${key}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-      }
-      return `- ${key}: ${issue.message}`;
-    })
-    .join("\n");
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as v from "valibot";
 import { parseSize } from "./size.js";
 
 /** Azure's connection-string types (ConnectionStringType). */
@@ -19,79 +19,87 @@ export const connectionStringTypes = [
 /** Azure's `databaseType` values for backups. */
 export const databaseTypes = ["SqlAzure", "MySql", "LocalMySql", "PostgreSql"] as const;
 
-const size = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseSize(value) !== undefined, {
-    message: 'expected a size such as "10GB", "512MB" or a number of bytes',
-  })
-  .transform((value) => parseSize(value)!);
-
-const nonEmpty = z.string().trim().min(1, { message: "must not be empty" });
-
-const storage = z.union(
-  [
-    // A whole value from the environment is checked once resolved.
-    z.string().trim().regex(/^(?:https?:\/\/|file:|\$\{env:)/i, {
-      message:
-        'expected a container SAS URL ("https://account.blob.core.windows.net/container?sv=...&sig=..."), "file:./folder", {connectionString, container}, {accountUrl, container} or {path}',
-    }),
-    z.strictObject({ connectionString: nonEmpty, container: nonEmpty }),
-    z.strictObject({ accountUrl: z.string().url({ message: "expected an account URL such as https://account.blob.core.windows.net" }), container: nonEmpty }),
-    z.strictObject({ path: nonEmpty }),
-  ],
-  {
-    error: () =>
-      'expected a container SAS URL, "file:./folder", {connectionString, container}, {accountUrl, container} or {path}',
-  },
+const size = v.pipe(
+  v.union([v.string(), v.number()], 'expected a size such as "10GB", "512MB" or a number of bytes'),
+  v.check((value) => parseSize(value) !== undefined, 'expected a size such as "10GB", "512MB" or a number of bytes'),
+  v.transform((value) => parseSize(value)!),
 );
 
-const databaseReference = z.strictObject({
+const nonEmpty = v.pipe(v.string("expected text"), v.trim(), v.minLength(1, "must not be empty"));
+
+const storageForms = 'expected a container SAS URL, "file:./folder", {connectionString, container}, {accountUrl, container} or {path}';
+
+const storage = v.union(
+  [
+    // A whole value from the environment is checked once resolved.
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(
+        /^(?:https?:\/\/|file:|\$\{env:)/i,
+        'expected a container SAS URL ("https://account.blob.core.windows.net/container?sv=...&sig=..."), "file:./folder", {connectionString, container}, {accountUrl, container} or {path}',
+      ),
+    ),
+    v.strictObject({ connectionString: nonEmpty, container: nonEmpty }),
+    v.strictObject({ accountUrl: v.pipe(v.string(), v.url("expected an account URL such as https://account.blob.core.windows.net")), container: nonEmpty }),
+    v.strictObject({ path: nonEmpty }),
+  ],
+  // A value of no form at all gets this; one of the right form (a string, say) gets the message of what is wrong in it.
+  storageForms,
+);
+
+const databaseReference = v.strictObject({
   connectionStringName: nonEmpty,
-  databaseType: z.enum(databaseTypes, { message: `expected one of ${databaseTypes.join(", ")}` }),
+  databaseType: v.picklist(databaseTypes, `expected one of ${databaseTypes.join(", ")}`),
   /** Azure's optional display name of the database. */
-  name: z.string().optional(),
+  name: v.optional(v.string()),
 });
 
-export const scheduleSchema = z.strictObject({
-  frequencyInterval: z.number().int().min(1).default(7),
-  frequencyUnit: z.enum(["Day", "Hour"], { message: 'expected "Day" or "Hour"' }).default("Day"),
-  startTime: z.iso.datetime({ offset: true, message: "expected an ISO-8601 time such as 2026-01-01T02:00:00Z" }).optional(),
-  retentionPeriodInDays: z.number().int().min(0).default(30),
-  keepAtLeastOneBackup: z.boolean().default(true),
+const wholeNumber = (min: number) => v.pipe(v.number("expected a number"), v.integer("expected a whole number"), v.minValue(min, `expected ${min} or more`));
+
+export const scheduleSchema = v.strictObject({
+  frequencyInterval: v.optional(wholeNumber(1), 7),
+  frequencyUnit: v.optional(v.picklist(["Day", "Hour"], 'expected "Day" or "Hour"'), "Day"),
+  startTime: v.optional(v.pipe(v.string(), v.isoTimestamp("expected an ISO-8601 time such as 2026-01-01T02:00:00Z"))),
+  retentionPeriodInDays: v.optional(wholeNumber(0), 30),
+  keepAtLeastOneBackup: v.optional(v.boolean("expected true or false"), true),
   /** Beyond Azure: thin older scheduled backups the way Azure's automatic backups are kept. */
-  tiered: z.boolean().default(false),
+  tiered: v.optional(v.boolean("expected true or false"), false),
 });
 
-const backupSection = z.strictObject({
-  storage: storage.default("file:./backups"),
-  databases: z.array(databaseReference).default([]),
-  maxSize: size.default(10 * 1024 ** 3),
-  databaseMaxSize: size.default(4 * 1024 ** 3),
+const backupSection = v.strictObject({
+  storage: v.optional(storage, "file:./backups"),
+  databases: v.optional(v.array(databaseReference, "expected a list"), () => []),
+  maxSize: v.optional(size, 10 * 1024 ** 3),
+  databaseMaxSize: v.optional(size, 4 * 1024 ** 3),
   /** Filter lines given inline; when present they replace the `_backup.filter` file. */
-  filter: z.array(z.string()).optional(),
-  enabled: z.boolean().default(true),
-  schedule: scheduleSchema.optional(),
+  filter: v.optional(v.array(v.string("expected text"), "expected a list of lines")),
+  enabled: v.optional(v.boolean("expected true or false"), true),
+  schedule: v.optional(scheduleSchema),
 });
 
-export const configSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, {
-      message: "expected letters, digits and hyphens (at most 60), starting with a letter or digit, as in Azure app names",
-    }),
+export const configSchema = v.strictObject({
+  name: v.pipe(
+    v.string("expected text"),
+    v.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "expected letters, digits and hyphens (at most 60), starting with a letter or digit, as in Azure app names"),
+  ),
   home: nonEmpty,
-  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-  connectionStrings: z
-    .record(
-      z.string(),
-      z.strictObject({
-        type: z.enum(connectionStringTypes, { message: `expected one of ${connectionStringTypes.join(", ")}` }),
-        value: z.string(),
+  settings: v.optional(
+    v.record(v.string(), v.pipe(v.union([v.string(), v.number(), v.boolean()], "expected text, a number or true/false"), v.transform(String))),
+    () => ({}),
+  ),
+  connectionStrings: v.optional(
+    v.record(
+      v.string(),
+      v.strictObject({
+        type: v.picklist(connectionStringTypes, `expected one of ${connectionStringTypes.join(", ")}`),
+        value: v.string("expected text"),
       }),
-    )
-    .default({}),
-  backup: backupSection.default(() => backupSection.parse({})),
+    ),
+    () => ({}),
+  ),
+  backup: v.optional(backupSection, () => ({})),
 });
 
-export type ConfigFile = z.infer<typeof configSchema>;
-export type ScheduleSpec = z.infer<typeof scheduleSchema>;
+export type ConfigFile = v.InferOutput<typeof configSchema>;
+export type ScheduleSpec = v.InferOutput<typeof scheduleSchema>;

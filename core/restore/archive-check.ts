@@ -1,7 +1,7 @@
+import type { EntryTable } from "../archive/entry-table.js";
 import { FLAG_ENCRYPTED, METHOD_DEFLATE, METHOD_STORE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../archive/zip-format.js";
+import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
-import type { EntryTable } from "./entry-table.js";
-import type { ZipIndex } from "./zip-index.js";
 
 /** What is wrong with one entry of a zip. */
 export interface EntryProblem {

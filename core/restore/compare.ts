@@ -1,8 +1,8 @@
+import type { EntryTable } from "../archive/entry-table.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "../archive/zip-format.js";
+import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
 import type { DatabaseRecord, ManifestSummary } from "../manifest/manifest.js";
-import type { EntryTable } from "./entry-table.js";
-import type { ZipIndex } from "./zip-index.js";
 
 /** One way the zip differs from what its manifest says. */
 export interface Difference {

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { isMap, parseDocument } from "yaml";
 import type { AppMeta } from "../backup/meta.js";
+import { safeParse } from "valibot";
+import { issuesInOneLine } from "../config/issues.js";
 import { configSchema } from "../config/schema.js";
 import { AppBackupError } from "../errors.js";
 
@@ -59,11 +61,11 @@ export async function prepareConfigUpdate(
   }
   if (update.settings.length === 0 && update.connectionStrings.length === 0) return update;
 
-  const checked = configSchema.safeParse(doc.toJS());
+  const checked = safeParse(configSchema, doc.toJS());
   if (!checked.success) {
     throw new AppBackupError(
       "CONFIG_INVALID",
-      `The backup's ${parts.connectionStrings ? "connection strings" : "settings"} would make ${configPath} invalid (${checked.error.issues[0]?.path.join(".")}: ${checked.error.issues[0]?.message}); it was not changed.`,
+      `The backup's ${parts.connectionStrings ? "connection strings" : "settings"} would make ${configPath} invalid (${issuesInOneLine(checked.issues.slice(0, 1))}); it was not changed.`,
     );
   }
   update.text = doc.toString();

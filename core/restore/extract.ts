@@ -1,10 +1,10 @@
 import path from "node:path";
+import type { EntryTable } from "../archive/entry-table.js";
 import { LOCAL_HEADER_SIZE, SIGNATURE } from "../archive/zip-format.js";
-import type { EntryTable } from "./entry-table.js";
+import type { ZipIndex } from "../archive/zip-index.js";
 import { ExtractPool, type ExtractMessage } from "./extract-pool.js";
 import { FIELD, FIELDS } from "./extract-worker-source.js";
 import type { ZipByteSource } from "./store-source.js";
-import type { ZipIndex } from "./zip-index.js";
 
 /** One entry to read, check and (optionally) write. */
 export interface ExtractItem {

@@ -1,9 +1,9 @@
+import { EntryTable } from "../archive/entry-table.js";
 import { blobNames } from "../backup/name.js";
 import { AppBackupError } from "../errors.js";
 import type { BackupManifest, ManifestSummary } from "../manifest/manifest.js";
 import { parseManifestSummary, summaryFromHead } from "../manifest/xml.js";
 import type { Store } from "../store/store.js";
-import { EntryTable } from "./entry-table.js";
 
 /**
  * Reads a manifest with a scanner for its entry list: a backup of tens of

@@ -1,7 +1,9 @@
 import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { EntryTable } from "../archive/entry-table.js";
 import { ZipFormatError } from "../archive/errors.js";
+import { readZipIndex, type ZipIndex } from "../archive/zip-index.js";
 import { parseMeta, type AppMeta } from "../backup/meta.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
@@ -12,14 +14,12 @@ import type { ConfigUpdate } from "./config-update.js";
 import { outcomeOf, planDatabaseRestore, restoreDatabases, type DatabaseOutcome } from "./databases.js";
 import { createJournal, newRestoreId, readJournal, isRunning, lockedError, removeStrayStaging, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
 import { assertRestorable, openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
-import type { EntryTable } from "./entry-table.js";
 import { extractEntries } from "./extract.js";
 import { ExtractPool } from "./extract-pool.js";
 import { stageBackup } from "./stage.js";
 import { zipSourceOf, type ZipByteSource } from "./store-source.js";
 import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
 import { planTarget, type TargetPlan } from "./target-plan.js";
-import { readZipIndex, type ZipIndex } from "./zip-index.js";
 
 export interface RestoreProgress {
   phase: "check" | "extract" | "databases" | "switch";

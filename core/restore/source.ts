@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import type { EntryTable } from "../archive/entry-table.js";
 import { blobNames } from "../backup/name.js";
 import { listBackups } from "../catalog/catalog.js";
 import { AppBackupError } from "../errors.js";
@@ -7,7 +8,6 @@ import { restorableStatuses, type ManifestSummary } from "../manifest/manifest.j
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
 import { openStore } from "../store/open.js";
-import type { EntryTable } from "./entry-table.js";
 import { readManifestTable } from "./manifest-reader.js";
 import type { Store } from "../store/store.js";
 

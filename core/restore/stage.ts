@@ -1,15 +1,15 @@
 import { chmodSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from "node:fs";
 import path from "node:path";
+import type { EntryTable } from "../archive/entry-table.js";
+import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
 import { CONTENT_PREFIX } from "./archive-check.js";
-import type { EntryTable } from "./entry-table.js";
 import { exactTime } from "./fs-steps.js";
 import { EntryFailure, extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import type { ExtractPool } from "./extract-pool.js";
 import type { RestorePaths } from "./journal.js";
 import type { ZipByteSource } from "./store-source.js";
 import type { TargetPlan } from "./target-plan.js";
-import type { ZipIndex } from "./zip-index.js";
 
 export interface StageInput {
   source: ZipByteSource;

@@ -3,11 +3,9 @@ import type { RandomAccessSource } from "../archive/random-access-source.js";
 import { LocalStore } from "../store/local.js";
 import type { Store } from "../store/store.js";
 
-/** A zip's bytes at any offset, readable into a buffer the caller owns (so buffers can be reused). */
+/** A zip's bytes at any offset; restore reuses its buffers, so every source here reads into them and says where it is. */
 export interface ZipByteSource extends RandomAccessSource {
-  /** Fills `target[0, length)` with the bytes at `offset`; rejects if the source is shorter. */
   readInto(target: Uint8Array, offset: number, length: number): Promise<void>;
-  /** A local file (cheap small reads), rather than blob storage (a round trip per read). */
   readonly local: boolean;
 }
 

@@ -1,9 +1,9 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
+import type { EntryTable } from "../archive/entry-table.js";
 import { PathFilter } from "../plan/filter.js";
 import { walkHome } from "../plan/walk.js";
 import { CONTENT_PREFIX } from "./archive-check.js";
-import type { EntryTable } from "./entry-table.js";
 
 /** A path of the target's home left as it is, and why. */
 export interface KeptPath {

@@ -1,4 +1,5 @@
 import { ZipFormatError } from "../archive/errors.js";
+import { readZipIndex, type ZipIndex } from "../archive/zip-index.js";
 import { restorableStatuses, type BackupStatus } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { archiveProblems } from "./archive-check.js";
@@ -6,7 +7,6 @@ import { compareWithManifest, pairEntries, type Difference } from "./compare.js"
 import { extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import { openBackupSource, type BackupSelection } from "./source.js";
 import { zipSourceOf } from "./store-source.js";
-import { readZipIndex, type ZipIndex } from "./zip-index.js";
 
 export interface VerifyRunOptions extends BackupSelection {
   /** Re-read every entry and check its size, CRC-32 and SHA-256. */

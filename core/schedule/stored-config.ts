@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as v from "valibot";
+import { issuesInOneLine } from "../config/issues.js";
 import { resolveConfig } from "../config/load.js";
 import { connectionStringTypes, databaseTypes } from "../config/schema.js";
 import { AppBackupError } from "../errors.js";
@@ -53,37 +54,39 @@ export interface StoredSchedule {
 
 const documentKind = "app-backup.backup-configuration";
 
-const scheduleDocument = z.object({
-  frequencyInterval: z.number().int().min(1),
-  frequencyUnit: z.enum(["Day", "Hour"]),
-  startTime: z.iso.datetime({ offset: true }),
-  startTimeSource: z.enum(["declared", "default"]),
-  retentionPeriodInDays: z.number().int().min(0),
-  keepAtLeastOneBackup: z.boolean(),
-  tiered: z.boolean(),
+const isoTime = v.pipe(v.string(), v.isoTimestamp());
+
+const scheduleDocument = v.object({
+  frequencyInterval: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  frequencyUnit: v.picklist(["Day", "Hour"]),
+  startTime: isoTime,
+  startTimeSource: v.picklist(["declared", "default"]),
+  retentionPeriodInDays: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  keepAtLeastOneBackup: v.boolean(),
+  tiered: v.boolean(),
 });
 
-const storedConfigurationSchema = z.object({
-  kind: z.literal(documentKind),
-  formatVersion: z.literal(1),
-  app: z.object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/),
-    home: z.string().min(1),
-    settings: z.record(z.string(), z.string()),
-    connectionStrings: z.record(z.string(), z.object({ type: z.enum(connectionStringTypes), value: z.string().nullable() })),
+const storedConfigurationSchema = v.object({
+  kind: v.literal(documentKind),
+  formatVersion: v.literal(1),
+  app: v.object({
+    name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/)),
+    home: v.pipe(v.string(), v.minLength(1)),
+    settings: v.record(v.string(), v.string()),
+    connectionStrings: v.record(v.string(), v.object({ type: v.picklist(connectionStringTypes), value: v.nullable(v.string()) })),
   }),
-  backup: z.object({
-    enabled: z.boolean(),
-    databases: z.array(
-      z.object({ connectionStringName: z.string().min(1), databaseType: z.enum(databaseTypes), name: z.string().optional() }),
+  backup: v.object({
+    enabled: v.boolean(),
+    databases: v.array(
+      v.object({ connectionStringName: v.pipe(v.string(), v.minLength(1)), databaseType: v.picklist(databaseTypes), name: v.optional(v.string()) }),
     ),
-    maxSizeBytes: z.number().int().positive(),
-    databaseMaxSizeBytes: z.number().int().positive(),
-    filter: z.array(z.string()).nullable(),
-    schedule: scheduleDocument.nullable(),
+    maxSizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    databaseMaxSizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    filter: v.nullable(v.array(v.string())),
+    schedule: v.nullable(scheduleDocument),
   }),
-  storedAt: z.iso.datetime({ offset: true }),
-  storedBy: z.string(),
+  storedAt: isoTime,
+  storedBy: v.string(),
 });
 
 /** The blob (or file) name of an app's stored configuration; `list` does not take it for a backup. */
@@ -156,11 +159,11 @@ function isSecretFree(declared: string): boolean {
 
 /** Writes (or replaces) the app's stored configuration; returns its address. */
 export async function writeStoredConfiguration(store: Store, doc: StoredConfiguration): Promise<string> {
-  const parsed = storedConfigurationSchema.safeParse(doc);
+  const parsed = v.safeParse(storedConfigurationSchema, doc);
   if (!parsed.success) {
     throw new AppBackupError(
       "CONFIG_INVALID",
-      `The backup configuration to store is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`,
+      `The backup configuration to store is invalid: ${issuesInOneLine(parsed.issues)}.`,
     );
   }
   const name = storedConfigurationName(doc.app.name);
@@ -179,14 +182,14 @@ export async function readStoredConfiguration(store: Store, appName: string): Pr
   } catch (error) {
     throw corrupt(store, name, `it is not JSON (${(error as Error).message})`);
   }
-  const parsed = storedConfigurationSchema.safeParse(raw);
+  const parsed = v.safeParse(storedConfigurationSchema, raw);
   if (!parsed.success) {
-    throw corrupt(store, name, parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`).join("; "));
+    throw corrupt(store, name, issuesInOneLine(parsed.issues));
   }
-  if (parsed.data.app.name !== appName) {
-    throw corrupt(store, name, `it is the configuration of "${parsed.data.app.name}", not of "${appName}"`);
+  if (parsed.output.app.name !== appName) {
+    throw corrupt(store, name, `it is the configuration of "${parsed.output.app.name}", not of "${appName}"`);
   }
-  return parsed.data as StoredConfiguration;
+  return parsed.output as StoredConfiguration;
 }
 
 /** Reads the stored configuration, failing with what to do when there is none. */

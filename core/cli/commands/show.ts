@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { restorableStatuses } from "../../manifest/manifest.js";
-import type { EntryTable } from "../../restore/entry-table.js";
+import type { EntryTable } from "../../archive/entry-table.js";
 import { openBackupSource, type BackupSource } from "../../restore/source.js";
 import { CommandOutput, usageError, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";

@@ -1,10 +1,14 @@
-import { ZipFormatError } from "../archive/errors.js";
-import type { RandomAccessSource } from "../archive/random-access-source.js";
+import { EntryTable } from "./entry-table.js";
+import { corruptZip } from "./errors.js";
+import type { RandomAccessSource } from "./random-access-source.js";
 import {
   CENTRAL_HEADER_SIZE,
   END_OF_CENTRAL_DIRECTORY_SIZE,
+  EXTRA_EXTENDED_TIMESTAMP,
   EXTRA_ZIP64,
   FLAG_UTF8,
+  fromDosDateTime,
+  LOCAL_HEADER_SIZE,
   MAX_UINT16,
   MAX_UINT32,
   S_IFDIR,
@@ -14,9 +18,7 @@ import {
   SIGNATURE,
   ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE,
   ZIP64_LOCATOR_SIZE,
-} from "../archive/zip-format.js";
-import { EntryTable } from "./entry-table.js";
-import type { ZipByteSource } from "./store-source.js";
+} from "./zip-format.js";
 
 /** A zip's central directory in columns, and where the entries' data must end. */
 export interface ZipIndex {
@@ -27,14 +29,12 @@ export interface ZipIndex {
   size: number;
 }
 
-const corrupt = (message: string) => new ZipFormatError(`Not a valid zip archive: ${message}.`);
-
 /**
- * Reads a zip's central directory (Zip64-aware) into an EntryTable. The same
- * format rules as the project's zip reader; the columns instead of one object
- * per entry keep a restore of tens of thousands of files light on the heap.
+ * Reads a zip's central directory (Zip64-aware) into an EntryTable: columns
+ * instead of one object per entry keep a restore of tens of thousands of files
+ * light on the heap.
  */
-export async function readZipIndex(source: RandomAccessSource & { readInto?: ZipByteSource["readInto"]; local?: boolean }): Promise<ZipIndex> {
+export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex> {
   const directory = await locateDirectory(source);
   const table = new EntryTable(directory.count);
   // Read in chunks, one buffer reused: a large directory is never held whole, and no large
@@ -72,16 +72,16 @@ export async function readZipIndex(source: RandomAccessSource & { readInto?: Zip
   };
   while (read < directory.size || at < filled) {
     const index = table.names.length;
-    if (index >= directory.count) throw corrupt(`the central directory holds more than the ${directory.count} entries its end record says`);
+    if (index >= directory.count) throw corruptZip(`the central directory holds more than the ${directory.count} entries its end record says`);
     if (!(await ensure(CENTRAL_HEADER_SIZE)) || buffer.readUInt32LE(at) !== SIGNATURE.centralHeader) {
-      throw corrupt(`central directory entry ${index + 1} is damaged (bad signature)`);
+      throw corruptZip(`central directory entry ${index + 1} is damaged (bad signature at offset ${directory.offset + read - filled + at})`);
     }
     const recordLength = CENTRAL_HEADER_SIZE + buffer.readUInt16LE(at + 28) + buffer.readUInt16LE(at + 30) + buffer.readUInt16LE(at + 32);
-    if (!(await ensure(recordLength))) throw corrupt(`central directory entry ${index + 1} runs past the end of the directory`);
+    if (!(await ensure(recordLength))) throw corruptZip(`central directory entry ${index + 1} runs past the end of the directory`);
     readRecord(buffer, at, table, index, directory.offset);
     at += recordLength;
   }
-  if (table.count !== directory.count) throw corrupt(`the central directory lists ${table.count} entries but the end record says ${directory.count}`);
+  if (table.count !== directory.count) throw corruptZip(`the central directory lists ${table.count} entries but the end record says ${directory.count}`);
   return { table, dataLimit: directory.offset, size: source.size };
 }
 
@@ -97,6 +97,7 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   let offset = raw.readUInt32LE(at + 42);
   const nameStart = at + CENTRAL_HEADER_SIZE;
   const name = raw.toString(flags & FLAG_UTF8 ? "utf8" : "latin1", nameStart, nameStart + nameLength);
+  let unixSeconds: number | undefined;
 
   let extraAt = nameStart + nameLength;
   const extraEnd = extraAt + extraLength;
@@ -104,11 +105,11 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
     const id = raw.readUInt16LE(extraAt);
     const length = raw.readUInt16LE(extraAt + 2);
     const data = extraAt + 4;
-    if (data + length > extraEnd) throw corrupt(`the extra field of "${name}" is damaged`);
+    if (data + length > extraEnd) throw corruptZip(`the extra field of "${name}" is damaged`);
     if (id === EXTRA_ZIP64) {
       let field = data;
       const take = (what: string): number => {
-        if (field + 8 > data + length) throw corrupt(`the Zip64 field of "${name}" lacks the ${what}`);
+        if (field + 8 > data + length) throw corruptZip(`the Zip64 field of "${name}" lacks the ${what}`);
         const value = safeNumber(raw.readBigUInt64LE(field), what);
         field += 8;
         return value;
@@ -116,10 +117,12 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
       if (size === MAX_UINT32) size = take("uncompressed size");
       if (compressedSize === MAX_UINT32) compressedSize = take("compressed size");
       if (offset === MAX_UINT32) offset = take("local header offset");
+    } else if (id === EXTRA_EXTENDED_TIMESTAMP && length >= 5 && raw[data]! & 1) {
+      unixSeconds = raw.readUInt32LE(data + 1);
     }
     extraAt = data + length;
   }
-  if (offset + 30 > directoryOffset) throw corrupt(`the local header of "${name}" is said to be past the central directory`);
+  if (offset + LOCAL_HEADER_SIZE > directoryOffset) throw corruptZip(`the local header of "${name}" is said to be past the central directory`);
 
   const mode = modeOf(versionMadeBy >> 8, external, name);
   const type = mode & S_IFMT;
@@ -132,6 +135,8 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   table.crc32s[index] = raw.readUInt32LE(at + 16);
   table.offsets[index] = offset;
   table.flags[index] = flags;
+  // Prefer the extended timestamp: UTC and to the second, where the DOS time is local and to two seconds.
+  table.mtimes[index] = unixSeconds !== undefined ? unixSeconds * 1000 : fromDosDateTime(raw.readUInt16LE(at + 12), raw.readUInt16LE(at + 14)).getTime();
 }
 
 /** Unix and macOS tools put the mode in the high half of the external attributes; others get sensible defaults. */
@@ -146,12 +151,12 @@ function modeOf(host: number, external: number, name: string): number {
 }
 
 function safeNumber(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt(`the ${what} is out of range`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw corruptZip(`the ${what} is out of range`);
   return Number(value);
 }
 
 async function locateDirectory(source: RandomAccessSource): Promise<{ offset: number; size: number; count: number }> {
-  if (source.size < END_OF_CENTRAL_DIRECTORY_SIZE) throw corrupt(`it is only ${source.size} bytes long, too short to be a zip`);
+  if (source.size < END_OF_CENTRAL_DIRECTORY_SIZE) throw corruptZip(`it is only ${source.size} bytes long, too short to be a zip`);
   const tailLength = Math.min(source.size, END_OF_CENTRAL_DIRECTORY_SIZE + MAX_UINT16 + ZIP64_LOCATOR_SIZE);
   const tailStart = source.size - tailLength;
   const tail = await source.read(tailStart, tailLength);
@@ -162,8 +167,8 @@ async function locateDirectory(source: RandomAccessSource): Promise<{ offset: nu
       break;
     }
   }
-  if (at < 0) throw corrupt("no end-of-central-directory record (the file is truncated or not a zip)");
-  if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) throw corrupt("multi-disk (split) archives are not supported");
+  if (at < 0) throw corruptZip("no end-of-central-directory record (the file is truncated or not a zip)");
+  if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) throw corruptZip("multi-disk (split) archives are not supported");
   let count = tail.readUInt16LE(at + 10);
   let size = tail.readUInt32LE(at + 12);
   let offset = tail.readUInt32LE(at + 16);
@@ -171,18 +176,18 @@ async function locateDirectory(source: RandomAccessSource): Promise<{ offset: nu
   const locatorAt = at - ZIP64_LOCATOR_SIZE;
   if (locatorAt >= 0 && tail.readUInt32LE(locatorAt) === SIGNATURE.zip64Locator) {
     const recordOffset = safeNumber(tail.readBigUInt64LE(locatorAt + 8), "Zip64 record offset");
-    if (recordOffset + ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE > tailStart + locatorAt) throw corrupt("the Zip64 end-of-central-directory locator points past itself");
+    if (recordOffset + ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE > tailStart + locatorAt) throw corruptZip("the Zip64 end-of-central-directory locator points past itself");
     const record = await source.read(recordOffset, ZIP64_END_OF_CENTRAL_DIRECTORY_SIZE);
-    if (record.readUInt32LE(0) !== SIGNATURE.zip64EndOfCentralDirectory) throw corrupt("the Zip64 end-of-central-directory record is missing where its locator points");
+    if (record.readUInt32LE(0) !== SIGNATURE.zip64EndOfCentralDirectory) throw corruptZip("the Zip64 end-of-central-directory record is missing where its locator points");
     count = safeNumber(record.readBigUInt64LE(32), "entry count");
     size = safeNumber(record.readBigUInt64LE(40), "central directory size");
     offset = safeNumber(record.readBigUInt64LE(48), "central directory offset");
     directoryEnd = recordOffset;
   } else if (count === MAX_UINT16 || size === MAX_UINT32 || offset === MAX_UINT32) {
-    throw corrupt("the end-of-central-directory record needs Zip64 but the Zip64 locator is missing");
+    throw corruptZip("the end-of-central-directory record needs Zip64 but the Zip64 locator is missing");
   }
-  if (offset + size > directoryEnd) throw corrupt("the central directory extends past the end of the archive (truncated file?)");
+  if (offset + size > directoryEnd) throw corruptZip("the central directory extends past the end of the archive (truncated file?)");
   // The count sizes the table up front; a count the directory could not hold is a lie.
-  if (count > size / CENTRAL_HEADER_SIZE) throw corrupt(`the end record claims ${count} entries, more than its ${size}-byte central directory can hold`);
+  if (count > size / CENTRAL_HEADER_SIZE) throw corruptZip(`the end record claims ${count} entries, more than its ${size}-byte central directory can hold`);
   return { offset, size, count };
 }
