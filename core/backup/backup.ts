@@ -177,7 +177,12 @@ async function archive(
     const databases = await archiveDatabases(options, zip, log, startedAt);
 
     phase = "content";
-    for (const entry of plan.walk.entries) {
+    // Each planned entry is let go once the writer has it: on a large tree the plan would otherwise
+    // stay whole in memory beside the writer's own record of what it wrote.
+    const planned: Array<(typeof plan.walk.entries)[number] | undefined> = plan.walk.entries;
+    for (let i = 0; i < planned.length; i++) {
+      const entry = planned[i]!;
+      planned[i] = undefined;
       if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
       const name = `fs/${entry.path}`;
       const absolute = `${options.app.home}/${entry.path}`;
