@@ -1,5 +1,6 @@
 import { AppBackupError } from "../../errors.js";
 import { describeMysqlSettings, type MysqlConnectionSettings } from "./connection-string.js";
+import { causeWithoutPassword, redactPassword } from "../redact-password.js";
 
 interface DriverError {
   code?: string;
@@ -40,9 +41,9 @@ export function toMysqlError(error: unknown, settings: MysqlConnectionSettings, 
   const driverError = (error ?? {}) as DriverError;
   const code = driverError.code ?? "";
   const target = describeMysqlSettings(settings);
-  const serverText = redact(driverError.sqlMessage ?? driverError.message ?? String(error), settings.password);
+  const serverText = redactPassword(driverError.sqlMessage ?? driverError.message ?? String(error), settings.password);
   const make = (message: string, hint?: string) =>
-    new AppBackupError("DATABASE", `Cannot ${action} on ${target}: ${message}`, hint, { cause: redactCause(error, settings.password) });
+    new AppBackupError("DATABASE", `Cannot ${action} on ${target}: ${message}`, hint, { cause: causeWithoutPassword(error, settings.password) });
 
   if (code === "ECONNREFUSED") return make("the connection was refused.", "Check the host and port, and that the server is running and reachable from here.");
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return make(`the host name "${settings.host}" does not resolve.`, "Check the server name in the connection string.");
@@ -80,21 +81,4 @@ export function toMysqlError(error: unknown, settings: MysqlConnectionSettings, 
     return make(serverText, "Raise max_allowed_packet on the server (the dump holds a statement larger than it).");
   }
   return make(code && !serverText.includes(code) ? `${serverText} (${code})` : serverText);
-}
-
-/** Removes the password from a text, in raw and percent-encoded form. */
-export function redact(text: string, password: string): string {
-  if (password.length < 3) return text;
-  let result = text.split(password).join("***");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) result = result.split(encoded).join("***");
-  return result;
-}
-
-function redactCause(error: unknown, password: string): unknown {
-  if (!(error instanceof Error) || password.length < 3) return error;
-  if (!error.message.includes(password) && !error.message.includes(encodeURIComponent(password))) return error;
-  const copy = new Error(redact(error.message, password));
-  copy.name = error.name;
-  return copy;
 }

@@ -5,7 +5,8 @@ import { AppBackupError } from "../../errors.js";
 import type { LoadSummary } from "../types.js";
 import { describeMysqlSettings, parseMysqlConnectionString, type MysqlConnectionSettings } from "./connection-string.js";
 import { DUMP_COMPLETE_MARKER } from "./dump-format.js";
-import { redact, toMysqlError } from "./errors.js";
+import { redactPassword } from "../redact-password.js";
+import { toMysqlError } from "./errors.js";
 import { openMysqlSession, quoteIdentifier, type MysqlSession } from "./session.js";
 import { readTriggers } from "./schema.js";
 import { statementRole } from "./statement-roles.js";
@@ -278,7 +279,7 @@ function explainLoadFailure(error: unknown, settings: MysqlConnectionSettings, s
   }
   if (error instanceof StatementFailed) {
     const driverError = error.driverError as { code?: string; sqlMessage?: string; message?: string };
-    const serverText = redact(driverError.sqlMessage ?? driverError.message ?? String(driverError), settings.password);
+    const serverText = redactPassword(driverError.sqlMessage ?? driverError.message ?? String(driverError), settings.password);
     const lost = /PROTOCOL_CONNECTION_LOST|ECONNRESET|ER_CONNECTION_KILLED|EPIPE/.test(driverError.code ?? "");
     if (lost) {
       const base = toMysqlError(driverError, settings, "restore the database");

@@ -1,5 +1,6 @@
 import { AppBackupError } from "../../errors.js";
 import { describePostgresSettings, type PostgresConnectionSettings } from "./connection-string.js";
+import { causeWithoutPassword, redactPassword } from "../redact-password.js";
 
 interface DriverError {
   code?: string;
@@ -32,11 +33,11 @@ export function toPostgresError(error: unknown, settings: PostgresConnectionSett
   const driverError = (error ?? {}) as DriverError;
   const code = driverError.code ?? "";
   const password = settings.password ?? "";
-  const serverText = redact(driverError.message ?? String(error), password);
+  const serverText = redactPassword(driverError.message ?? String(error), password);
   const target = describePostgresSettings(settings);
   const make = (message: string, hint?: string) =>
-    new AppBackupError("DATABASE", `Cannot ${action} on ${target}: ${message}${context ? `\n${redact(context, password)}` : ""}`, hint, {
-      cause: redactCause(error, password),
+    new AppBackupError("DATABASE", `Cannot ${action} on ${target}: ${message}${context ? `\n${redactPassword(context, password)}` : ""}`, hint, {
+      cause: causeWithoutPassword(error, password),
     });
 
   if (code === "28P01") {
@@ -81,25 +82,7 @@ export function toPostgresError(error: unknown, settings: PostgresConnectionSett
   if (CONNECTION_LOST_CODES.has(code) || /Connection terminated|terminating connection|server closed the connection/i.test(serverText)) {
     return make(`the connection was lost (${serverText}).`, "The server closed the connection or the session was terminated; run the operation again.");
   }
-  const details = [driverError.detail, driverError.hint, driverError.where].filter((x): x is string => !!x).map((x) => redact(x, password));
+  const details = [driverError.detail, driverError.hint, driverError.where].filter((x): x is string => !!x).map((x) => redactPassword(x, password));
   const message = [code && /^[0-9A-Z]{5}$/.test(code) ? `${serverText} (SQLSTATE ${code})` : serverText, ...details].join("\n");
   return make(message);
-}
-
-/** Removes the password from a text, raw and percent-encoded. */
-export function redact(text: string, password: string): string {
-  if (password.length < 3) return text;
-  let result = text.split(password).join("***");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) result = result.split(encoded).join("***");
-  return result;
-}
-
-function redactCause(error: unknown, password: string): unknown {
-  if (!(error instanceof Error) || password.length < 3) return error;
-  const text = `${error.message}\n${error.stack ?? ""}`;
-  if (!text.includes(password) && !text.includes(encodeURIComponent(password))) return error;
-  const copy = new Error(redact(error.message, password));
-  copy.name = error.name;
-  return copy;
 }

@@ -1,6 +1,7 @@
 import mssql from "mssql";
 import { AppBackupError } from "../../errors.js";
 import { describeSqlServerSettings, type SqlServerConnectionSettings } from "./connection-string.js";
+import { redactPassword } from "../redact-password.js";
 
 /** Opens a pool of one connection (a dump or a load is one session: one transaction). */
 export async function openSqlServerPool(settings: SqlServerConnectionSettings, action: string): Promise<mssql.ConnectionPool> {
@@ -49,8 +50,8 @@ export function toSqlServerError(error: unknown, settings: SqlServerConnectionSe
   if (error instanceof AppBackupError) return error;
   const driverError = (error ?? {}) as DriverError;
   const code = driverError.code ?? "";
-  const text = redact(driverError.message ?? String(error), settings.password);
-  const details = redact(collectMessages(driverError).join(" "), settings.password);
+  const text = redactPassword(driverError.message ?? String(error), settings.password);
+  const details = redactPassword(collectMessages(driverError).join(" "), settings.password);
   const target = describeSqlServerSettings(settings);
   const make = (message: string, hint?: string) => new AppBackupError("DATABASE", `Cannot ${action} on ${target}: ${message}`, hint, { cause: scrubbed(error, settings.password) });
 
@@ -81,13 +82,8 @@ function collectMessages(error: DriverError | undefined, depth = 0): string[] {
   return [...own, ...nested, ...aggregated];
 }
 
-function redact(text: string, password: string): string {
-  if (password.length < 3) return text;
-  return text.split(password).join("***");
-}
-
 function scrubbed(error: unknown, password: string): unknown {
   if (!(error instanceof Error) || password.length < 3) return error;
   if (!collectMessages(error as DriverError).join(" ").includes(password)) return error;
-  return new Error(redact(error.message, password));
+  return new Error(redactPassword(error.message, password));
 }
