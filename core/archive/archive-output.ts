@@ -1,7 +1,8 @@
 import type { ByteSink } from "./types.js";
 
 /**
- * The archive's byte stream: counts the position (entry offsets come from it)
+ * A byte stream into a sink (an archive's; the backup streams its manifest
+ * through one too): counts the position (entry offsets come from it)
  * and copies every piece into buffers of `bufferSize` that go to the sink.
  * Copying lets workers reuse their output slots at once and turns the many
  * small headers and entries of a tree into few sink writes. A buffer comes
@@ -30,6 +31,16 @@ export class ArchiveOutput {
       return undefined;
     }
     return this.writeAcrossBuffers(piece);
+  }
+
+  /** Writes `text` as UTF-8, encoded straight into the current buffer when it fits there. */
+  writeText(text: string): Promise<void> | undefined {
+    const size = Buffer.byteLength(text);
+    if (this.pendingLength + size > this.bufferSize) return this.write(Buffer.from(text));
+    this.pending.write(text, this.pendingLength);
+    this.pendingLength += size;
+    this.position += size;
+    return undefined;
   }
 
   /** Encodes `size` bytes with `encode` straight into the current buffer when they fit there. */

@@ -12,7 +12,14 @@ export interface RandomAccessSource {
   close?(): Promise<void>;
 }
 
-export async function fileSource(path: string): Promise<RandomAccessSource> {
+/** A source whose reads can fill a caller's buffer; what restore asks of a zip. */
+export interface ReusableBufferSource extends RandomAccessSource {
+  readInto(target: Uint8Array, offset: number, length: number): Promise<void>;
+  readonly local: boolean;
+}
+
+/** A local file; `close()` it when done. */
+export async function fileSource(path: string): Promise<ReusableBufferSource> {
   const handle = await open(path, "r");
   let size: number;
   try {
@@ -21,19 +28,27 @@ export async function fileSource(path: string): Promise<RandomAccessSource> {
     await handle.close();
     throw error;
   }
+  const readInto = async (target: Uint8Array, offset: number, length: number) => {
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(target, filled, length - filled, offset + filled);
+      if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
+      filled += bytesRead;
+    }
+  };
+  return readingInto({ size, local: true, readInto, close: () => handle.close() });
+}
+
+/** A source made from its `readInto`: `read` fills a fresh buffer. */
+export function readingInto(source: Omit<ReusableBufferSource, "read">): ReusableBufferSource {
   return {
-    size,
-    async read(offset: number, length: number): Promise<Buffer> {
-      const buffer = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
-        if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
-        filled += bytesRead;
-      }
+    ...source,
+    async read(offset, length) {
+      // Never a slice of the shared pool: a reader may hand the buffer to a worker thread.
+      const buffer = Buffer.allocUnsafeSlow(length);
+      await source.readInto(buffer, offset, length);
       return buffer;
     },
-    close: () => handle.close(),
   };
 }
 

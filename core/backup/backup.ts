@@ -1,4 +1,5 @@
 import { AppBackupError } from "../errors.js";
+import { ArchiveOutput } from "../archive/archive-output.js";
 import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
 import type { SkippedEntry } from "../archive/types.js";
 import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../manifest/manifest.js";
@@ -17,7 +18,6 @@ import { redactorFor } from "./redactor.js";
 
 /** Content entries handed to the zip writer ahead of what it has written: enough to keep every worker busy. */
 const QUEUE_WINDOW = 4096;
-const MANIFEST_BUFFER_BYTES = 1024 * 1024;
 
 export interface BackupRunOptions {
   /** Overrides `{app}_{yyyyMMddHHmmss}`. */
@@ -233,20 +233,10 @@ async function archive(
  */
 async function writeManifest(store: Store, name: string, manifest: ManifestToWrite): Promise<void> {
   const upload = await store.upload(name);
-  // One buffer, filled and lent to the upload again and again (uploads copy or write what they are lent).
-  const buffer = Buffer.allocUnsafe(MANIFEST_BUFFER_BYTES);
-  let length = 0;
+  const output = new ArchiveOutput(upload);
   try {
-    for (const chunk of manifestXmlChunks(manifest)) {
-      const bytes = Buffer.byteLength(chunk);
-      if (length + bytes > buffer.length) {
-        await upload.write(buffer.subarray(0, length));
-        length = 0;
-      }
-      if (bytes > buffer.length) await upload.write(Buffer.from(chunk));
-      else length += buffer.write(chunk, length);
-    }
-    await upload.write(buffer.subarray(0, length));
+    for (const chunk of manifestXmlChunks(manifest)) await output.writeText(chunk);
+    await output.flush();
     await upload.commit();
   } catch (error) {
     await upload.abort();

@@ -13,28 +13,13 @@ export function issueKey(issue: Issue, dropLast = false): string {
 const isUnknownKey = (issue: Issue) => issue.type === "strict_object" && issue.expected === "never";
 const isMissingKey = (issue: Issue) => issue.kind === "schema" && issue.path?.at(-1)?.origin === "key" && issue.input === undefined;
 
-/** What is wrong with one key, in words: unknown keys of one object on one line. */
+/** What is wrong, a line per key. */
 export function describeIssues(issues: readonly Issue[]): string {
-  const lines: string[] = [];
-  const unknownByParent = new Map<string, string[]>();
-  for (const issue of issues) {
-    if (isUnknownKey(issue)) {
-      const parent = issueKey(issue, true);
-      const keys = unknownByParent.get(parent);
-      const key = `"${String(issue.path!.at(-1)!.key)}"`;
-      if (keys) keys.push(key);
-      else {
-        unknownByParent.set(parent, [key]);
-        lines.push(parent);
-      }
-      continue;
-    }
-    lines.push(`- ${issueKey(issue)}: ${isMissingKey(issue) ? "is required" : issue.message}`);
-  }
-  return lines
-    .map((line) => {
-      const keys = unknownByParent.get(line);
-      return keys && !line.startsWith("- ") ? `- ${line}: unknown key${keys.length > 1 ? "s" : ""} ${keys.join(", ")}` : line;
+  return issues
+    .map((issue) => {
+      // A strict object reports its first unknown key, at the key itself: name the object and the key.
+      if (isUnknownKey(issue)) return `- ${issueKey(issue, true)}: unknown key "${String(issue.path!.at(-1)!.key)}"`;
+      return `- ${issueKey(issue)}: ${isMissingKey(issue) ? "is required" : issue.message}`;
     })
     .join("\n");
 }

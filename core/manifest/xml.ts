@@ -8,8 +8,14 @@ const attr = "@_";
 /** Characters XML 1.0 can hold; a name with anything else is stored base64-encoded. */
 const xmlUnsafe = /[^\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
+/** The attribute that holds a text: `key="text"`, or `key64="base64"` when XML cannot hold it. */
+function textAttribute(key: string, value: string): [name: string, value: string] {
+  return xmlUnsafe.test(value) ? [`${key}64`, Buffer.from(value).toString("base64")] : [key, value];
+}
+
 function nameAttributes(name: string): Record<string, string> {
-  return xmlUnsafe.test(name) ? { [`${attr}name64`]: Buffer.from(name).toString("base64") } : { [`${attr}name`]: name };
+  const [key, value] = textAttribute("name", name);
+  return { [`${attr}${key}`]: value };
 }
 
 function nameOf(node: Record<string, string>): string {
@@ -72,15 +78,15 @@ function escapeAttribute(value: string): string {
   return value.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
 }
 
-/** A text attribute; one XML cannot hold is written base64-encoded under `{key}64`. */
-function textAttribute(key: string, value: string): string {
-  return xmlUnsafe.test(value) ? `${key}64="${Buffer.from(value).toString("base64")}"` : `${key}="${escapeAttribute(value)}"`;
+function attributeText(key: string, value: string): string {
+  const [name, text] = textAttribute(key, value);
+  return `${name}="${escapeAttribute(text)}"`;
 }
 
 function entryLine(entry: ArchiveEntry): string {
-  const link = entry.linkTarget !== undefined ? ` ${textAttribute("linkTarget", entry.linkTarget)}` : "";
+  const link = entry.linkTarget !== undefined ? ` ${attributeText("linkTarget", entry.linkTarget)}` : "";
   return (
-    `    <Entry ${textAttribute("name", entry.name)} kind="${entry.kind}" size="${entry.size}" compressedSize="${entry.compressedSize}"` +
+    `    <Entry ${attributeText("name", entry.name)} kind="${entry.kind}" size="${entry.size}" compressedSize="${entry.compressedSize}"` +
     ` method="${entry.method}" crc32="${entry.crc32.toString(16).padStart(8, "0")}" sha256="${entry.sha256}"` +
     ` mtime="${entry.mtime.toISOString()}" mode="${entry.mode.toString(8)}"${link}/>\n`
   );

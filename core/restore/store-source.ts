@@ -1,17 +1,13 @@
-import { open } from "node:fs/promises";
-import type { RandomAccessSource } from "../archive/random-access-source.js";
+import { fileSource, readingInto, type ReusableBufferSource } from "../archive/random-access-source.js";
 import { LocalStore } from "../store/local.js";
 import type { Store } from "../store/store.js";
 
 /** A zip's bytes at any offset; restore reuses its buffers, so every source here reads into them and says where it is. */
-export interface ZipByteSource extends RandomAccessSource {
-  readInto(target: Uint8Array, offset: number, length: number): Promise<void>;
-  readonly local: boolean;
-}
+export type ZipByteSource = ReusableBufferSource;
 
 /** The zip of a backup: a file handle for a local container, ranged reads for blob storage. */
 export async function zipSourceOf(store: Store, name: string): Promise<ZipByteSource> {
-  if (store instanceof LocalStore) return localFileSource(store.pathOf(name));
+  if (store instanceof LocalStore) return fileSource(store.pathOf(name));
   const info = await store.stat(name);
   if (!info) throw new Error(`${name} does not exist in ${store.location}.`);
   const readInto = async (target: Uint8Array, offset: number, length: number) => {
@@ -25,44 +21,5 @@ export async function zipSourceOf(store: Store, name: string): Promise<ZipByteSo
     }
     if (filled !== length) throw new RangeError(`${name} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
   };
-  return {
-    size: info.size,
-    local: false,
-    readInto,
-    async read(offset, length) {
-      const buffer = Buffer.allocUnsafeSlow(length);
-      await readInto(buffer, offset, length);
-      return buffer;
-    },
-  };
-}
-
-async function localFileSource(path: string): Promise<ZipByteSource> {
-  const handle = await open(path, "r");
-  let size: number;
-  try {
-    size = (await handle.stat()).size;
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-  const readInto = async (target: Uint8Array, offset: number, length: number) => {
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await handle.read(target, filled, length - filled, offset + filled);
-      if (bytesRead === 0) throw new RangeError(`${path} ended at ${offset + filled} bytes while reading ${length} bytes at offset ${offset}.`);
-      filled += bytesRead;
-    }
-  };
-  return {
-    size,
-    local: true,
-    readInto,
-    async read(offset, length) {
-      const buffer = Buffer.allocUnsafeSlow(length);
-      await readInto(buffer, offset, length);
-      return buffer;
-    },
-    close: () => handle.close(),
-  };
+  return readingInto({ size: info.size, local: false, readInto });
 }

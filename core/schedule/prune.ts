@@ -57,7 +57,6 @@ export interface PruneAppRun {
 }
 
 export interface PruneAppResult {
-  appName: string;
   /** Where the backups are, for messages. */
   location: string;
   /** Null when the stored configuration has no schedule: no retention applies and nothing was looked at. */
@@ -77,11 +76,11 @@ export async function pruneApp(options: AppBackupOptions, run: PruneAppRun): Pro
   await store.check();
   const doc = await requireStoredConfiguration(store, appName);
   const schedule = doc.backup.schedule;
-  if (!schedule) return { appName, location: store.location, policy: null };
+  if (!schedule) return { location: store.location, policy: null };
   const policy = retentionPolicyOf(schedule);
   const prune = () => pruneBackups(store, appName, policy, { now: run.now, dryRun: run.dryRun });
   const result = run.dryRun
     ? await prune()
     : await withAppLock(store, appName, prune, { ttlMs: run.lockTtlMs, purpose: `prune of ${appName}`, onWarning: run.onWarning });
-  return { appName, location: store.location, policy, result };
+  return { location: store.location, policy, result };
 }

@@ -227,7 +227,7 @@ class BlockUpload implements StagedUpload {
   private readonly blockIds: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   /** The block being filled; writers lend their chunks only for the length of a write, so they are copied here. */
-  private block = Buffer.allocUnsafe(blockSize);
+  private block?: Buffer;
   private blockLength = 0;
   private failure: unknown;
   private readonly uploadId = randomBytes(8).toString("hex");
@@ -242,6 +242,7 @@ class BlockUpload implements StagedUpload {
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, blockSize - this.blockLength);
+      this.block ??= Buffer.allocUnsafe(blockSize);
       chunk.copy(this.block, this.blockLength, at, at + take);
       this.blockLength += take;
       at += take;
@@ -269,8 +270,9 @@ class BlockUpload implements StagedUpload {
   }
 
   private async stageBlock(): Promise<void> {
-    const data = this.block.subarray(0, this.blockLength);
-    this.block = Buffer.allocUnsafe(blockSize);
+    // The staged block is handed over whole; the next write starts a new one.
+    const data = this.block?.subarray(0, this.blockLength) ?? Buffer.alloc(0);
+    this.block = undefined;
     this.blockLength = 0;
     while (this.inFlight.size >= blockConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;

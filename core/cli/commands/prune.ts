@@ -22,7 +22,8 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         const now = parseNow(opts.now) ?? new Date();
         const lockTtlMs = lockTtlFromEnv(io.env);
         const options = await out.load(opts.config);
-        const { appName, location, policy, result } = await pruneApp(options, {
+        const appName = options.app.name;
+        const { location, policy, result } = await pruneApp(options, {
           now,
           dryRun: opts.dryRun,
           lockTtlMs,
