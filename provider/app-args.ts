@@ -48,8 +48,11 @@ export interface AppArgs {
   databaseMaxSize?: pulumi.Input<string | number>;
 }
 
-/** Outputs that may carry a credential when one was passed as a secret: kept secret in the state. */
-export const secretOutputNames = ["storage", "connectionStrings"];
+/**
+ * Outputs that may carry a credential: kept secret in the state. App settings are
+ * often keys, and no rule tells a key from another value, so they are kept secret too.
+ */
+export const secretOutputNames = ["storage", "connectionStrings", "settings"];
 
 /** The provider inputs for the app args: credentials made secret, settings read from their file. */
 export function appInputsOf(args: AppArgs): Record<string, pulumi.Input<unknown>> {
@@ -57,7 +60,9 @@ export function appInputsOf(args: AppArgs): Record<string, pulumi.Input<unknown>
     name: args.name,
     home: args.home,
     storage: secretIfCredential(args.storage as pulumi.Input<BackupStorage>, storageHasCredential),
-    settings: args.settingsFile === undefined ? args.settings : mergedSettings(args.settingsFile, args.settings),
+    settings: secretIfCredential(args.settingsFile === undefined ? args.settings : mergedSettings(args.settingsFile, args.settings), (settings) =>
+      Object.values(settings ?? {}).some((value) => typeof value !== "string" || !isOnlyReferences(value)),
+    ),
     connectionStrings:
       args.connectionStrings === undefined
         ? undefined
@@ -82,6 +87,11 @@ export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined
 export function hasLiteralCredential(text: string): boolean {
   const withoutReferences = text.replace(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/g, "");
   return /[?&]sig=[^&]/i.test(withoutReferences) || secretsInConnectionString(withoutReferences).length > 0;
+}
+
+/** Whether the value is made of `${env:VAR}` references alone: it names secrets without holding one. */
+function isOnlyReferences(text: string): boolean {
+  return text.replace(/\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/g, "").trim() === "" && text.includes("${env:");
 }
 
 function storageHasCredential(storage: BackupStorage | undefined): boolean {

@@ -158,6 +158,17 @@ describe("Backup failures", () => {
     );
   });
 
+  it("a home from an empty variable fails naming the input and the variable, and backs up nothing", async () => {
+    const app = await makeApp();
+    setEnv("TEST_BACKUP_SITE_DIR", "");
+    const news = { name: "shop", home: `${app.home}/\${env:TEST_BACKUP_SITE_DIR}`, storage: `file:${app.container}` };
+
+    const failure = await failureOf(operations.check({} as BackupInputs, news as unknown as BackupInputs));
+
+    expect(failure.message).toContain("- home: refers to the environment variable TEST_BACKUP_SITE_DIR, which is empty.");
+    expect(await readdir(app.container).catch(() => [])).toEqual([]);
+  });
+
   it("an unreachable database fails with the backup's log, without the password, and leaves a Failed record and no zip", async () => {
     const app = await makeApp();
     const password = "Unreachable-Pa55word-4711";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
+import { describeYamlSyntaxError } from "../core/config/yaml-syntax-error.js";
 
 /**
  * Reads app settings from a JSON or YAML file: a mapping of name to value, or
@@ -13,7 +14,13 @@ export function readSettingsFile(file: string): Record<string, string> {
   try {
     raw = parseYaml(readFileSync(absolute, "utf8"));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (error as Error).message;
+    // A YAML error quotes the offending line, which may hold a secret: only what and where are kept.
+    const reason =
+      error instanceof YAMLError
+        ? describeYamlSyntaxError(error)
+        : (error as NodeJS.ErrnoException).code === "ENOENT"
+          ? "it does not exist"
+          : (error as Error).message;
     throw new Error(`Cannot read the settingsFile ${absolute}: ${reason}.`);
   }
   const invalid = (why: string) =>

@@ -19645,13 +19645,6 @@ var blobNames = (backupName) => ({
   log: `${backupName}.log`
 });
 
-// core/restore/journal.ts
-import { randomBytes } from "node:crypto";
-import { readdirSync as readdirSync2, readFileSync } from "node:fs";
-import { link, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
-import os5 from "node:os";
-import path2 from "node:path";
-
 // core/errors.ts
 var AppBackupError = class extends Error {
   constructor(code, message, hint, options) {
@@ -19669,12 +19662,33 @@ ${this.hint}` : this.message;
   }
 };
 
+// core/backup/reserve-name.ts
+var claimNameOf = (backupName) => `claim.${backupName}.txt`;
+
+// core/restore/journal.ts
+import { randomBytes } from "node:crypto";
+import { readdirSync as readdirSync2, readFileSync, realpathSync } from "node:fs";
+import { link, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import os5 from "node:os";
+import path2 from "node:path";
+
 // core/restore/fs-steps.ts
 import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync } from "node:fs";
 import { rm as rm2 } from "node:fs/promises";
 import path from "node:path";
 var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
 var lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
+function firstNonFolder(root, segments) {
+  let current = root;
+  for (let depth = 1; depth <= segments.length; depth++) {
+    current = path.join(current, segments[depth - 1]);
+    const info2 = lstatOrUndefined(current);
+    if (info2?.isDirectory()) continue;
+    const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
+    return { depth, relative: segments.slice(0, depth).join("/"), kind };
+  }
+  return void 0;
+}
 function syncFolder(folder) {
   let fd;
   try {
@@ -19718,6 +19732,7 @@ var exactTime = (time) => (typeof time === "number" ? time : time.getTime()) / 1
 
 // core/restore/journal.ts
 function restorePaths(home, id) {
+  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
   return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
 }
 var journalPathOf = (home) => `${home}.restore.json`;
@@ -19729,17 +19744,65 @@ function readJournal(home) {
     if (error.code === "ENOENT") return void 0;
     throw error;
   }
+  let journal;
   try {
-    const journal = JSON.parse(text);
-    if (journal.formatVersion !== 1 || !/^[0-9a-f]{12}$/.test(journal.id) || !["staging", "switching", "cleaning"].includes(journal.phase)) throw new Error("unknown format");
-    return journal;
+    journal = JSON.parse(text);
   } catch {
+    throw damagedJournalError(home, "it is not JSON");
+  }
+  assertJournalOf(home, journal);
+  return journal;
+}
+function assertJournalOf(home, journal) {
+  const problem = journalProblem(journal);
+  if (problem) throw damagedJournalError(home, problem);
+  const recorded = journal.home;
+  if (!sameLocation(recorded, home)) {
     throw new AppBackupError(
       "RESTORE",
-      `The restore journal ${journalPathOf(home)} is damaged, so an interrupted restore cannot be finished or undone automatically.`,
+      `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
       `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
     );
   }
+}
+function damagedJournalError(home, problem) {
+  return new AppBackupError(
+    "RESTORE",
+    `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
+    `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+  );
+}
+function journalProblem(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
+  const journal = value;
+  if (journal.formatVersion !== 1) return "unknown format version";
+  if (typeof journal.id !== "string" || !RESTORE_ID.test(journal.id)) return "the id is not 12 hex digits";
+  if (typeof journal.home !== "string" || !path2.isAbsolute(journal.home) || journal.home.includes("\0")) return "the home is not an absolute path";
+  if (!["staging", "switching", "cleaning"].includes(journal.phase)) return "unknown phase";
+  if (typeof journal.backup !== "string" || typeof journal.host !== "string" || typeof journal.startedAt !== "string") return "backup, host or start time missing";
+  if (!Number.isSafeInteger(journal.pid) || journal.pid <= 0) return "the process id is not a positive integer";
+  if (!Array.isArray(journal.databasesRestored) || !journal.databasesRestored.every((name) => typeof name === "string")) return "databasesRestored is not a list of names";
+  if (!Array.isArray(journal.kept)) return "kept is not a list";
+  const badKept = journal.kept.find((kept) => !isHomeRelativePath(kept));
+  if (badKept !== void 0) return `the kept path ${JSON.stringify(badKept)} is not a path inside the home`;
+  return void 0;
+}
+var RESTORE_ID = /^[0-9a-f]{12}$/;
+function isHomeRelativePath(value) {
+  if (typeof value !== "string" || value === "" || value.includes("\0")) return false;
+  return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+function sameLocation(a, b) {
+  const canonical = (p) => {
+    const absolute = path2.resolve(p);
+    let parent = path2.dirname(absolute);
+    try {
+      parent = realpathSync(parent);
+    } catch {
+    }
+    return path2.join(parent, path2.basename(absolute));
+  };
+  return canonical(a) === canonical(b);
 }
 async function writeJournal(journal) {
   const file = journalPathOf(journal.home);
@@ -19789,58 +19852,79 @@ async function removeStrayStaging(home, own) {
 }
 
 // core/restore/switch.ts
-import { chmodSync as chmodSync2, lstatSync as lstatSync2, mkdirSync, renameSync, utimesSync } from "node:fs";
+import { chmodSync as chmodSync2, lchownSync, lstatSync as lstatSync2, mkdirSync, renameSync, utimesSync } from "node:fs";
 import path3 from "node:path";
-async function completeSwitch(journal) {
-  const paths = restorePaths(journal.home, journal.id);
-  const { home } = journal;
-  if (exists2(paths.tree)) {
-    if (exists2(home)) {
-      for (const kept of journal.kept) moveKept(home, paths.tree, kept);
+async function completeSwitch(home, journal) {
+  assertJournalOf(home, journal);
+  const paths = restorePaths(home, journal.id);
+  const tree = lstatOrUndefined(paths.tree);
+  if (tree && !tree.isDirectory()) throw switchBlockedError(home, journal, `${paths.tree} is not a folder`);
+  if (tree) {
+    const homeInfo = lstatOrUndefined(home);
+    if (homeInfo) {
+      const moves = homeInfo.isDirectory() ? journal.kept.map((kept) => planKeptMove(home, paths.tree, kept, journal)).filter((m) => m !== void 0) : [];
+      for (const move of moves) moveKept(home, paths.tree, move);
       renameSync(home, paths.previous);
     }
     renameSync(paths.tree, home);
     syncFolder(path3.dirname(home));
   }
-  if (journal.phase !== "cleaning") await writeJournal({ ...journal, phase: "cleaning" });
+  if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
   await removeTree(paths.previous);
   await removeTree(paths.dumps);
   await deleteJournal(home);
 }
-async function rollBack(journal) {
-  const paths = restorePaths(journal.home, journal.id);
+async function rollBack(home, journal) {
+  assertJournalOf(home, journal);
+  const paths = restorePaths(home, journal.id);
   await removeTree(paths.tree);
   await removeTree(paths.dumps);
   await removeTree(paths.previous);
-  await deleteJournal(journal.home);
+  await deleteJournal(home);
 }
-function moveKept(oldHome, tree, relative) {
-  const source = path3.join(oldHome, ...relative.split("/"));
-  const target = path3.join(tree, ...relative.split("/"));
-  if (!exists2(source) || exists2(target)) return;
-  const parent = path3.dirname(target);
-  ensureParents(oldHome, tree, path3.dirname(relative));
-  const before = lstatSync2(parent);
-  const mustOpen = process.getuid?.() !== 0 && (before.mode & 192) !== 192;
-  if (mustOpen) chmodSync2(parent, before.mode & 4095 | 192);
+function planKeptMove(oldHome, tree, relative, journal) {
+  const segments = relative.split("/");
+  const parents = segments.slice(0, -1);
+  if (firstNonFolder(oldHome, parents) !== void 0) return void 0;
+  if (!exists2(path3.join(oldHome, ...segments))) return void 0;
+  const blocked = firstNonFolder(tree, parents);
+  if (blocked && blocked.kind !== "missing") {
+    throw switchBlockedError(oldHome, journal, `the restored tree has ${blocked.relative} as a ${blocked.kind === "other" ? "special file" : blocked.kind}, so the kept path ${relative} cannot be moved into it without leaving the home`);
+  }
+  if (!blocked && exists2(path3.join(tree, ...segments))) return void 0;
+  return segments;
+}
+function moveKept(oldHome, tree, segments) {
+  const existingParents = (firstNonFolder(tree, segments.slice(0, -1))?.depth ?? segments.length) - 1;
+  const receiving = path3.join(tree, ...segments.slice(0, existingParents));
+  const before = lstatSync2(receiving);
+  const isRoot = process.getuid?.() === 0;
+  const mustOpen = !isRoot && (before.mode & 192) !== 192;
+  if (mustOpen) chmodSync2(receiving, before.mode & 4095 | 192);
+  const created = [];
   try {
-    renameSync(source, target);
+    for (let depth = existingParents + 1; depth < segments.length; depth++) {
+      const folder = path3.join(tree, ...segments.slice(0, depth));
+      mkdirSync(folder, { mode: 448 });
+      created.push({ folder, like: lstatSync2(path3.join(oldHome, ...segments.slice(0, depth))) });
+    }
+    renameSync(path3.join(oldHome, ...segments), path3.join(tree, ...segments));
   } finally {
-    if (mustOpen) chmodSync2(parent, before.mode & 4095);
-    utimesSync(parent, exactTime(before.atimeMs), exactTime(before.mtimeMs));
+    for (const { folder, like } of created.reverse()) {
+      if (isRoot) lchownSync(folder, like.uid, like.gid);
+      chmodSync2(folder, like.mode & 4095);
+      utimesSync(folder, exactTime(like.atimeMs), exactTime(like.mtimeMs));
+    }
+    if (mustOpen) chmodSync2(receiving, before.mode & 4095);
+    utimesSync(receiving, exactTime(before.atimeMs), exactTime(before.mtimeMs));
   }
 }
-function ensureParents(oldHome, tree, relativeFolder) {
-  if (relativeFolder === "." || relativeFolder === "") return;
-  const segments = relativeFolder.split("/");
-  for (let depth = 1; depth <= segments.length; depth++) {
-    const relative = segments.slice(0, depth);
-    const target = path3.join(tree, ...relative);
-    if (exists2(target)) continue;
-    const like = lstatOrUndefined(path3.join(oldHome, ...relative));
-    mkdirSync(target, { mode: like?.isDirectory() ? like.mode & 4095 : 493 });
-    if (like?.isDirectory()) utimesSync(target, exactTime(like.atimeMs), exactTime(like.mtimeMs));
-  }
+function switchBlockedError(home, journal, why) {
+  return new AppBackupError(
+    "RESTORE",
+    `The restore of ${journal.backup} into ${home} cannot be switched in: ${why}. Nothing was moved.`,
+    `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete ${journalPathOf(home)}.`
+  );
 }
 async function recoverInterruptedRestore(home) {
   const journal = readJournal(home);
@@ -19852,8 +19936,8 @@ async function recoverInterruptedRestore(home) {
     action: journal.phase === "staging" ? "rolled back" : "completed",
     databasesRestored: journal.databasesRestored
   };
-  if (journal.phase === "staging") await rollBack(journal);
-  else await completeSwitch(journal);
+  if (journal.phase === "staging") await rollBack(home, journal);
+  else await completeSwitch(home, journal);
   return recovery;
 }
 
@@ -19903,7 +19987,13 @@ async function removePartialUploads({ container, backupName }) {
     return [];
   }
   const removed = [];
+  const claim = claimNameOf(backupName);
   for (const entry of entries) {
+    if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
+      await rm4(path4.join(container, entry), { force: true });
+      removed.push(path4.join(container, entry));
+      continue;
+    }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { loadConfig, resolveConfig } from "../../core/config/load.js";
+import { describeYamlSyntaxError } from "../../core/config/yaml-syntax-error.js";
 import { AppBackupError, isAppBackupError } from "../../core/errors.js";
 import type { AppBackupOptions } from "../../core/options.js";
 import type { ActionInputs, InlineAppInputs, Operation } from "./inputs.js";
@@ -161,7 +162,7 @@ export async function readSettingsFile(file: string): Promise<Record<string, str
   try {
     raw = parseYaml(text);
   } catch (error) {
-    throw settingsInvalid(file, `it is not valid YAML or JSON: ${(error as Error).message}`);
+    throw settingsInvalid(file, `it is not valid YAML or JSON: ${describeYamlSyntaxError(error)}`);
   }
   const settings: Record<string, string> = {};
   const add = (name: unknown, value: unknown, where: string) => {

@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
     const outcome = await runOperation(inputs, options, target, report);
     if (outcome.failure) core.setFailed(masker.redact(outcome.failure));
   } catch (error) {
-    const message = masker.redact(describeError(error));
+    const message = masker.redact(describeError(error, masker));
     core.setFailed(message);
     await report.summary(`### ❌ app-backup: ${operation} failed\n\n${paragraph(message)}\n`);
   } finally {
@@ -114,9 +114,10 @@ async function untilCancelled<T>(work: (signal: AbortSignal) => Promise<T>): Pro
   }
 }
 
-function describeError(error: unknown): string {
+function describeError(error: unknown, masker: SecretMasker): string {
   if (isAppBackupError(error)) return error.describe();
-  if (error instanceof Error && error.stack) core.debug(error.stack);
+  // The stack's first line is the message, which may quote a path, a URL or a connection string.
+  if (error instanceof Error && error.stack) core.debug(masker.redact(error.stack));
   return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }
 

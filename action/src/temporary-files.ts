@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { blobNames } from "../../core/backup/name.js";
+import { claimNameOf } from "../../core/backup/reserve-name.js";
 import { removeStrayStaging } from "../../core/restore/journal.js";
 import { recoverInterruptedRestore } from "../../core/restore/switch.js";
 import { partialPrefix } from "../../core/store/local.js";
@@ -86,8 +87,8 @@ export async function cleanUp(state: StateStore): Promise<CleanUpReport> {
 
 /**
  * The local store stages each object as `.partial-<random>-<name>`; only the
- * ones of this step's backup are removed, so a concurrent backup of another
- * app into the same folder is left alone.
+ * ones of this step's backup are removed, with its claim on the name, so a
+ * concurrent backup of another app into the same folder is left alone.
  */
 async function removePartialUploads({ container, backupName }: PartialUploads): Promise<string[]> {
   const names = Object.values(blobNames(backupName));
@@ -98,7 +99,14 @@ async function removePartialUploads({ container, backupName }: PartialUploads): 
     return [];
   }
   const removed: string[] = [];
+  const claim = claimNameOf(backupName);
   for (const entry of entries) {
+    // The step's claim on the name: its holder is stopped, so nobody else may be waiting for it.
+    if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
+      await rm(path.join(container, entry), { force: true });
+      removed.push(path.join(container, entry));
+      continue;
+    }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {

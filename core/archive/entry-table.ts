@@ -12,25 +12,33 @@ const KINDS: readonly EntryKind[] = ["file", "directory", "symlink"];
  */
 export class EntryTable {
   readonly names: string[] = [];
-  readonly kinds: Uint8Array;
-  readonly modes: Uint32Array;
-  readonly sizes: Float64Array;
-  readonly compressedSizes: Float64Array;
+  // Columns are replaced by larger ones as rows arrive (see reserve): read them through the table, never keep one.
+  kinds: Uint8Array;
+  modes: Uint32Array;
+  sizes: Float64Array;
+  compressedSizes: Float64Array;
   /** Compression method number (0 store, 8 deflate; anything else as found). */
-  readonly methods: Uint16Array;
-  readonly crc32s: Uint32Array;
-  readonly mtimes: Float64Array;
+  methods: Uint16Array;
+  crc32s: Uint32Array;
+  mtimes: Float64Array;
   /** Expected content digests, 32 bytes per entry (manifests). */
-  readonly sha256: Buffer;
+  sha256: Buffer;
   /** 1 where the entry's digest was given as 64 hex digits. */
-  readonly hasSha256: Uint8Array;
+  hasSha256: Uint8Array;
   /** Where each entry's local header starts (zips). */
-  readonly offsets: Float64Array;
+  offsets: Float64Array;
   /** General-purpose flags (zips). */
-  readonly flags: Uint16Array;
+  flags: Uint16Array;
   readonly linkTargets = new Map<number, string>();
+  private rows: number;
 
-  constructor(readonly capacity: number) {
+  /**
+   * `capacity` is where the columns start: a count an archive or manifest
+   * declares is only a hint, so callers pass one the bytes at hand can hold
+   * and `reserve` grows the columns as entries actually arrive.
+   */
+  constructor(capacity: number) {
+    this.rows = capacity;
     this.kinds = new Uint8Array(capacity);
     this.modes = new Uint32Array(capacity);
     this.sizes = new Float64Array(capacity);
@@ -42,6 +50,36 @@ export class EntryTable {
     this.hasSha256 = new Uint8Array(capacity);
     this.offsets = new Float64Array(capacity);
     this.flags = new Uint16Array(capacity);
+  }
+
+  /** Rows the columns hold now. */
+  get capacity(): number {
+    return this.rows;
+  }
+
+  /** Makes room for row `index`, doubling the columns when it is past them. */
+  reserve(index: number): void {
+    if (index < this.rows) return;
+    const rows = Math.max(index + 1, this.rows * 2, 64);
+    const grown = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(column: T, make: new (length: number) => T): T => {
+      const larger = new make(rows);
+      larger.set(column);
+      return larger;
+    };
+    this.kinds = grown(this.kinds, Uint8Array);
+    this.modes = grown(this.modes, Uint32Array);
+    this.sizes = grown(this.sizes, Float64Array);
+    this.compressedSizes = grown(this.compressedSizes, Float64Array);
+    this.methods = grown(this.methods, Uint16Array);
+    this.crc32s = grown(this.crc32s, Uint32Array);
+    this.mtimes = grown(this.mtimes, Float64Array);
+    const sha256 = Buffer.alloc(rows * 32);
+    this.sha256.copy(sha256);
+    this.sha256 = sha256;
+    this.hasSha256 = grown(this.hasSha256, Uint8Array);
+    this.offsets = grown(this.offsets, Float64Array);
+    this.flags = grown(this.flags, Uint16Array);
+    this.rows = rows;
   }
 
   get count(): number {

@@ -1,5 +1,5 @@
 import { EntryTable } from "./entry-table.js";
-import { corruptZip } from "./errors.js";
+import { corruptZip, quotedName } from "./errors.js";
 import type { RandomAccessSource } from "./random-access-source.js";
 import {
   CENTRAL_HEADER_SIZE,
@@ -29,6 +29,9 @@ export interface ZipIndex {
   size: number;
 }
 
+/** Rows a table starts with at most, whatever count the end record declares. */
+const INITIAL_ROWS = 64 * 1024;
+
 /**
  * Reads a zip's central directory (Zip64-aware) into an EntryTable: columns
  * instead of one object per entry keep a restore of tens of thousands of files
@@ -36,7 +39,8 @@ export interface ZipIndex {
  */
 export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex> {
   const directory = await locateDirectory(source);
-  const table = new EntryTable(directory.count);
+  // The end record's count is the archive's word: rows are added as records are actually read.
+  const table = new EntryTable(Math.min(directory.count, INITIAL_ROWS));
   // Read in chunks, one buffer reused: a large directory is never held whole, and no large
   // short-lived allocation leaves the process's allocator handing out memory it cannot return.
   // Remote reads pay a round trip each: fewer, larger ones there.
@@ -78,6 +82,7 @@ export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex
     }
     const recordLength = CENTRAL_HEADER_SIZE + buffer.readUInt16LE(at + 28) + buffer.readUInt16LE(at + 30) + buffer.readUInt16LE(at + 32);
     if (!(await ensure(recordLength))) throw corruptZip(`central directory entry ${index + 1} runs past the end of the directory`);
+    table.reserve(index);
     readRecord(buffer, at, table, index, directory.offset);
     at += recordLength;
   }
@@ -105,11 +110,11 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
     const id = raw.readUInt16LE(extraAt);
     const length = raw.readUInt16LE(extraAt + 2);
     const data = extraAt + 4;
-    if (data + length > extraEnd) throw corruptZip(`the extra field of "${name}" is damaged`);
+    if (data + length > extraEnd) throw corruptZip(`the extra field of ${quotedName(name)} is damaged`);
     if (id === EXTRA_ZIP64) {
       let field = data;
       const take = (what: string): number => {
-        if (field + 8 > data + length) throw corruptZip(`the Zip64 field of "${name}" lacks the ${what}`);
+        if (field + 8 > data + length) throw corruptZip(`the Zip64 field of ${quotedName(name)} lacks the ${what}`);
         const value = safeNumber(raw.readBigUInt64LE(field), what);
         field += 8;
         return value;
@@ -122,7 +127,11 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
     }
     extraAt = data + length;
   }
-  if (offset + LOCAL_HEADER_SIZE > directoryOffset) throw corruptZip(`the local header of "${name}" is said to be past the central directory`);
+  // 0xFFFFFFFF defers to the Zip64 field: without one, the value would be taken at its word as 4 GiB.
+  if (size === MAX_UINT32 || compressedSize === MAX_UINT32 || offset === MAX_UINT32) {
+    throw corruptZip(`the Zip64 field of ${quotedName(name)} is missing, though its sizes or offset point to it`);
+  }
+  if (offset + LOCAL_HEADER_SIZE > directoryOffset) throw corruptZip(`the local header of ${quotedName(name)} is said to be past the central directory`);
 
   const mode = modeOf(versionMadeBy >> 8, external, name);
   const type = mode & S_IFMT;

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { once } from "node:events";
 import type { EntryTable } from "./entry-table.js";
-import { corruptZip, ZipFormatError } from "./errors.js";
+import { corruptZip, quotedName, ZipFormatError } from "./errors.js";
 import { fileSource, type RandomAccessSource } from "./random-access-source.js";
 import { FLAG_ENCRYPTED, FLAG_UTF8, LOCAL_HEADER_SIZE, METHOD_DEFLATE, METHOD_STORE, SIGNATURE } from "./zip-format.js";
 import { readZipIndex } from "./zip-index.js";
@@ -136,12 +136,12 @@ class ZipArchiveReader implements ZipArchive {
   private async readLocalHeader(entry: ZipEntryInfo, wanted: number): Promise<{ range: EntryDataRange; head: Buffer }> {
     const nameLength = Buffer.byteLength(entry.name, entry.flags & FLAG_UTF8 ? "utf8" : "latin1");
     const guess = Math.min(LOCAL_HEADER_SIZE + nameLength + LOCAL_HEADER_SLACK + wanted, this.dataLimit - entry.localHeaderOffset);
-    if (guess < LOCAL_HEADER_SIZE) throw corruptZip(`the local header of "${entry.name}" is cut off`);
+    if (guess < LOCAL_HEADER_SIZE) throw corruptZip(`the local header of ${quotedName(entry.name)} is cut off`);
     let buffer = await this.source.read(entry.localHeaderOffset, guess);
-    if (buffer.readUInt32LE(0) !== SIGNATURE.localHeader) throw corruptZip(`the local header of "${entry.name}" is missing at offset ${entry.localHeaderOffset}`);
+    if (buffer.readUInt32LE(0) !== SIGNATURE.localHeader) throw corruptZip(`the local header of ${quotedName(entry.name)} is missing at offset ${entry.localHeaderOffset}`);
     const headerLength = LOCAL_HEADER_SIZE + buffer.readUInt16LE(26) + buffer.readUInt16LE(28);
     const offset = entry.localHeaderOffset + headerLength;
-    if (offset + entry.compressedSize > this.dataLimit) throw corruptZip(`the data of "${entry.name}" runs into the central directory`);
+    if (offset + entry.compressedSize > this.dataLimit) throw corruptZip(`the data of ${quotedName(entry.name)} runs into the central directory`);
     if (buffer.length < headerLength) buffer = await this.source.read(entry.localHeaderOffset, headerLength);
     const head = buffer.subarray(headerLength, headerLength + Math.min(wanted, entry.compressedSize));
     return { range: { offset, length: entry.compressedSize }, head };
@@ -157,7 +157,7 @@ class ZipArchiveReader implements ZipArchive {
   private async *entryBytes(entry: ZipEntryInfo, range: EntryDataRange, head: Buffer): AsyncGenerator<Buffer> {
     let crc = 0;
     let size = 0;
-    const tooLong = () => corruptZip(`"${entry.name}" holds more than the ${entry.size} bytes its header says`);
+    const tooLong = () => corruptZip(`${quotedName(entry.name)} holds more than the ${entry.size} bytes its header says`);
     if (entry.method === METHOD_STORE) {
       for await (const chunk of this.compressedBytes(range, head)) {
         crc = zlib.crc32(chunk, crc);
@@ -185,20 +185,20 @@ class ZipArchiveReader implements ZipArchive {
         await feeding;
       } catch (error) {
         if (error instanceof ZipFormatError) throw error;
-        throw corruptZip(`"${entry.name}" cannot be decompressed (${(error as Error).message})`);
+        throw corruptZip(`${quotedName(entry.name)} cannot be decompressed (${(error as Error).message})`);
       } finally {
         stopFeeding.abort();
         inflate.destroy();
       }
     }
-    if (size !== entry.size) throw corruptZip(`"${entry.name}" has ${size} bytes, but its header says ${entry.size}`);
-    if (crc >>> 0 !== entry.crc32) throw corruptZip(`"${entry.name}" fails its CRC-32 check (the archive is damaged)`);
+    if (size !== entry.size) throw corruptZip(`${quotedName(entry.name)} has ${size} bytes, but its header says ${entry.size}`);
+    if (crc >>> 0 !== entry.crc32) throw corruptZip(`${quotedName(entry.name)} fails its CRC-32 check (the archive is damaged)`);
   }
 }
 
 function checkSupported(entry: ZipEntryInfo): void {
-  if (entry.flags & FLAG_ENCRYPTED) throw new ZipFormatError(`"${entry.name}" is encrypted; encrypted zip entries are not supported.`);
+  if (entry.flags & FLAG_ENCRYPTED) throw new ZipFormatError(`${quotedName(entry.name)} is encrypted; encrypted zip entries are not supported.`);
   if (entry.method !== METHOD_STORE && entry.method !== METHOD_DEFLATE) {
-    throw new ZipFormatError(`"${entry.name}" uses compression method ${entry.method}; only stored (0) and deflated (8) entries are supported.`);
+    throw new ZipFormatError(`${quotedName(entry.name)} uses compression method ${entry.method}; only stored (0) and deflated (8) entries are supported.`);
   }
 }

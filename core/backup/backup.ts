@@ -11,10 +11,11 @@ import { toolVersion } from "../version.js";
 import { archiveDatabases } from "./databases.js";
 import { BackupLog, type LogLine } from "./log.js";
 import { metaFromOptions, metaToXml } from "./meta.js";
-import { backupNameFor, blobNames, isValidBackupName } from "./name.js";
+import { blobNames, isValidBackupName } from "./name.js";
 import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
 import type { BackupProgress } from "./progress.js";
 import { redactorFor } from "./redactor.js";
+import { claimBackupName } from "./reserve-name.js";
 
 /** Content entries handed to the zip writer ahead of what it has written: enough to keep every worker busy. */
 const QUEUE_WINDOW = 4096;
@@ -29,6 +30,10 @@ export interface BackupRunOptions {
   origin?: Record<string, string>;
   onProgress?: (progress: BackupProgress) => void;
   onLog?: (line: LogLine) => void;
+  /** How long the claim on the backup's name outlives a run that was stopped; defaults to the app lock's time-to-live. */
+  claimTtlMs?: number;
+  /** Told the backup's name once it is claimed, before anything of the backup is written. */
+  onNameClaimed?: (name: string) => void;
   /** The store to use instead of opening one from the options (schedules reuse theirs). */
   store?: Store;
 }
@@ -71,21 +76,18 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   const finishTime = () => new Date(startedAt.getTime() + Math.round(performance.now() - clockStart));
   const redactor = redactorFor(options);
   const log = new BackupLog(redactor, run.onLog);
-  const name = run.name ?? backupNameFor(options.app.name, startedAt);
-  if (!isValidBackupName(name)) {
-    throw new AppBackupError("USAGE", `"${name}" is not a valid backup name.`, "Use letters, digits, '-', '_' and '.', starting with a letter or digit.");
+  if (run.name !== undefined && !isValidBackupName(run.name)) {
+    throw new AppBackupError("USAGE", `"${run.name}" is not a valid backup name.`, "Use letters, digits, '-', '_' and '.', starting with a letter or digit.");
   }
-  const names = blobNames(name);
   const store = run.store ?? (await openStore(options.backup.storage));
   const trigger = run.trigger ?? "OnDemand";
 
   const plan = await planBackup(options, log);
   await store.check();
-  for (const blob of [names.manifest, names.zip]) {
-    if (await store.exists(blob)) {
-      throw new AppBackupError("USAGE", `A backup named ${name} already exists in ${store.location}.`, "Choose another --name; backups are never overwritten.");
-    }
-  }
+  const claim = await claimBackupName(store, { appName: options.app.name, startedAt, trigger, givenName: run.name, ttlMs: run.claimTtlMs, onWarning: (message) => log.warning(message) });
+  const { name } = claim;
+  run.onNameClaimed?.(name);
+  const names = blobNames(name);
   log.info(`Backing up ${options.app.name} from ${options.app.home} to ${store.location} as ${name} (${trigger}).`);
 
   let status: BackupStatus = "Failed";
@@ -122,9 +124,14 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     skipped: archived?.skipped ?? [],
     entries: archived?.entries ?? [],
   };
-  // The manifest is written last and never overwrites: its presence is what makes a backup exist.
-  await store.put(names.log, log.toString());
-  await writeManifest(store, names.manifest, manifest);
+  // The manifest is written last and never overwrites: its presence is what makes a backup exist. The
+  // log may replace one of a scheduled run that was killed before its manifest (see claimBackupName).
+  try {
+    await store.put(names.log, log.toString(), { overwrite: true });
+    await writeManifest(store, names.manifest, manifest);
+  } finally {
+    await claim.release();
+  }
 
   return {
     name,

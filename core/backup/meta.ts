@@ -1,7 +1,7 @@
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
-import { secretsInConnectionString } from "../secrets.js";
+import { redactConnectionString } from "../secrets.js";
 
 /** The app configuration stored as `meta` at the root of the zip, as Azure does. */
 export interface AppMeta {
@@ -20,10 +20,8 @@ const attr = "@_";
 export function metaFromOptions(options: AppBackupOptions, warn: (message: string) => void): AppMeta {
   const connectionStrings: AppMeta["connectionStrings"] = {};
   for (const [name, cs] of Object.entries(options.app.connectionStrings)) {
-    let value = cs.declared;
-    for (const secret of secretsInConnectionString(value)) {
-      if (secret.includes("${env:")) continue;
-      value = value.split(secret).join("***");
+    const value = redactConnectionString(cs.declared, cs.type, { keepReferences: true });
+    if (value !== cs.declared) {
       warn(`Connection string ${name} holds a literal password; it is stored in the backup's meta as *** . Reference it as \${env:VAR} instead.`);
     }
     connectionStrings[name] = { type: cs.type, value };

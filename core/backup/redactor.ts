@@ -5,8 +5,9 @@ import { Redactor, secretsInConnectionString } from "../secrets.js";
 export function redactorFor(options: AppBackupOptions): Redactor {
   const redactor = new Redactor();
   redactor.addAll(storageSecrets(options.backup.storage));
+  if (options.backup.storage.kind === "azure-connection-string") redactor.addConnectionString(options.backup.storage.connectionString);
   for (const cs of Object.values(options.app.connectionStrings)) {
-    redactor.addAll(secretsInConnectionString(cs.value));
+    redactor.addConnectionString(cs.value, cs.type);
   }
   // Settings that come from the environment are often keys; short ones would mask ordinary words.
   for (const [name, declared] of Object.entries(options.app.declaredSettings)) {

@@ -1,8 +1,9 @@
 import { AppBackupError } from "../errors.js";
 import type { BackupManifest, BackupStatus, BackupTrigger, ManifestSummary } from "../manifest/manifest.js";
-import { parseManifest, summaryFromHead, parseManifestSummary } from "../manifest/xml.js";
-import { blobNames } from "../backup/name.js";
-import type { Store } from "../store/store.js";
+import { parseManifest } from "../manifest/xml.js";
+import { blobNames, isValidBackupName } from "../backup/name.js";
+import type { Store, StoredObject } from "../store/store.js";
+import { ForeignObjectError, readManifestHead } from "./manifest-head.js";
 
 /** One backup in a container, as `list` shows it. */
 export interface BackupListing {
@@ -21,7 +22,12 @@ export interface BackupListing {
   error?: string;
 }
 
-const headBytes = 64 * 1024;
+export interface ListBackupsOptions {
+  /** Only the backups of this app. */
+  appName?: string;
+  /** Told about every object that was skipped because it is not a backup of ours or lies about itself. */
+  onWarning?: (message: string) => void;
+}
 
 /** A listing as `list --json` prints it (and the Action's `backups` output). */
 export function listingJson(b: BackupListing) {
@@ -41,22 +47,37 @@ export function listingJson(b: BackupListing) {
   };
 }
 
-/** The backups in a container, newest first. A zip without a manifest was interrupted and is listed as Failed. */
-export async function listBackups(store: Store, options: { appName?: string } = {}): Promise<BackupListing[]> {
-  const objects = await store.list();
-  const byName = new Map<string, Set<string>>();
+/** The objects of one backup name: its zip, manifest and log, as far as they exist. */
+export type BackupObjects = Partial<Record<"zip" | "xml" | "log", StoredObject>>;
+
+/**
+ * The container's objects grouped by backup name. Only names a backup may have
+ * count: anything else in the container is none of ours and is never read.
+ */
+export function groupBackupObjects(objects: StoredObject[]): Map<string, BackupObjects> {
+  const byName = new Map<string, BackupObjects>();
   for (const object of objects) {
     const match = object.name.match(/^(.+)\.(zip|xml|log)$/);
-    if (!match) continue;
-    const kinds = byName.get(match[1]!) ?? new Set<string>();
-    kinds.add(match[2]!);
-    byName.set(match[1]!, kinds);
+    if (!match || !isValidBackupName(match[1]!)) continue;
+    const group = byName.get(match[1]!) ?? {};
+    group[match[2] as keyof BackupObjects] = object;
+    byName.set(match[1]!, group);
   }
+  return byName;
+}
+
+/**
+ * The backups in a container, newest first. A zip without a manifest was
+ * interrupted and is listed as Failed. Manifests are read only by their head,
+ * so a big object of someone else's costs one bounded read, not its size.
+ */
+export async function listBackups(store: Store, options: ListBackupsOptions = {}): Promise<BackupListing[]> {
+  const byName = groupBackupObjects(await store.list());
   const listings: BackupListing[] = [];
   const names = [...byName.keys()];
   // A few manifest reads at once: fast on blob storage without flooding it.
   for (let i = 0; i < names.length; i += 8) {
-    const batch = await Promise.all(names.slice(i, i + 8).map((name) => listingOf(store, name, byName.get(name)!)));
+    const batch = await Promise.all(names.slice(i, i + 8).map((name) => listingOf(store, name, byName.get(name)!, options.onWarning)));
     for (const listing of batch) if (listing) listings.push(listing);
   }
   return listings
@@ -64,17 +85,17 @@ export async function listBackups(store: Store, options: { appName?: string } = 
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.name.localeCompare(a.name));
 }
 
-async function listingOf(store: Store, name: string, kinds: Set<string>): Promise<BackupListing | undefined> {
+async function listingOf(store: Store, name: string, objects: BackupObjects, onWarning?: (message: string) => void): Promise<BackupListing | undefined> {
   const names = blobNames(name);
   const urls = {
-    zip: kinds.has("zip") ? store.urlOf(names.zip) : undefined,
-    manifest: kinds.has("xml") ? store.urlOf(names.manifest) : undefined,
-    log: kinds.has("log") ? store.urlOf(names.log) : undefined,
+    zip: objects.zip ? store.urlOf(names.zip) : undefined,
+    manifest: objects.xml ? store.urlOf(names.manifest) : undefined,
+    log: objects.log ? store.urlOf(names.log) : undefined,
   };
   /** A backup that cannot be restored and has no readable manifest to describe it. */
   const unrestorable = (stamp: Date | undefined, sizeBytes: number, error: string): BackupListing => ({
     name,
-    appName: name.replace(/_\d{14}$/, ""),
+    appName: name.replace(/_\d{14}(?:-\d+)?$/, ""),
     status: "Failed",
     trigger: "OnDemand",
     startedAt: stamp ?? new Date(0),
@@ -85,16 +106,24 @@ async function listingOf(store: Store, name: string, kinds: Set<string>): Promis
     ...urls,
     error,
   });
-  if (!kinds.has("xml")) {
-    if (!kinds.has("zip")) return undefined;
-    const zip = await store.stat(names.zip);
-    return unrestorable(zip?.lastModified, zip?.size ?? 0, "No manifest: the backup was interrupted before it finished. It cannot be restored.");
+  if (!objects.xml) {
+    if (!objects.zip) return undefined;
+    return unrestorable(objects.zip.lastModified, objects.zip.size, "No manifest: the backup was interrupted before it finished. It cannot be restored.");
   }
   let summary: ManifestSummary;
   try {
-    summary = await readManifestSummary(store, name);
+    summary = await readManifestHead(store, names.manifest, objects.xml.size);
   } catch (error) {
-    return unrestorable((await store.stat(names.manifest))?.lastModified, 0, (error as Error).message);
+    if (error instanceof ForeignObjectError) {
+      onWarning?.(`Skipped ${store.urlOf(names.manifest)}: ${error.message}.`);
+      return undefined;
+    }
+    return unrestorable(objects.xml.lastModified, 0, (error as Error).message);
+  }
+  const mismatch = manifestMismatch(summary, name, names.manifest);
+  if (mismatch) {
+    onWarning?.(`Skipped ${store.urlOf(names.manifest)}: ${mismatch} ${manifestMismatchHint}`);
+    return undefined;
   }
   return {
     name,
@@ -111,23 +140,49 @@ async function listingOf(store: Store, name: string, kinds: Set<string>): Promis
   };
 }
 
-/** The manifest's summary from its head when it fits, else from the whole document. */
+const manifestMismatchHint = "A manifest describes only the backup it is named after; this one was altered or copied from another backup. Restore another backup.";
+
+/**
+ * A manifest speaks only for its own backup: the backup it names is the one it
+ * is named after, and its zip is that backup's zip beside it, never another path.
+ */
+export function assertManifestOf(summary: ManifestSummary, name: string, source: string): void {
+  const mismatch = manifestMismatch(summary, name, source);
+  if (mismatch) throw new AppBackupError("BACKUP_CORRUPT", mismatch, manifestMismatchHint);
+}
+
+/** What a manifest claims is quoted as JSON: it is text from the container, control characters and all. */
+function manifestMismatch(summary: ManifestSummary, name: string, source: string): string | undefined {
+  if (summary.backupName !== name) return `The manifest ${source} names backup ${JSON.stringify(summary.backupName)}, not ${name}.`;
+  const zip = blobNames(name).zip;
+  if (summary.zip && summary.zip.name !== zip) return `The manifest ${source} names the zip ${JSON.stringify(summary.zip.name)}, not ${zip}.`;
+  return undefined;
+}
+
+/** The manifest's summary from a bounded read of its head. */
 export async function readManifestSummary(store: Store, name: string): Promise<ManifestSummary> {
   const manifestName = blobNames(name).manifest;
   const info = await store.stat(manifestName);
   if (!info) throw notFound(store, name);
-  if (info.size > headBytes) {
-    const head = await streamToBuffer(await store.read(manifestName, { offset: 0, length: headBytes }));
-    const summary = summaryFromHead(head.toString("utf8"), manifestName);
-    if (summary) return summary;
+  let summary: ManifestSummary;
+  try {
+    summary = await readManifestHead(store, manifestName, info.size);
+  } catch (error) {
+    if (error instanceof ForeignObjectError) {
+      throw new AppBackupError("BACKUP_CORRUPT", `${store.urlOf(manifestName)} is ${error.message}.`, "Name a backup that `app-backup list` shows.");
+    }
+    throw error;
   }
-  return parseManifestSummary((await store.readAll(manifestName)).toString("utf8"), manifestName);
+  assertManifestOf(summary, name, manifestName);
+  return summary;
 }
 
 export async function readManifest(store: Store, name: string): Promise<BackupManifest> {
   const manifestName = blobNames(name).manifest;
   if (!(await store.exists(manifestName))) throw notFound(store, name);
-  return parseManifest((await store.readAll(manifestName)).toString("utf8"), manifestName);
+  const manifest = parseManifest((await store.readAll(manifestName)).toString("utf8"), manifestName);
+  assertManifestOf(manifest, name, manifestName);
+  return manifest;
 }
 
 /** Deletes a backup's zip, manifest and log together; the manifest first, so a half-deleted backup is never listed as restorable. */
@@ -144,10 +199,4 @@ function notFound(store: Store, name: string): AppBackupError {
     `No backup named ${name} in ${store.location}.`,
     "Run `app-backup list --config FILE` to see the backups in the container.",
   );
-}
-
-async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
 }

@@ -124,4 +124,73 @@ connectionStrings: { Db: { type: MySql, value: "\${env:DB_URL}" } }
   it("requires name and home", () => {
     expect(() => resolveConfig({ settings: {} }, { baseDir: "/", env: {} })).toThrow(/- name: .*\n- home: /s);
   });
+
+  it("rejects a home, storage or connection string whose variable is empty or blank, naming the key and the variable", () => {
+    const base = { name: "a", home: "./site" };
+    const resolveWith = (config: Record<string, unknown>, env: NodeJS.ProcessEnv) => () =>
+      resolveConfig({ ...base, ...config }, { baseDir: "/cfg", env });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ home: "${env:APP_HOME}" }, "home"],
+      [{ home: "./${env:APP_HOME}" }, "home"],
+      [{ backup: { storage: "${env:APP_HOME}" } }, "backup.storage"],
+      [{ backup: { storage: "file:./${env:APP_HOME}" } }, "backup.storage"],
+      [{ backup: { storage: { path: "${env:APP_HOME}/b" } } }, "backup.storage.path"],
+      [{ backup: { storage: { connectionString: "${env:APP_HOME}", container: "c" } } }, "backup.storage.connectionString"],
+      [{ backup: { storage: { connectionString: "UseDevelopmentStorage=true", container: "c${env:APP_HOME}" } } }, "backup.storage.container"],
+      [{ backup: { storage: { accountUrl: "https://acct.blob.core.windows.net", container: "${env:APP_HOME}" } } }, "backup.storage.container"],
+      [{ connectionStrings: { Db: { type: "PostgreSQL", value: "${env:APP_HOME}" } } }, "connectionStrings.Db.value"],
+      [{ connectionStrings: { Db: { type: "MySql", value: "Server=db;Database=x;Pwd=${env:APP_HOME}" } } }, "connectionStrings.Db.value"],
+    ];
+    for (const [config, key] of cases) {
+      for (const empty of ["", "  ", "\t\n"]) {
+        expect(resolveWith(config, { APP_HOME: empty }), `${key} with ${JSON.stringify(empty)}`).toThrow(
+          `- ${key}: refers to the environment variable APP_HOME, which is empty.`,
+        );
+      }
+    }
+    // Settings may legitimately be empty.
+    expect(resolveWith({ settings: { FEATURE: "${env:APP_HOME}" } }, { APP_HOME: "" })().app.settings).toEqual({ FEATURE: "" });
+  });
+
+  it("never resolves an empty home variable to the configuration's folder", async () => {
+    const file = await configFile("name: contoso\nhome: ${env:APP_HOME}\n");
+    const error = await failure(loadConfig(file, { APP_HOME: "" }));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toContain(file);
+    expect(error.message).toContain("home: refers to the environment variable APP_HOME, which is empty");
+    expect(error.hint).toContain("Set APP_HOME");
+  });
+
+  it("reads $${env:VAR} as the literal text ${env:VAR}", () => {
+    const options = resolveConfig(
+      {
+        name: "a",
+        home: "/h",
+        settings: { TEMPLATE: "$${env:NOT_SET} and ${env:SET}", TWICE: "$$${env:SET}" },
+        connectionStrings: { Db: { type: "MySql", value: "Server=db;Database=x;Pwd=$${env:LITERAL}" } },
+      },
+      { baseDir: "/", env: { SET: "v" } },
+    );
+    expect(options.app.settings).toEqual({ TEMPLATE: "${env:NOT_SET} and v", TWICE: "$${env:SET}" });
+    expect(options.app.connectionStrings.Db!.value).toBe("Server=db;Database=x;Pwd=${env:LITERAL}");
+    // As declared: the escape stays, so the configuration reads the same way again.
+    expect(options.app.declaredSettings.TEMPLATE).toBe("$${env:NOT_SET} and ${env:SET}");
+  });
+
+  it("does not quote the source line of a YAML syntax error: it may hold a password", async () => {
+    const password = "Sekr3t-Pa55";
+    const texts = [
+      `name: a\nhome: .\nconnectionStrings:\n  Db: { type: MySql, value: "Server=h;Pwd=${password};Database=d" ]\n`,
+      `name: a\nhome: .\nsettings:\n  API_KEY: "${password}\n`,
+      `{"name": "a", "home": ".", "settings": {"API_KEY": "${password}" "x"}}`,
+      `name: a\nhome: .\nsettings:\n\tAPI_KEY: ${password}\n`,
+    ];
+    for (const text of texts) {
+      const error = await failure(loadConfig(await configFile(text)));
+      expect(error.code).toBe("CONFIG_UNREADABLE");
+      expect(error.message).toMatch(/not valid YAML or JSON: .+ at line \d+, column \d+\.$/);
+      expect(error.describe()).not.toContain(password.slice(0, 4));
+      expect(error.describe()).not.toContain("Pa55");
+    }
+  });
 });

@@ -4,8 +4,10 @@ import { parse as parseYaml } from "yaml";
 import { safeParse } from "valibot";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions, ConnectionString, StorageSpec } from "../options.js";
+import { substituteEnv } from "./env-substitution.js";
 import { describeIssues } from "./issues.js";
 import { configSchema, type ConfigFile } from "./schema.js";
+import { describeYamlSyntaxError } from "./yaml-syntax-error.js";
 
 /** Reads, validates and resolves an `app-backup.yml` (YAML or JSON). */
 export async function loadConfig(configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<AppBackupOptions> {
@@ -27,8 +29,8 @@ export async function loadConfig(configPath: string, env: NodeJS.ProcessEnv = pr
   } catch (error) {
     throw new AppBackupError(
       "CONFIG_UNREADABLE",
-      `The configuration file ${absolute} is not valid YAML or JSON: ${(error as Error).message}`,
-      "Fix the syntax at the line shown.",
+      `The configuration file ${absolute} is not valid YAML or JSON: ${describeYamlSyntaxError(error)}.`,
+      "Fix the syntax at the line and column named.",
     );
   }
   return resolveConfig(raw, { baseDir: path.dirname(absolute), env, source: absolute });
@@ -57,7 +59,8 @@ export function resolveConfig(
     );
   }
   const file: ConfigFile = parsed.output;
-  const substitute = (value: string, key: string) => substituteEnv(value, key, env, where);
+  // Settings may be empty; a path, a storage or a connection string that is empty is a missing secret.
+  const substitute = (value: string, key: string) => substituteEnv(value, { key, requireNonEmpty: !key.startsWith("settings.") }, env, where);
 
   const connectionStrings: Record<string, ConnectionString> = {};
   for (const [name, cs] of Object.entries(file.connectionStrings)) {
@@ -130,18 +133,4 @@ function resolveStorage(
     accountUrl: substitute(storage.accountUrl, "backup.storage.accountUrl"),
     container: substitute(storage.container, "backup.storage.container"),
   };
-}
-
-function substituteEnv(value: string, key: string, env: NodeJS.ProcessEnv, where: string): string {
-  return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const resolved = env[name];
-    if (resolved === undefined) {
-      throw new AppBackupError(
-        "CONFIG_INVALID",
-        `The configuration${where} is invalid:\n- ${key}: refers to the environment variable ${name}, which is not set.`,
-        `Set ${name} in the environment that runs app-backup.`,
-      );
-    }
-    return resolved;
-  });
 }

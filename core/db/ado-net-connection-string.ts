@@ -10,12 +10,29 @@ export function normalizeAdoNetKey(key: string): string {
   return key.toLowerCase().replace(/[\s_-]+/g, "");
 }
 
+/** One `Key=Value` pair and where its value is written in the text (quotes included). */
+export interface AdoNetPart {
+  /** Normalized (see `normalizeAdoNetKey`). */
+  key: string;
+  /** Unquoted, with doubled quotes undone. */
+  value: string;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
  * Parses into a map keyed by normalized key. Throws a plain Error with a message that
  * quotes only keys, never values (values may be passwords).
  */
 export function parseAdoNetConnectionString(text: string): AdoNetPairs {
   const pairs: AdoNetPairs = new Map();
+  for (const part of adoNetParts(text)) pairs.set(part.key, part.value);
+  return pairs;
+}
+
+/** The pairs in the order written, with the span of each value, so a value can be replaced in place. */
+export function adoNetParts(text: string): AdoNetPart[] {
+  const parts: AdoNetPart[] = [];
   let position = 0;
   while (position < text.length) {
     while (position < text.length && (text[position] === ";" || /\s/.test(text[position]!))) position++;
@@ -28,6 +45,8 @@ export function parseAdoNetConnectionString(text: string): AdoNetPairs {
     if (key === "") throw new Error(`a part of the connection string has an empty key before "="`);
     position = equals + 1;
     while (position < text.length && /[ \t]/.test(text[position]!)) position++;
+    const valueStart = position;
+    let valueEnd: number;
     const quote = text[position];
     let value: string;
     if (quote === "'" || quote === '"') {
@@ -46,6 +65,7 @@ export function parseAdoNetConnectionString(text: string): AdoNetPairs {
         break;
       }
       value = collected;
+      valueEnd = end;
       position = end;
       while (position < text.length && /\s/.test(text[position]!)) position++;
       if (position < text.length && text[position] !== ";") {
@@ -53,12 +73,14 @@ export function parseAdoNetConnectionString(text: string): AdoNetPairs {
       }
     } else {
       const end = text.indexOf(";", position);
-      value = (end < 0 ? text.slice(position) : text.slice(position, end)).trim();
+      const raw = end < 0 ? text.slice(position) : text.slice(position, end);
+      value = raw.trim();
+      valueEnd = valueStart + raw.trimEnd().length;
       position = end < 0 ? text.length : end;
     }
-    pairs.set(key, value);
+    parts.push({ key, value, valueStart, valueEnd });
   }
-  return pairs;
+  return parts;
 }
 
 /** The value of the first key present among its synonyms (given in any spelling). */

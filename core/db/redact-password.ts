@@ -1,23 +1,25 @@
+import { Redactor } from "../secrets.js";
+
 /**
  * A database password must never reach a log, an error or a manifest, and
  * drivers echo it: in connection URLs (percent-encoded) and in their own
- * messages. Every engine scrubs its errors with these.
+ * messages. Every engine scrubs its errors with these; the rule is the
+ * Redactor's: masked whole, everywhere when 4 characters or longer, else where
+ * it stands as a credential (`password=...`, a URL's userinfo).
  */
 
-/** The text with the password replaced, raw and percent-encoded. */
+/** The text with the password replaced in every form it may be written in. */
 export function redactPassword(text: string, password: string): string {
-  if (password.length < 3) return text;
-  let result = text.split(password).join("***");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) result = result.split(encoded).join("***");
-  return result;
+  const redactor = new Redactor();
+  redactor.add(password);
+  return redactor.redact(text);
 }
 
 /** The driver's error to keep as a cause: itself when it holds no password, else a scrubbed copy. */
 export function causeWithoutPassword(error: unknown, password: string): unknown {
-  if (!(error instanceof Error) || password.length < 3) return error;
+  if (!(error instanceof Error) || password === "") return error;
   const text = `${error.message}\n${error.stack ?? ""}`;
-  if (!text.includes(password) && !text.includes(encodeURIComponent(password))) return error;
+  if (redactPassword(text, password) === text) return error;
   const copy = new Error(redactPassword(error.message, password));
   copy.name = error.name;
   return copy;

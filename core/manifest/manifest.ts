@@ -51,6 +51,12 @@ export interface BackupManifest {
 /** A manifest as a backup writes it: its entry list is read once, entry by entry. */
 export type ManifestToWrite = Omit<BackupManifest, "entries"> & { entries: EntryList };
 
+/**
+ * The most a manifest's head (everything before the entry list) may take: a
+ * million skipped files fit in less. Anything larger is not a head app-backup writes.
+ */
+export const MANIFEST_HEAD_LIMIT_BYTES = 128 * 1024 * 1024;
+
 /** The manifest without its entry list: what listing many backups needs. */
 export type ManifestSummary = Omit<BackupManifest, "entries">;
 

@@ -120,15 +120,21 @@ function parseXml(xml: string, source: string): Record<string, any> {
     trimValues: false,
     isArray: (name) => arrays.has(name),
   });
+  // A DOCTYPE (with its entities), a comment or CDATA: app-backup never writes one, so a manifest that has one was made elsewhere.
+  if (xml.includes("<!")) {
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} holds a declaration (<!…) that app-backup never writes; it was not used and nothing was changed.`);
+  }
   let doc: Record<string, any>;
   try {
     doc = parser.parse(xml, true);
   } catch (error) {
-    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} is not valid XML: ${(error as Error).message}`);
+    // The parser quotes the damaged bytes: control characters are escaped so the message stays readable.
+    const why = JSON.stringify(String((error as Error).message).slice(0, 300)).slice(1, -1);
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} is not valid XML (${why}); it was not used and nothing was changed.`);
   }
   const root = doc.BackupManifest;
   if (!root || typeof root !== "object") {
-    throw new AppBackupError("BACKUP_CORRUPT", `${source} is not an app-backup manifest (no <BackupManifest> root).`);
+    throw new AppBackupError("BACKUP_CORRUPT", `${source} is not an app-backup manifest (no <BackupManifest> root); it was not used and nothing was changed.`);
   }
   return root;
 }
@@ -138,6 +144,23 @@ const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) 
 
 export function parseManifestSummary(xml: string, source: string): ManifestSummary {
   return summaryOf(parseXml(xml, source), source);
+}
+
+const statuses: ReadonlySet<string> = new Set(["InProgress", "Succeeded", "PartiallySucceeded", "Failed", "TimedOut", "Skipped"]);
+
+/**
+ * A size or count the manifest states: a whole, non-negative number that a
+ * double holds exactly, or the manifest is refused. `fallback` is used when the
+ * value is absent (older or Failed manifests leave some out).
+ */
+function amount(value: unknown, what: string, source: string, fallback?: number): number {
+  const written = typeof value === "string" ? value : text(value);
+  if (written === "" && fallback !== undefined) return fallback;
+  if (!/^\d{1,16}$/.test(written) || !Number.isSafeInteger(Number(written))) {
+    const shown = written.length > 40 ? `${written.slice(0, 40)}…` : written;
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} is damaged: its ${what} is ${JSON.stringify(shown)}, not a whole number of at most 16 digits. It was not used; nothing was changed.`);
+  }
+  return Number(written);
 }
 
 function summaryOf(root: Record<string, any>, source: string): ManifestSummary {
@@ -151,9 +174,9 @@ function summaryOf(root: Record<string, any>, source: string): ManifestSummary {
     startedAt: new Date(text(root.StartedAt)),
     finishedAt: new Date(text(root.FinishedAt)),
     toolVersion: text(root.ToolVersion),
-    zip: zip ? { name: zip[`${attr}name`]!, sizeBytes: Number(zip[`${attr}sizeBytes`]) } : undefined,
-    contentBytes: Number(text(root.ContentSizeInBytes) || 0),
-    files: Number(text(root.FileCount) || 0),
+    zip: zip ? { name: zip[`${attr}name`]!, sizeBytes: amount(zip[`${attr}sizeBytes`], "zip size", source) } : undefined,
+    contentBytes: amount(root.ContentSizeInBytes, "content size", source, 0),
+    files: amount(root.FileCount, "file count", source, 0),
     error: root.Error !== undefined ? text(root.Error) : undefined,
     origin: Object.fromEntries(list<Record<string, string>>(root.Origin?.Item).map((i) => [i[`${attr}key`]!, i[`${attr}value`] ?? ""])),
     filter: { source: root.Filter?.[`${attr}source`] ?? "", lines: list<unknown>(root.Filter?.Line).map(text) },
@@ -166,16 +189,20 @@ function summaryOf(root: Record<string, any>, source: string): ManifestSummary {
       serverVersion: d[`${attr}serverVersion`] ?? "",
       database: d[`${attr}database`] ?? "",
       consistency: d[`${attr}consistency`] ?? "",
-      sizeBytes: Number(d[`${attr}sizeBytes`]),
+      sizeBytes: amount(d[`${attr}sizeBytes`], "database dump size", source),
       sha256: d[`${attr}sha256`],
-      tables: list<Record<string, string>>(d.Table).map((t) => ({ name: t[`${attr}name`]!, rows: Number(t[`${attr}rows`]) })),
+      tables: list<Record<string, string>>(d.Table).map((t) => ({ name: t[`${attr}name`]!, rows: amount(t[`${attr}rows`], "table row count", source) })),
       notCovered: list<unknown>(d.NotCovered).map(text),
       warnings: list<unknown>(d.Warning).map(text),
     })),
     skipped: list<Record<string, string>>(root.Skipped?.Entry).map((s) => ({ name: nameOf(s), reason: s[`${attr}reason`] ?? "" })),
   };
   if (!summary.backupName || !summary.status || Number.isNaN(summary.startedAt.getTime())) {
-    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} lacks its backup name, status or start time.`);
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} lacks its backup name, status or start time; it was not used and nothing was changed.`);
+  }
+  if (!statuses.has(summary.status)) {
+    const shown = summary.status.length > 40 ? `${summary.status.slice(0, 40)}…` : summary.status;
+    throw new AppBackupError("BACKUP_CORRUPT", `The manifest ${source} is damaged: its status ${JSON.stringify(shown)} is not one app-backup writes. It was not used; nothing was changed.`);
   }
   return summary;
 }

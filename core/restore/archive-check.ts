@@ -90,7 +90,7 @@ function blockingAncestor(folder: string, byPath: Map<string, number>, table: En
   return undefined;
 }
 
-function nameProblem(name: string): string | undefined {
+export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "the name is empty";
   const first = name.charCodeAt(0);
   if (first === 47 || first === 92) return "the name is an absolute path";

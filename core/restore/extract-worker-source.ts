@@ -18,7 +18,7 @@
  *   out { type: "batch", id, failures: [Failure], returned: [{ index, data }], recycled }
  *   in  { type: "open", id, fields, sha256, targets }           one large entry, whose stored bytes follow as:
  *   in  { type: "chunk", id, data, length }
- *   out { type: "ack", id, bytes, recycled }                    a chunk was consumed
+ *   out { type: "ack", id, bytes, failed, recycled }            a chunk was consumed; failed: the entry is already bad, send no more
  *
  *   `recycled` is the `data` buffer sent back (transferred) for the next read.
  *   in  { type: "end", id }
@@ -50,6 +50,14 @@ export const FIELD = {
 
 export const FIELDS = 12;
 
+/**
+ * Entries of a batch are inflated whole in memory, so only entries that declare
+ * at most this many bytes inflated go into one; larger ones are streamed. A few
+ * hundred compressed bytes can declare (and hold) gigabytes, and the declared
+ * size is the archive's word, never a reason to allocate.
+ */
+export const IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
+
 export const EXTRACT_WORKER_SOURCE = String.raw`
 "use strict";
 const { parentPort } = require("node:worker_threads");
@@ -58,6 +66,7 @@ const zlib = require("node:zlib");
 const crypto = require("node:crypto");
 
 const F = ${JSON.stringify(FIELD)};
+const IN_MEMORY_ENTRY_BYTES = ${IN_MEMORY_ENTRY_BYTES};
 const FIELDS = ${FIELDS};
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0);
@@ -155,7 +164,9 @@ function runBatch(job) {
       try {
         // One byte over the expected size is enough to tell that an entry holds more than it says; an output
         // chunk of that size makes the result one allocation instead of 16 KiB pieces joined by a copy.
-        content = zlib.inflateRawSync(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, size + 1) });
+        // Batches hold only entries that declare at most IN_MEMORY_ENTRY_BYTES; the chunk is capped there too, so no
+        // declared size ever decides an allocation.
+        content = zlib.inflateRawSync(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, Math.min(size + 1, IN_MEMORY_ENTRY_BYTES + 1)) });
       } catch (error) {
         failures.push(corrupt(index, error && error.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + error.message + ")"));
         continue;
@@ -260,7 +271,7 @@ async function chunkLarge(message) {
       consume(state, data);
     }
   }
-  parentPort.postMessage({ type: "ack", id: message.id, bytes: data.length, recycled: message.data }, [message.data]);
+  parentPort.postMessage({ type: "ack", id: message.id, bytes: data.length, failed: Boolean(state && state.failure), recycled: message.data }, [message.data]);
 }
 
 async function endLarge(message) {

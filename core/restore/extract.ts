@@ -3,7 +3,7 @@ import type { EntryTable } from "../archive/entry-table.js";
 import { LOCAL_HEADER_SIZE, SIGNATURE } from "../archive/zip-format.js";
 import type { ZipIndex } from "../archive/zip-index.js";
 import { ExtractPool, type ExtractMessage } from "./extract-pool.js";
-import { FIELD, FIELDS } from "./extract-worker-source.js";
+import { FIELD, FIELDS, IN_MEMORY_ENTRY_BYTES } from "./extract-worker-source.js";
 import type { ZipByteSource } from "./store-source.js";
 
 /** One entry to read, check and (optionally) write. */
@@ -51,7 +51,10 @@ export interface ExtractProgress {
 }
 
 export interface ExtractOptions {
-  /** Entries with stored data above this many bytes are streamed in chunks; smaller ones travel in batches. */
+  /**
+   * Entries with stored data above this many bytes, or that declare more than
+   * IN_MEMORY_ENTRY_BYTES inflated, are streamed in chunks; smaller ones travel in batches.
+   */
   largeEntryBytes?: number;
   batchBytes?: number;
   chunkBytes?: number;
@@ -72,7 +75,12 @@ type Job =
   | { kind: "batch"; start: number; end: number; items: ExtractItem[]; limits: number[] }
   | { kind: "large"; item: ExtractItem; limit: number };
 
+/** Content handed back to the caller is held whole: an entry asked for that declares more is refused unread. */
+export const MAX_RETURNED_BYTES = 16 * 1024 * 1024;
+
 const MAX_BATCH_ITEMS = 2000;
+/** A local header with the longest name and extra field its 16-bit lengths allow. */
+const MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 0xffff;
 /** Bytes between two entries (folder entries, descriptors) read along rather than splitting a batch. */
 const MAX_BATCH_GAP = 64 * 1024;
 
@@ -99,7 +107,8 @@ export async function extractEntries(
   const maxInFlight = options.maxInFlightBytes ?? (source.local ? 4 : 8) * 1024 * 1024;
 
   const { table } = zip;
-  const jobs = planJobs(items, zip, largeEntryBytes, batchBytes);
+  const oversized = new Set(items.filter((item) => item.returnData && table.sizes[item.zipIndex]! > MAX_RETURNED_BYTES));
+  const jobs = planJobs(oversized.size ? items.filter((item) => !oversized.has(item)) : items, zip, largeEntryBytes, batchBytes);
   const returned = new Map<string, Buffer>();
   const progress: ExtractProgress = { files: 0, bytes: 0 };
   let failure: Error | undefined;
@@ -125,6 +134,9 @@ export async function extractEntries(
     if (failure.corrupt && options.onCorrupt) options.onCorrupt(entryFailure);
     else fail(entryFailure);
   };
+  for (const item of oversized) {
+    failed_(item, { index: 0, corrupt: true, message: `it declares ${table.sizes[item.zipIndex]} bytes, more than the ${MAX_RETURNED_BYTES} such an entry may have` });
+  }
   const done = (items: ExtractItem[]) => {
     for (const item of items) {
       progress.files++;
@@ -197,6 +209,8 @@ export async function extractEntries(
     if (dataStart + compressedSize > limit) return damaged("its data runs into the next entry");
     let unacknowledged = 0;
     let ackWaiter: (() => void) | undefined;
+    /** The worker found the entry bad (e.g. it inflates past its size): the rest of its bytes are not read. */
+    let entryFailed = false;
     let finish!: (message: ExtractMessage) => void;
     const finished = new Promise<ExtractMessage>((resolve) => (finish = resolve));
     const { id, post } = pool.start("large", (message: ExtractMessage) => {
@@ -205,6 +219,7 @@ export async function extractEntries(
         pool.answered(id, bytes);
         budget.release(bytes);
         recycle(message);
+        if (message.failed) entryFailed = true;
         unacknowledged--;
         ackWaiter?.();
         ackWaiter = undefined;
@@ -215,7 +230,7 @@ export async function extractEntries(
     });
     const described = describeItems(table, options.digests, [{ item, at: 0, limit: 0 }]);
     post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
-    for (let at = 0; at < compressedSize && !failure; at += chunkBytes) {
+    for (let at = 0; at < compressedSize && !failure && !entryFailed; at += chunkBytes) {
       const length = Math.min(chunkBytes, compressedSize - at);
       if (at > 0) await budget.reserve(length);
       if (failure) return;
@@ -326,18 +341,21 @@ function planJobs(items: readonly ExtractItem[], zip: ZipIndex, largeEntryBytes:
     const start = table.offsets[item.zipIndex]!;
     while (next < offsets.length && offsets[next]! <= start) next++;
     const limit = next < offsets.length ? offsets[next]! : zip.dataLimit;
-    if (table.compressedSizes[item.zipIndex]! > largeEntryBytes) {
+    const compressedSize = table.compressedSizes[item.zipIndex]!;
+    if (compressedSize > largeEntryBytes || table.sizes[item.zipIndex]! > IN_MEMORY_ENTRY_BYTES) {
       batch = undefined;
       jobs.push({ kind: "large", item, limit });
       continue;
     }
-    if (!batch || start - batch.end > MAX_BATCH_GAP || limit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
-      batch = { kind: "batch", start, end: limit, items: [], limits: [] };
+    // A batch reads its entries whole: bytes between an entry's data and the next entry are not its own to read.
+    const batchLimit = Math.min(limit, start + MAX_LOCAL_HEADER_BYTES + compressedSize);
+    if (!batch || start - batch.end > MAX_BATCH_GAP || batchLimit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
+      batch = { kind: "batch", start, end: batchLimit, items: [], limits: [] };
       jobs.push(batch);
     }
     batch.items.push(item);
-    batch.limits.push(limit);
-    batch.end = limit;
+    batch.limits.push(batchLimit);
+    batch.end = batchLimit;
   }
   return jobs;
 }

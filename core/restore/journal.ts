@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { link, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -46,6 +46,8 @@ export interface RestorePaths {
 }
 
 export function restorePaths(home: string, id: string): RestorePaths {
+  // The id is spliced into names beside the home: anything but hex digits could lead elsewhere.
+  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
   return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
 }
 
@@ -55,6 +57,11 @@ export function newRestoreId(): string {
   return randomBytes(6).toString("hex");
 }
 
+/**
+ * The journal of the restore of `home`, checked: a journal that is damaged,
+ * or that records another home (copied from elsewhere or altered), is refused
+ * and never acted upon, since its paths are where recovery renames and deletes.
+ */
 export function readJournal(home: string): RestoreJournal | undefined {
   let text: string;
   try {
@@ -63,17 +70,76 @@ export function readJournal(home: string): RestoreJournal | undefined {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  let journal: unknown;
   try {
-    const journal = JSON.parse(text) as RestoreJournal;
-    if (journal.formatVersion !== 1 || !/^[0-9a-f]{12}$/.test(journal.id) || !["staging", "switching", "cleaning"].includes(journal.phase)) throw new Error("unknown format");
-    return journal;
+    journal = JSON.parse(text);
   } catch {
+    throw damagedJournalError(home, "it is not JSON");
+  }
+  assertJournalOf(home, journal);
+  return journal;
+}
+
+/** Throws unless `journal` is well formed and belongs to the restore of `home`. */
+export function assertJournalOf(home: string, journal: unknown): asserts journal is RestoreJournal {
+  const problem = journalProblem(journal);
+  if (problem) throw damagedJournalError(home, problem);
+  const recorded = (journal as RestoreJournal).home;
+  if (!sameLocation(recorded, home)) {
     throw new AppBackupError(
       "RESTORE",
-      `The restore journal ${journalPathOf(home)} is damaged, so an interrupted restore cannot be finished or undone automatically.`,
+      `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
       `Check ${home} and the ${path.basename(home)}.restore-* folders beside it by hand, then delete the journal.`,
     );
   }
+}
+
+function damagedJournalError(home: string, problem: string): AppBackupError {
+  return new AppBackupError(
+    "RESTORE",
+    `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
+    `Check ${home} and the ${path.basename(home)}.restore-* folders beside it by hand, then delete the journal.`,
+  );
+}
+
+/** What makes a parsed journal unusable, or undefined; its id and kept paths become paths, so both are held to what a restore writes. */
+function journalProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
+  const journal = value as Record<string, unknown>;
+  if (journal.formatVersion !== 1) return "unknown format version";
+  if (typeof journal.id !== "string" || !RESTORE_ID.test(journal.id)) return "the id is not 12 hex digits";
+  if (typeof journal.home !== "string" || !path.isAbsolute(journal.home) || journal.home.includes("\0")) return "the home is not an absolute path";
+  if (!["staging", "switching", "cleaning"].includes(journal.phase as string)) return "unknown phase";
+  if (typeof journal.backup !== "string" || typeof journal.host !== "string" || typeof journal.startedAt !== "string") return "backup, host or start time missing";
+  if (!Number.isSafeInteger(journal.pid) || (journal.pid as number) <= 0) return "the process id is not a positive integer";
+  if (!Array.isArray(journal.databasesRestored) || !journal.databasesRestored.every((name) => typeof name === "string")) return "databasesRestored is not a list of names";
+  if (!Array.isArray(journal.kept)) return "kept is not a list";
+  const badKept = journal.kept.find((kept) => !isHomeRelativePath(kept));
+  if (badKept !== undefined) return `the kept path ${JSON.stringify(badKept)} is not a path inside the home`;
+  return undefined;
+}
+
+const RESTORE_ID = /^[0-9a-f]{12}$/;
+
+/** A `/`-separated path below the home: not empty, not absolute, no empty, `.` or `..` segment, no NUL. */
+function isHomeRelativePath(value: unknown): value is string {
+  if (typeof value !== "string" || value === "" || value.includes("\0")) return false;
+  return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+/** True when both paths name the same entry, allowing for symlinks among their parent folders. */
+function sameLocation(a: string, b: string): boolean {
+  const canonical = (p: string) => {
+    const absolute = path.resolve(p);
+    let parent = path.dirname(absolute);
+    try {
+      parent = realpathSync(parent);
+    } catch {
+      // A parent that does not exist is compared as written.
+    }
+    return path.join(parent, path.basename(absolute));
+  };
+  return canonical(a) === canonical(b);
 }
 
 /** Replaces the journal in one atomic step, durably. */

@@ -226,7 +226,7 @@ async function restoreWith(
     } catch (error) {
       // Workers may still be writing into the staging tree: stop them before it is deleted.
       await pool?.close();
-      await rollBack(journal);
+      await rollBack(home, journal);
       if (isInputError(error)) throw error;
       return failed(error, databasePlans.map((p) => outcomeOf(p.record, "not restored", p.target)));
     }
@@ -243,19 +243,19 @@ async function restoreWith(
       });
       databases = loaded.outcomes;
       if (loaded.failure) {
-        await rollBack(journal);
+        await rollBack(home, journal);
         return failed(loaded.failure, databases);
       }
     }
     if (run.signal?.aborted) {
-      await rollBack(journal);
+      await rollBack(home, journal);
       return failed(run.signal.reason ?? new Error("The restore was aborted."), databases);
     }
 
     progress({ phase: "switch", files: totals.entries, totalFiles: totals.entries, bytes: totals.entryBytes, totalBytes: totals.entryBytes });
     const switching: RestoreJournal = { ...journal, phase: "switching", databasesRestored: databases.map((d) => d.connectionStringName) };
     await writeJournal(switching);
-    await completeSwitch(switching);
+    await completeSwitch(home, switching);
     info(`Switched ${home} to the restored tree.`);
 
     let configFailure: unknown;

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
-import { blobNames } from "../backup/name.js";
-import { listBackups } from "../catalog/catalog.js";
+import { blobNames, isValidBackupName } from "../backup/name.js";
+import { assertManifestOf, listBackups, readManifestSummary } from "../catalog/catalog.js";
 import { AppBackupError } from "../errors.js";
 import { restorableStatuses, type ManifestSummary } from "../manifest/manifest.js";
 import type { AppBackupOptions } from "../options.js";
@@ -54,9 +54,31 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
     }
     name = latest.name;
   }
+  if (!isValidBackupName(name)) {
+    throw new AppBackupError(
+      "USAGE",
+      `"${name}" is not a backup name: backup names have letters, digits and _ - . only.`,
+      "Name a backup as `app-backup list` shows it, or `latest`.",
+    );
+  }
   const names = blobNames(name);
+  // The head first, by a bounded read: an object that is not our manifest, or one that speaks for
+  // another backup, another zip or another app, is refused before its entry list or the zip is read.
+  assertAppOf(await readManifestSummary(store, name), name, options.app.name, store);
   const { summary: manifest, table: entries } = await readManifestTable(store, name);
-  return { store, name: manifest.backupName || name, zipName: manifest.zip?.name ?? names.zip, manifestName: names.manifest, manifest, entries };
+  // Again on what was read in full: the object may have been replaced in between.
+  assertManifestOf(manifest, name, store.urlOf(names.manifest));
+  assertAppOf(manifest, name, options.app.name, store);
+  return { store, name, zipName: names.zip, manifestName: names.manifest, manifest, entries };
+}
+
+function assertAppOf(manifest: ManifestSummary, name: string, appName: string, store: Store): void {
+  if (manifest.appName === appName) return;
+  throw new AppBackupError(
+    "BACKUP_CORRUPT",
+    `Backup ${name} in ${store.location} is a backup of app ${JSON.stringify(manifest.appName)}, not of ${appName}.`,
+    `Pass that app's configuration with --config (and the app to restore into with --to), or name a backup of ${appName}.`,
+  );
 }
 
 /** `--from PATH`: PATH is the `.zip`, the `.xml` or their stem; the other file is beside it. */

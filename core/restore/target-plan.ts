@@ -1,6 +1,7 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
+import { AppBackupError } from "../errors.js";
 import { PathFilter } from "../plan/filter.js";
 import { walkHome } from "../plan/walk.js";
 import { CONTENT_PREFIX } from "./archive-check.js";
@@ -67,6 +68,8 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
     return keptSet.has(relative);
   };
 
+  refuseKeptBehindNonFolders(home, entries, kept);
+
   const written: string[] = [];
   // Only needed to tell which old paths are not in the backup.
   const newPaths = old && old.entries.length + old.ignored.length + old.unreadable.length > 0 ? new Set<string>() : undefined;
@@ -95,4 +98,49 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
     kept: kept.sort((a, b) => a.path.localeCompare(b.path)),
     isKept,
   };
+}
+
+/**
+ * A kept path stays where it is in the home, so every folder above it must
+ * stay a folder. When the backup has one of those as a symlink or a file,
+ * keeping the path would mean moving it into that link (out of the home) or
+ * losing it: the restore is refused before anything changes, and the dry run
+ * says so the same way.
+ */
+function refuseKeptBehindNonFolders(home: string, entries: EntryTable, kept: KeptPath[]): void {
+  if (kept.length === 0) return;
+  const keptParents = new Set<string>();
+  for (const { path: relative } of kept) {
+    for (let at = relative.indexOf("/"); at >= 0; at = relative.indexOf("/", at + 1)) keptParents.add(relative.slice(0, at));
+  }
+  if (keptParents.size === 0) return;
+  const blockers = new Map<string, string>();
+  for (let index = 0; index < entries.count; index++) {
+    const name = entries.names[index]!;
+    if (!name.startsWith(CONTENT_PREFIX)) continue;
+    const kind = entries.kind(index);
+    if (kind === "directory") continue;
+    const relative = name.slice(CONTENT_PREFIX.length);
+    if (!keptParents.has(relative)) continue;
+    blockers.set(relative, kind === "symlink" ? `a symlink (to ${JSON.stringify(entries.linkTargets.get(index) ?? "")})` : "a file");
+  }
+  if (blockers.size === 0) return;
+  const conflicts: string[] = [];
+  for (const { path: relative, reason } of kept) {
+    const segments = relative.split("/");
+    for (let depth = 1; depth < segments.length; depth++) {
+      const parent = segments.slice(0, depth).join("/");
+      const what = blockers.get(parent);
+      if (!what) continue;
+      conflicts.push(`${relative} (${reason === "filter" ? "matched by the backup's filter" : "the local backup container"}) is under ${parent}, which the backup restores as ${what}`);
+      break;
+    }
+  }
+  const shown = conflicts.slice(0, 10).map((line) => `  - ${line}`);
+  if (conflicts.length > shown.length) shown.push(`  - and ${conflicts.length - shown.length} more`);
+  throw new AppBackupError(
+    "RESTORE",
+    `The restore into ${home} is refused: paths it must keep as they are would end up under a symlink or a file of the backup, outside the home or lost:\n${shown.join("\n")}\nNothing was changed.`,
+    "Move those paths out of the home (or delete them) if the backup's version should replace them, then run the restore again; or restore a backup in which their folders are folders.",
+  );
 }

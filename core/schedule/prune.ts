@@ -1,8 +1,10 @@
+import { isStampedBackupNameOf } from "../backup/name.js";
 import { deleteBackup, listBackups } from "../catalog/catalog.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { withAppLock } from "./lock.js";
+import { findOrphans, type Orphan } from "./orphans.js";
 import { planRetention, type RetentionDecision, type RetentionPolicy } from "./retention.js";
 import { requireStoredConfiguration } from "./stored-config.js";
 
@@ -11,22 +13,54 @@ export interface PruneResult {
   decisions: RetentionDecision[];
   /** Backups deleted (or, in a dry run, that would be). */
   deleted: RetentionDecision[];
+  /** Zips and logs of the app's unfinished backups deleted (or, in a dry run, that would be). */
+  orphans: Orphan[];
   /** Deletions that failed, with the reason; those backups are still there. */
   failures: Array<{ name: string; error: string }>;
+  /** Objects retention left alone because they are not the app's to delete. */
+  warnings: string[];
 }
 
-/** Applies the retention policy to an app's backups: zip, manifest and log go together. */
-export async function pruneBackups(
-  store: Store,
-  appName: string,
-  policy: RetentionPolicy,
-  options: { now?: Date; dryRun?: boolean } = {},
-): Promise<PruneResult> {
-  const backups = await listBackups(store, { appName });
-  const decisions = planRetention(backups, policy, options.now ?? new Date());
+export interface PruneOptions {
+  now?: Date;
+  dryRun?: boolean;
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Applies the retention policy to an app's backups: zip, manifest and log go
+ * together. Only the app's own stamped names are ever deleted, and of each only
+ * `{name}.zip`, `{name}.xml` and `{name}.log`. Zips and logs of unfinished
+ * backups of the app (no manifest, older than a day) go too. Callers hold the
+ * app's lock, so no backup of the app is running beside this.
+ */
+export async function pruneBackups(store: Store, appName: string, policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
+  const now = options.now ?? new Date();
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+  // Ages of unfinished objects are judged at the real clock too, so a --now in the future never makes a running backup look abandoned.
+  const judgedAt = new Date(Math.min(now.getTime(), Date.now()));
+  const orphans = findOrphans(await store.list(), appName, judgedAt);
+  const orphanNames = new Set(orphans.map((o) => o.name));
+  // An orphan's zip is listed as an interrupted backup; it is dealt with as an orphan, not by retention.
+  const backups = (await listBackups(store, { appName, onWarning: warn })).filter((b) => !orphanNames.has(b.name));
+  const decisions = planRetention(backups, policy, now).map((decision): RetentionDecision => {
+    if (decision.action !== "delete" || isStampedBackupNameOf(appName, decision.name)) return decision;
+    warn(`${decision.name} claims to be a scheduled backup of ${appName}, but its name is not one of ${appName}'s ({app}_{yyyyMMddHHmmss}); retention leaves it alone.`);
+    return {
+      ...decision,
+      action: "keep",
+      rule: "not-own-name",
+      reason: `Would be deleted (${decision.rule}), but retention deletes only names of ${appName}'s own scheduled naming, and this is not one.`,
+    };
+  });
   const toDelete = decisions.filter((d) => d.action === "delete");
-  if (options.dryRun) return { decisions, deleted: toDelete, failures: [] };
+  if (options.dryRun) return { decisions, deleted: toDelete, orphans, failures: [], warnings };
   const deleted: RetentionDecision[] = [];
+  const deletedOrphans: Orphan[] = [];
   const failures: PruneResult["failures"] = [];
   for (const decision of toDelete) {
     try {
@@ -36,7 +70,15 @@ export async function pruneBackups(
       failures.push({ name: decision.name, error: (error as Error).message });
     }
   }
-  return { decisions, deleted, failures };
+  for (const orphan of orphans) {
+    try {
+      for (const object of orphan.objects) await store.delete(object);
+      deletedOrphans.push(orphan);
+    } catch (error) {
+      failures.push({ name: orphan.name, error: (error as Error).message });
+    }
+  }
+  return { decisions, deleted, orphans: deletedOrphans, failures, warnings };
 }
 
 export function retentionPolicyOf(schedule: RetentionPolicy): RetentionPolicy {
@@ -78,7 +120,7 @@ export async function pruneApp(options: AppBackupOptions, run: PruneAppRun): Pro
   const schedule = doc.backup.schedule;
   if (!schedule) return { location: store.location, policy: null };
   const policy = retentionPolicyOf(schedule);
-  const prune = () => pruneBackups(store, appName, policy, { now: run.now, dryRun: run.dryRun });
+  const prune = () => pruneBackups(store, appName, policy, { now: run.now, dryRun: run.dryRun, onWarning: run.onWarning });
   const result = run.dryRun
     ? await prune()
     : await withAppLock(store, appName, prune, { ttlMs: run.lockTtlMs, purpose: `prune of ${appName}`, onWarning: run.onWarning });

@@ -26,7 +26,9 @@ export type RetentionRule =
   | "keep-at-least-one"
   | "tier-all"
   | "tier-kept"
-  | "tier-thinned";
+  | "tier-thinned"
+  /** Retention would delete it, but its name is not one of the app's stamped names. */
+  | "not-own-name";
 
 export interface RetentionDecision extends RetentionCandidate {
   action: "keep" | "delete";

@@ -29,6 +29,7 @@ export interface ScheduledRunOptions {
   origin?: Record<string, string>;
   onProgress?: BackupRunOptions["onProgress"];
   onLog?: BackupRunOptions["onLog"];
+  onNameClaimed?: BackupRunOptions["onNameClaimed"];
   onWarning?: (message: string) => void;
   /** Told the options resolved from the stored configuration before anything runs (to learn their secrets). */
   onResolved?: (options: AppBackupOptions) => void;
@@ -50,6 +51,8 @@ export interface ScheduledRunResult {
   backup?: BackupResult;
   /** Backups retention deleted (in a dry run: would delete). */
   pruned: PruneResult["deleted"];
+  /** Zips and logs of unfinished backups that retention deleted (in a dry run: would delete). */
+  prunedOrphans: PruneResult["orphans"];
   pruneFailures: PruneResult["failures"];
   /** Keys on which the runner's own configuration differs from the stored one (the stored one is used). */
   differences: string[];
@@ -78,6 +81,7 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
     schedule,
     missedSlots: 0,
     pruned: [],
+    prunedOrphans: [],
     pruneFailures: [],
     differences,
     warnings: [] as string[],
@@ -111,13 +115,14 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
     lastScheduled: last,
     backup,
     pruned: prune.deleted,
+    prunedOrphans: prune.orphans,
     pruneFailures: prune.failures,
-    warnings,
+    warnings: [...warnings, ...prune.warnings],
   });
 
   if (run.dryRun) {
     const { decision, last } = await decide();
-    return outcome(decision, last, await pruneBackups(store, appName, policy, { now, dryRun: true }));
+    return outcome(decision, last, await pruneBackups(store, appName, policy, { now, dryRun: true, onWarning: run.onWarning }));
   }
   return withAppLock(
     store,
@@ -133,9 +138,11 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
             origin: { ...run.origin, scheduledSlot: decision.slot!.toISOString() },
             onProgress: run.onProgress,
             onLog: run.onLog,
+            onNameClaimed: run.onNameClaimed,
+            claimTtlMs: run.lockTtlMs,
           })
         : undefined;
-      return outcome(decision, last, await pruneBackups(store, appName, policy, { now }), backup);
+      return outcome(decision, last, await pruneBackups(store, appName, policy, { now, onWarning: run.onWarning }), backup);
     },
     { ttlMs: run.lockTtlMs ?? defaultLockTtlMs, purpose: `run-scheduled of ${appName}`, onWarning: run.onWarning },
   );

@@ -15,29 +15,52 @@ const maxLeaseSeconds = 60;
  */
 export async function tryAzureLock(store: AzureBlobStore, name: string, options: LockOptions): Promise<LockAttempt> {
   const seconds = Math.min(maxLeaseSeconds, Math.max(minLeaseSeconds, Math.round(options.ttlMs / 1000)));
-  const blob = store.container.getBlockBlobClient(name);
+  const blob = store.blob(name);
   for (let attempt = 0; attempt < 3; attempt++) {
     await ensureExists(store, blob, name);
     const lease = blob.getBlobLeaseClient(randomUUID());
     try {
-      await lease.acquireLease(seconds);
+      await store.attempt(`lease ${name}`, (abortSignal) => lease.acquireLease(seconds, { abortSignal }));
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 409) {
-        return { acquired: false, holder: await holderOf(blob) };
+        // A try whose reply was lost may have taken the lease already: renewing it under this id proves it.
+        if (await holdsLease(store, lease, name)) return acquired(store, blob, name, lease, seconds, options);
+        return { acquired: false, holder: await holderOf(store, blob, name) };
       }
       // Deleted between creating and leasing it: create it again.
       if (error instanceof RestError && error.statusCode === 404) continue;
       throw store.describe(error, `lease ${name}`);
     }
-    await store.call(`lease ${name}`, () =>
-      blob.setMetadata(
-        { holder: encodeURIComponent(options.holder), acquiredat: new Date().toISOString() },
-        { conditions: { leaseId: lease.leaseId } },
-      ),
-    );
-    return { acquired: true, lock: new AzureLeaseLock(store, name, lease, seconds * 1000) };
+    return acquired(store, blob, name, lease, seconds, options);
   }
   throw new AppBackupError("STORAGE", `The lock blob ${name} at ${store.location} keeps disappearing; it cannot be leased.`);
+}
+
+async function acquired(
+  store: AzureBlobStore,
+  blob: BlockBlobClient,
+  name: string,
+  lease: BlobLeaseClient,
+  seconds: number,
+  options: LockOptions,
+): Promise<LockAttempt> {
+  await store.call(`lease ${name}`, (abortSignal) =>
+    blob.setMetadata(
+      { holder: encodeURIComponent(options.holder), acquiredat: new Date().toISOString() },
+      { conditions: { leaseId: lease.leaseId }, abortSignal },
+    ),
+  );
+  return { acquired: true, lock: new AzureLeaseLock(store, name, lease, seconds * 1000) };
+}
+
+async function holdsLease(store: AzureBlobStore, lease: BlobLeaseClient, name: string): Promise<boolean> {
+  try {
+    await store.attempt(`lease ${name}`, (abortSignal) => lease.renewLease({ abortSignal }));
+    return true;
+  } catch (error) {
+    if (error instanceof RestError && error.statusCode !== undefined && error.statusCode < 500) return false;
+    throw store.describe(error, `lease ${name}`);
+  }
 }
 
 class AzureLeaseLock implements StoreLock {
@@ -52,7 +75,7 @@ class AzureLeaseLock implements StoreLock {
 
   async renew(): Promise<void> {
     try {
-      await this.lease.renewLease();
+      await this.store.attempt(`renew the lease on ${this.name}`, (abortSignal) => this.lease.renewLease({ abortSignal }));
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) {
         throw new AppBackupError(
@@ -65,11 +88,26 @@ class AzureLeaseLock implements StoreLock {
     }
   }
 
+  async discard(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    try {
+      // Deleting under the lease removes the object and the lock in one step.
+      await this.store.attempt(`delete ${this.name}`, (abortSignal) =>
+        this.store.container.getBlobClient(this.name).deleteIfExists({ conditions: { leaseId: this.lease.leaseId }, abortSignal }),
+      );
+    } catch (error) {
+      // Already expired and taken: the object is someone else's now.
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return;
+      throw this.store.describe(error, `delete ${this.name}`);
+    }
+  }
+
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     try {
-      await this.lease.releaseLease();
+      await this.store.attempt(`release the lease on ${this.name}`, (abortSignal) => this.lease.releaseLease({ abortSignal }));
     } catch (error) {
       // Already expired and taken: there is nothing left to give up.
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return;
@@ -80,7 +118,9 @@ class AzureLeaseLock implements StoreLock {
 
 async function ensureExists(store: AzureBlobStore, blob: BlockBlobClient, name: string): Promise<void> {
   try {
-    await blob.upload("", 0, { conditions: { ifNoneMatch: "*" }, blobHTTPHeaders: { blobContentType: "text/plain" } });
+    await store.attempt(`create the lock blob ${name}`, (abortSignal) =>
+      blob.upload("", 0, { conditions: { ifNoneMatch: "*" }, blobHTTPHeaders: { blobContentType: "text/plain" }, abortSignal }),
+    );
   } catch (error) {
     // 409: it exists; 412: it exists and is leased right now. Both are fine.
     if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return;
@@ -88,9 +128,9 @@ async function ensureExists(store: AzureBlobStore, blob: BlockBlobClient, name: 
   }
 }
 
-async function holderOf(blob: BlockBlobClient): Promise<string | undefined> {
+async function holderOf(store: AzureBlobStore, blob: BlockBlobClient, name: string): Promise<string | undefined> {
   try {
-    const holder = (await blob.getProperties()).metadata?.holder;
+    const holder = (await store.attempt(`read the lock ${name}`, (abortSignal) => blob.getProperties({ abortSignal }))).metadata?.holder;
     return holder ? decodeURIComponent(holder) : undefined;
   } catch {
     return undefined;

@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BlobServiceClient, ContainerClient, RestError, type StoragePipelineOptions } from "@azure/storage-blob";
 import { AppBackupError } from "../errors.js";
 import type { StorageSpec } from "../options.js";
 import { displayUrl, redactPatterns } from "../secrets.js";
 import { tryAzureLock } from "./azure-lock.js";
+import { assertPlainObjectName } from "./object-name.js";
+import { failOnStall } from "./stall-guard.js";
+import { storageTimeoutEnvVar, storageTimeoutsFromEnv, type StorageTimeouts } from "./storage-timeouts.js";
 import type { LockAttempt, LockOptions, StagedUpload, Store, StoredObject } from "./store.js";
 
 /** Block size for staged uploads: large enough for throughput, small enough to keep memory flat. */
@@ -12,21 +16,44 @@ const blockSize = 8 * 1024 * 1024;
 /** Blocks uploading at once. */
 const blockConcurrency = 4;
 
-const pipelineOptions: StoragePipelineOptions = {
-  retryOptions: { maxTries: 4, retryDelayInMs: 400, maxRetryDelayInMs: 4000, tryTimeoutInMs: 120_000 },
-  userAgentOptions: { userAgentPrefix: "app-backup" },
-};
+/**
+ * Metadata every write carries: a token of that one write, so that a write
+ * whose reply was lost, retried and then refused because the first try had
+ * succeeded, is recognised as done rather than reported as a collision.
+ */
+const writeTokenKey = "appbackupwrite";
+/** Times a streamed read picks up again from where a dropped connection left it. */
+const downloadResumes = 3;
+
+/**
+ * The SDK's `tryTimeoutInMs` only tells the service how long it may work on a
+ * request; the client never gives up on a try by itself, so each try's own
+ * timeout and the overall deadline are AzureBlobStore.attempt's.
+ */
+function pipelineOptionsFor(timeouts: StorageTimeouts): StoragePipelineOptions {
+  return {
+    retryOptions: {
+      maxTries: 4,
+      retryDelayInMs: timeouts.retryDelayMs,
+      maxRetryDelayInMs: timeouts.maxRetryDelayMs,
+      tryTimeoutInMs: timeouts.tryMs,
+    },
+    userAgentOptions: { userAgentPrefix: "app-backup" },
+  };
+}
 
 type AzureSpec = Exclude<StorageSpec, { kind: "local" }>;
 
 /** A container in Azure Blob Storage (or Azurite), reached by SAS URL, connection string or Entra ID. */
 export class AzureBlobStore implements Store {
   readonly container: ContainerClient;
+  readonly timeouts: StorageTimeouts;
   private readonly canCreateContainer: boolean;
 
-  constructor(spec: AzureSpec) {
+  constructor(spec: AzureSpec, env: NodeJS.ProcessEnv = process.env) {
     this.canCreateContainer = spec.kind !== "azure-sas";
-    this.container = containerClientFor(spec);
+    this.timeouts = storageTimeoutsFromEnv(env);
+    this.container = containerClientFor(spec, pipelineOptionsFor(this.timeouts));
   }
 
   get location(): string {
@@ -34,16 +61,22 @@ export class AzureBlobStore implements Store {
   }
 
   urlOf(name: string): string {
-    return displayUrl(this.container.getBlobClient(name).url);
+    return displayUrl(this.blob(name).url);
+  }
+
+  /** The client of one blob; a name that would leave the container (`../other/x`) is refused first. */
+  blob(name: string) {
+    assertPlainObjectName(name, this.location);
+    return this.container.getBlockBlobClient(name);
   }
 
   async check(): Promise<void> {
     try {
       // Listing one blob works with a container SAS too (container properties need an account credential).
-      await this.container.listBlobsFlat().byPage({ maxPageSize: 1 }).next();
+      await this.attempt("reach the container", (abortSignal) => this.container.listBlobsFlat({ abortSignal }).byPage({ maxPageSize: 1 }).next());
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404 && this.canCreateContainer) {
-        await this.call("create the container", () => this.container.createIfNotExists());
+        await this.call("create the container", (abortSignal) => this.container.createIfNotExists({ abortSignal }));
         return;
       }
       throw this.describe(error, "reach the container");
@@ -51,17 +84,21 @@ export class AzureBlobStore implements Store {
   }
 
   async list(prefix = ""): Promise<StoredObject[]> {
-    return this.call("list the container", async () => {
-      const objects: StoredObject[] = [];
-      for await (const blob of this.container.listBlobsFlat({ prefix: prefix || undefined })) {
-        objects.push({
-          name: blob.name,
-          size: blob.properties.contentLength ?? 0,
-          lastModified: blob.properties.lastModified,
-        });
+    if (prefix) assertPlainObjectName(prefix, this.location);
+    const objects: StoredObject[] = [];
+    // Page by page, each under its own deadline: a container of many backups takes many pages.
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.call("list the container", async (abortSignal) => {
+        const pages = this.container.listBlobsFlat({ prefix: prefix || undefined, abortSignal }).byPage({ continuationToken });
+        return (await pages.next()).value;
+      });
+      for (const blob of page?.segment.blobItems ?? []) {
+        objects.push({ name: blob.name, size: blob.properties.contentLength ?? 0, lastModified: blob.properties.lastModified });
       }
-      return objects.sort((a, b) => a.name.localeCompare(b.name));
-    });
+      continuationToken = page?.continuationToken || undefined;
+    } while (continuationToken);
+    return objects.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async exists(name: string): Promise<boolean> {
@@ -69,8 +106,9 @@ export class AzureBlobStore implements Store {
   }
 
   async stat(name: string): Promise<StoredObject | undefined> {
+    const blob = this.blob(name);
     try {
-      const properties = await this.container.getBlobClient(name).getProperties();
+      const properties = await this.attempt(`read ${name}`, (abortSignal) => blob.getProperties({ abortSignal }));
       return { name, size: properties.contentLength ?? 0, lastModified: properties.lastModified ?? new Date(0) };
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return undefined;
@@ -78,19 +116,48 @@ export class AzureBlobStore implements Store {
     }
   }
 
+  /**
+   * The deadline covers the request until its reply starts; after that the
+   * bytes may take as long as they need, as long as they keep coming: a pause
+   * longer than one try fails the read instead of hanging it.
+   */
   async read(name: string, range?: { offset: number; length: number }): Promise<Readable> {
-    return this.call(`read ${name}`, async () => {
-      if (range && range.length === 0) {
-        const { Readable } = await import("node:stream");
-        return Readable.from([]);
+    const blob = this.blob(name);
+    if (range && range.length === 0) return Readable.from([]);
+    return this.call(`read ${name}`, async (deadline) => {
+      // Its own controller: the deadline's signal would otherwise stay attached to the body and cut a long download.
+      const request = new AbortController();
+      const onDeadline = () => request.abort(deadline.reason);
+      if (deadline.aborted) onDeadline();
+      deadline.addEventListener("abort", onDeadline, { once: true });
+      try {
+        const response = await blob.download(range?.offset ?? 0, range?.length, {
+          abortSignal: request.signal,
+          maxRetryRequests: downloadResumes,
+        });
+        return failOnStall(response.readableStreamBody as Readable, this.timeouts.tryMs, () => {
+          const stalled = new AppBackupError(
+            "STORAGE_UNREACHABLE",
+            `Azure Storage at ${this.location} stopped sending ${name}: no data for ${seconds(this.timeouts.tryMs)} s.`,
+            `Check the network to the storage account (firewall, proxy) and run again; ${storageTimeoutEnvVar} sets the deadline in milliseconds.`,
+          );
+          request.abort(stalled);
+          return stalled;
+        });
+      } finally {
+        deadline.removeEventListener("abort", onDeadline);
       }
-      const response = await this.container.getBlobClient(name).download(range?.offset ?? 0, range?.length);
-      return response.readableStreamBody as Readable;
     });
   }
 
   async readAll(name: string): Promise<Buffer> {
-    return this.call(`read ${name}`, () => this.container.getBlobClient(name).downloadToBuffer());
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of await this.read(name)) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw this.describe(error, `read ${name}`);
+    }
+    return Buffer.concat(chunks);
   }
 
   async upload(name: string): Promise<StagedUpload> {
@@ -99,29 +166,120 @@ export class AzureBlobStore implements Store {
 
   async put(name: string, data: Buffer | string, options: { overwrite?: boolean } = {}): Promise<void> {
     const body = typeof data === "string" ? Buffer.from(data) : data;
-    await this.call(`write ${name}`, () =>
-      this.container.getBlockBlobClient(name).upload(body, body.length, {
-        conditions: options.overwrite ? undefined : { ifNoneMatch: "*" },
+    const blob = this.blob(name);
+    const headers = { blobContentType: contentTypeOf(name) };
+    if (options.overwrite) {
+      // Writing the same bytes again is harmless, so a retried overwrite needs no check.
+      await this.call(`write ${name}`, (abortSignal) =>
+        blob.upload(body, body.length, { blobHTTPHeaders: headers, metadata: { [writeTokenKey]: newWriteToken() }, abortSignal }),
+      );
+      return;
+    }
+    if (!(await this.create(name, body))) {
+      throw this.describe(alreadyExists(), `write ${name}`);
+    }
+  }
+
+  async create(name: string, data: Buffer | string): Promise<boolean> {
+    const body = typeof data === "string" ? Buffer.from(data) : data;
+    const blob = this.blob(name);
+    return this.writeOnce(`write ${name}`, name, body.length, (metadata, abortSignal) =>
+      blob.upload(body, body.length, {
+        conditions: { ifNoneMatch: "*" },
         blobHTTPHeaders: { blobContentType: contentTypeOf(name) },
+        metadata,
+        abortSignal,
       }),
     );
   }
 
   async delete(name: string): Promise<void> {
-    await this.call(`delete ${name}`, () => this.container.getBlobClient(name).deleteIfExists({ deleteSnapshots: "include" }));
+    const blob = this.blob(name);
+    await this.call(`delete ${name}`, (abortSignal) => blob.deleteIfExists({ deleteSnapshots: "include", abortSignal }));
   }
 
   async tryLock(name: string, options: LockOptions): Promise<LockAttempt> {
+    assertPlainObjectName(name, this.location);
     return tryAzureLock(this, name, options);
   }
 
-  /** Runs a storage call and turns its failure into an error that says what to do, without credentials. */
-  async call<T>(action: string, operation: () => Promise<T>): Promise<T> {
+  /**
+   * A write that must not replace anything (`If-None-Match: *`). True when it
+   * happened, false when the name was already taken by someone else. When the
+   * service refuses because the name exists, the blob's write token tells a
+   * try of this very write that succeeded but whose reply was lost (done) from
+   * a real collision.
+   */
+  async writeOnce(
+    action: string,
+    name: string,
+    size: number,
+    write: (metadata: Record<string, string>, abortSignal: AbortSignal) => Promise<unknown>,
+  ): Promise<boolean> {
+    const token = newWriteToken();
     try {
-      return await operation();
+      await this.attempt(action, (abortSignal) => write({ [writeTokenKey]: token }, abortSignal));
+      return true;
+    } catch (error) {
+      if (!isRefusedAsExisting(error)) throw this.describe(error, action);
+      if (await this.carriesWrite(name, token, size, action)) return true;
+      return false;
+    }
+  }
+
+  private async carriesWrite(name: string, token: string, size: number, action: string): Promise<boolean> {
+    try {
+      const properties = await this.attempt(action, (abortSignal) => this.blob(name).getProperties({ abortSignal }));
+      return properties.metadata?.[writeTokenKey] === token && properties.contentLength === size;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return false;
+      throw this.describe(error, action);
+    }
+  }
+
+  /** Runs a storage call under its deadline and turns its failure into an error that says what to do, without credentials. */
+  async call<T>(action: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await this.attempt(action, operation);
     } catch (error) {
       throw this.describe(error, action);
     }
+  }
+
+  /**
+   * Runs a storage call under one overall deadline, leaving its errors as the
+   * service gave them. The SDK retries refused connections and 500/503 itself
+   * but waits for a reply as long as it takes; each try here gets its own
+   * timeout, and a try that got no reply in time is made again while the
+   * deadline allows: every write is safe to repeat (staged blocks by id,
+   * conditional writes by their token, overwrites by content).
+   */
+  async attempt<T>(action: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(this.timeouts.operationMs);
+    let pause = this.timeouts.retryDelayMs;
+    for (;;) {
+      const tryTimeout = AbortSignal.timeout(this.timeouts.tryMs);
+      try {
+        return await operation(AbortSignal.any([deadline, tryTimeout]));
+      } catch (error) {
+        if (deadline.aborted) throw this.timedOut(action);
+        if (!tryTimeout.aborted) throw error;
+      }
+      try {
+        await sleep(pause, undefined, { signal: deadline });
+      } catch {
+        throw this.timedOut(action);
+      }
+      pause = Math.min(pause * 2, this.timeouts.maxRetryDelayMs);
+    }
+  }
+
+  private timedOut(action: string): AppBackupError {
+    return new AppBackupError(
+      "STORAGE_UNREACHABLE",
+      `Azure Storage at ${this.location} did not answer in time to ${action}: the call timed out after ${seconds(this.timeouts.operationMs)} s, every try included.`,
+      `Check the network to the storage account (firewall, proxy, DNS) and that the account is available, then run again; ${storageTimeoutEnvVar} sets this deadline in milliseconds.`,
+    );
   }
 
   describe(error: unknown, action: string): AppBackupError {
@@ -175,7 +333,7 @@ export class AzureBlobStore implements Store {
   }
 }
 
-function containerClientFor(spec: AzureSpec): ContainerClient {
+function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOptions): ContainerClient {
   switch (spec.kind) {
     case "azure-sas": {
       let url: URL;
@@ -232,10 +390,14 @@ class BlockUpload implements StagedUpload {
   private failure: unknown;
   private readonly uploadId = randomBytes(8).toString("hex");
 
+  private readonly blob;
+
   constructor(
     private readonly store: AzureBlobStore,
     private readonly name: string,
-  ) {}
+  ) {
+    this.blob = store.blob(name);
+  }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
@@ -255,12 +417,15 @@ class BlockUpload implements StagedUpload {
     if (this.blockLength > 0 || this.blockIds.length === 0) await this.stageBlock();
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
-    await this.store.call(`commit ${this.name}`, () =>
-      this.store.container.getBlockBlobClient(this.name).commitBlockList(this.blockIds, {
+    const committed = await this.store.writeOnce(`commit ${this.name}`, this.name, this.bytesWritten, (metadata, abortSignal) =>
+      this.blob.commitBlockList(this.blockIds, {
         conditions: { ifNoneMatch: "*" },
         blobHTTPHeaders: { blobContentType: contentTypeOf(this.name) },
+        metadata,
+        abortSignal,
       }),
     );
+    if (!committed) throw this.store.describe(alreadyExists(), `commit ${this.name}`);
   }
 
   async abort(): Promise<void> {
@@ -280,7 +445,7 @@ class BlockUpload implements StagedUpload {
     const id = Buffer.from(`${this.uploadId}-${String(this.blockIds.length).padStart(8, "0")}`).toString("base64");
     this.blockIds.push(id);
     const task: Promise<void> = this.store
-      .call(`upload ${this.name}`, () => this.store.container.getBlockBlobClient(this.name).stageBlock(id, data, data.length))
+      .call(`upload ${this.name}`, (abortSignal) => this.blob.stageBlock(id, data, data.length, { abortSignal }))
       .then(
         () => undefined,
         (error: unknown) => {
@@ -290,6 +455,30 @@ class BlockUpload implements StagedUpload {
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
+}
+
+function newWriteToken(): string {
+  return randomBytes(12).toString("hex");
+}
+
+/** The service's answer when a write that must not replace anything finds the name taken. */
+function alreadyExists(): RestError {
+  return new RestError("The specified blob already exists.", { statusCode: 409, code: "BlobAlreadyExists" });
+}
+
+/**
+ * 409/412: the name exists. A block list committed twice (the first reply
+ * lost) can also come back as 400 InvalidBlockList: its blocks were used up.
+ */
+function isRefusedAsExisting(error: unknown): boolean {
+  if (!(error instanceof RestError)) return false;
+  if (error.statusCode === 409 || error.statusCode === 412) return true;
+  const code = (error.details as { errorCode?: string } | undefined)?.errorCode ?? error.code;
+  return error.statusCode === 400 && code === "InvalidBlockList";
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1);
 }
 
 function contentTypeOf(name: string): string {

@@ -90,6 +90,11 @@ class LocalLock implements StoreLock {
     await replace(this.root, generationFile(this.name, this.generation), this.record);
   }
 
+  async discard(): Promise<void> {
+    if (!(await this.stillHeld())) return;
+    await rm(path.join(this.root, generationFile(this.name, this.generation)), { force: true });
+  }
+
   private async stillHeld(): Promise<boolean> {
     const top = (await generationsOf(this.root, this.name)).at(-1);
     if (top !== this.generation) return false;

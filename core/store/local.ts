@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { AppBackupError } from "../errors.js";
 import { tryLocalLock } from "./local-lock.js";
+import { assertPlainObjectName } from "./object-name.js";
 import type { LockAttempt, LockOptions, StagedUpload, Store, StoredObject } from "./store.js";
 
 /** Files that are being written carry this prefix and are never listed. */
@@ -25,9 +26,7 @@ export class LocalStore implements Store {
   }
 
   pathOf(name: string): string {
-    if (!name || name.includes("/") || name.includes("\\") || name.startsWith(".")) {
-      throw new AppBackupError("STORAGE", `"${name}" is not a valid object name in a local container.`);
-    }
+    assertPlainObjectName(name, this.root);
     return path.join(this.root, name);
   }
 
@@ -114,25 +113,41 @@ export class LocalStore implements Store {
   }
 
   async put(name: string, data: Buffer | string, options: { overwrite?: boolean } = {}): Promise<void> {
-    const target = this.pathOf(name);
-    await mkdir(this.root, { recursive: true });
-    const temp = path.join(this.root, `${partialPrefix}${randomBytes(6).toString("hex")}-${name}`);
-    await writeFile(temp, data, { flag: "wx" });
-    try {
-      if (options.overwrite) {
-        await rename(temp, target);
-      } else {
-        // link() fails when the target exists: a no-overwrite publish in one step.
-        await link(temp, target).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === "EEXIST") {
-            throw new AppBackupError("STORAGE", `${name} already exists in ${this.root}; it is never overwritten.`);
-          }
-          throw error;
-        });
+    if (!options.overwrite) {
+      if (!(await this.create(name, data))) {
+        throw new AppBackupError("STORAGE", `${name} already exists in ${this.root}; it is never overwritten.`);
       }
+      return;
+    }
+    const target = this.pathOf(name);
+    const temp = await this.writeTemp(name, data);
+    try {
+      await rename(temp, target);
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  async create(name: string, data: Buffer | string): Promise<boolean> {
+    const target = this.pathOf(name);
+    const temp = await this.writeTemp(name, data);
+    try {
+      // link() fails when the target exists: a complete file published in one step, never over another.
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  private async writeTemp(name: string, data: Buffer | string): Promise<string> {
+    await mkdir(this.root, { recursive: true });
+    const temp = path.join(this.root, `${partialPrefix}${randomBytes(6).toString("hex")}-${name}`);
+    await writeFile(temp, data, { flag: "wx" });
+    return temp;
   }
 
   async delete(name: string): Promise<void> {

@@ -71,6 +71,45 @@ describe.each(backends)("%s store", (_label, open) => {
     expect(await store.exists("x.xml")).toBe(false);
     expect(store.urlOf("y.log")).not.toMatch(/sig=|AccountKey/);
   });
+
+  it("creates an object only when its name is free", async () => {
+    const store = await open();
+    await store.check();
+    expect(await store.create("r.log", "first")).toBe(true);
+    expect(await store.create("r.log", "second")).toBe(false);
+    expect((await store.readAll("r.log")).toString()).toBe("first");
+  });
+
+  it.each(["../other/app_20260101000000.xml", "a/b.xml", "a\\b.xml", ".hidden", "..", "line\nbreak.xml", "nul\u0000.xml", ""])(
+    "refuses the name %j, which is not a plain name inside the container",
+    async (name) => {
+      const store = await open();
+      await store.check();
+      const refused = expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/is not a valid name inside the container/) });
+      await expect(store.stat(name)).rejects.toEqual(refused);
+      await expect(store.exists(name)).rejects.toEqual(refused);
+      await expect(store.readAll(name)).rejects.toEqual(refused);
+      await expect(store.read(name)).rejects.toEqual(refused);
+      await expect(store.put(name, "x")).rejects.toEqual(refused);
+      await expect(store.create(name, "x")).rejects.toEqual(refused);
+      await expect(store.upload(name)).rejects.toEqual(refused);
+      await expect(store.delete(name)).rejects.toEqual(refused);
+      await expect(store.tryLock(name, { ttlMs: 15_000, holder: "test" })).rejects.toEqual(refused);
+    },
+  );
+});
+
+describe("an Azure container", () => {
+  it("never reads a blob of another container through a name with '..'", async () => {
+    const other = azurite.service.getContainerClient(`other${Date.now()}`);
+    await other.createIfNotExists();
+    await other.getBlockBlobClient("shop_20260101000000.xml").upload("<secret/>", 9);
+    const store = new AzureBlobStore({ kind: "azure-connection-string", connectionString: azurite.connectionString, container: `mine${Date.now()}` });
+    await store.check();
+    const escaping = `../${other.containerName}/shop_20260101000000.xml`;
+    await expect(store.readAll(escaping)).rejects.toMatchObject({ code: "USAGE" });
+    await expect(store.exists(escaping)).rejects.toMatchObject({ code: "USAGE" });
+  });
 });
 
 describe("storage errors", () => {

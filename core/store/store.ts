@@ -39,6 +39,12 @@ export interface Store {
   upload(name: string): Promise<StagedUpload>;
   /** Writes a small object; fails if one already exists under that name and `overwrite` is not set. */
   put(name: string, data: Buffer | string, options?: { overwrite?: boolean }): Promise<void>;
+  /**
+   * Writes a small object only when nothing is under its name, in one atomic
+   * step: true when this call created it, false when the name was taken. A
+   * retry of this call that finds its own earlier try done counts as created.
+   */
+  create(name: string, data: Buffer | string): Promise<boolean>;
   delete(name: string): Promise<void>;
   /**
    * Takes an exclusive lock named `name` that expires by itself `ttlMs` after
@@ -66,4 +72,9 @@ export interface StoreLock {
   renew(): Promise<void>;
   /** Gives the lock up; does nothing when it was already lost. */
   release(): Promise<void>;
+  /**
+   * Gives the lock up and removes its object, for a lock whose name is used
+   * once (a backup name's claim); does nothing when it was already lost.
+   */
+  discard(): Promise<void>;
 }

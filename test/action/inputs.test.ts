@@ -94,6 +94,29 @@ describe("inline inputs", () => {
   });
 });
 
+describe("inline inputs built on ${env:VAR}", () => {
+  it("reject a variable that is empty, as an unset secret expands, naming the input and the variable", async () => {
+    expect(await failure(options({ ...app, storage: "file:b", databases: "MainDb:PostgreSql=${env:MAIN_DB}" }, { MAIN_DB: "" }))).toBe(
+      "The action's inputs are invalid:\n- input databases (MainDb): refers to the environment variable MAIN_DB, which is empty.\n" +
+        "Set MAIN_DB to a value in the step's env: block (a secret that does not exist expands to an empty value).",
+    );
+    expect(await failure(options({ "app-name": "shop", home: "./${env:SITE_DIR}", storage: "file:b" }, { SITE_DIR: " " }))).toMatch(
+      /^The action's inputs are invalid:\n- input home: refers to the environment variable SITE_DIR, which is empty\./,
+    );
+    expect(await failure(options({ ...app, storage: "${env:BACKUP_STORAGE}" }, { BACKUP_STORAGE: "" }))).toMatch(
+      /- input storage: refers to the environment variable BACKUP_STORAGE, which is empty\./,
+    );
+  });
+
+  it("a settings file that is not valid YAML is reported without quoting its lines", async () => {
+    const dir = await temporaryFolder("action-settings-");
+    await writeFile(path.join(dir, "broken.yml"), 'WEBSITE_TIME_ZONE: UTC\nAPI_KEY: "Sekr3t-Pa55\n');
+    const error = await failure(optionsFromInputs(inputs({ ...app, storage: "file:b", "settings-file": "broken.yml" }), { workspace: dir, env: {} }));
+    expect(error).toMatch(/is invalid: it is not valid YAML or JSON: .* at line \d+, column \d+\./);
+    expect(error).not.toContain("Sekr3t");
+  });
+});
+
 describe("the manifest's origin", () => {
   it("records the repository, commit, ref, workflow run with its URL and actor, leaving out what is unknown", () => {
     const context = {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -57,6 +57,11 @@ describe("BackupConfiguration and Backup on the Pulumi engine, with Azurite and 
     secrets.sasQuery = sasUrl.slice(sasUrl.indexOf("?") + 1);
     secrets.accountKey = devAccount.key;
     secrets.databasePassword = postgres.password;
+    // App settings written out in the program and in a settings file: made secret before they reach the state.
+    secrets.settingsApiKey = "settings-api-key-7f3e9a41";
+    secrets.settingsFilePassword = "settings-file-password-2c8d5b";
+    const mirrorSettings = path.join(workDir, "mirror-settings.yml");
+    await writeFile(mirrorSettings, `WEBSITE_TIME_ZONE: UTC\nMAIL_PASSWORD: ${secrets.settingsFilePassword}\n`);
 
     target = await createPulumiTestStack({
       projectName: "app-backup-resources",
@@ -67,7 +72,7 @@ describe("BackupConfiguration and Backup on the Pulumi engine, with Azurite and 
           home,
           // A Pulumi config secret.
           storage: config.requireSecret("backupStorage"),
-          settings: { WEBSITE_TIME_ZONE: "UTC" },
+          settings: { WEBSITE_TIME_ZONE: "UTC", API_KEY: secrets.settingsApiKey! },
           connectionStrings: {
             // A password from the environment of `pulumi`, resolved inside the provider.
             MainDb: {
@@ -84,6 +89,7 @@ describe("BackupConfiguration and Backup on the Pulumi engine, with Azurite and 
           name: "shop",
           home,
           storage: { connectionString: azurite.connectionString, container: "mirror" },
+          settingsFile: mirrorSettings,
           triggers: [release],
         });
         return {
@@ -187,7 +193,7 @@ describe("BackupConfiguration and Backup on the Pulumi engine, with Azurite and 
     expect(await blobNamesIn(azurite, "mirror")).toHaveLength(6);
   });
 
-  it("the state and every file of the backend hold no storage key, SAS signature or database password", async () => {
+  it("the state and every file of the backend hold no storage key, SAS signature, database password or app setting written out", async () => {
     const files = await backendFiles(target.backendDir);
     expect(files.has(target.stateFilePath)).toBe(true);
     for (const [file, text] of files) {

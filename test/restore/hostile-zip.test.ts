@@ -1,12 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ArchiveEntry } from "../../core/archive/types.js";
 import type { BackupManifest } from "../../core/manifest/manifest.js";
 import { manifestToXml } from "../../core/manifest/xml.js";
+import { nameProblem } from "../../core/restore/archive-check.js";
 import { runCli } from "../support/cli.js";
+import { metaEntry, plantCraftedBackup } from "./crafted-backup.js";
 import { leftovers, makeApp, treeFacts, type TestApp } from "./support.js";
 
 /** One entry of a crafted zip: its name exactly as stored, content, and Unix mode (with type bits). */
@@ -77,6 +79,10 @@ async function plantBackup(app: TestApp, name: string, entries: CraftedEntry[]):
     mode: w.mode,
     ...(kindOf(w.mode) === "symlink" ? { linkTarget: entries[index]!.data } : {}),
   }));
+  // The manifest lists only what its reader accepts: a name it refuses (unsafe, or listed twice) would stop the
+  // restore at the manifest, before the zip is looked at; here the zip's own check is what must refuse.
+  const listed = new Set<string>();
+  const accepted = manifestEntries.filter((e) => !nameProblem(e.name) && !listed.has(e.name) && listed.add(e.name));
   const manifest: BackupManifest = {
     formatVersion: 1,
     appName: "shop",
@@ -94,7 +100,7 @@ async function plantBackup(app: TestApp, name: string, entries: CraftedEntry[]):
     warnings: [],
     databases: [],
     skipped: [],
-    entries: manifestEntries,
+    entries: accepted,
   };
   await writeFile(path.join(app.backups, `${name}.xml`), manifestToXml(manifest));
   return names;
@@ -192,5 +198,33 @@ describe("a hostile zip is refused before anything is written", () => {
     const run = await runCli(["restore", "cases", "--config", app.config, "--json"]);
     expect(run.code, run.stderr).toBe(0);
     expect(Object.keys(treeFacts(app.home)).sort()).toEqual(["site/", "site/README.txt", "site/Readme.txt"]);
+  });
+});
+
+describe("a zip whose central directory lies is refused before anything is written", () => {
+  it.each([
+    ["an entry count the directory cannot hold", (zip: Buffer, end: number) => (zip.writeUInt16LE(0xfffe, end + 8), zip.writeUInt16LE(0xfffe, end + 10)), /claims 65534 entries/],
+    ["a directory offset past the end", (zip: Buffer, end: number) => zip.writeUInt32LE(0x7fffffff, end + 16), /central directory extends past the end/],
+  ])("%s", async (_, patch, what) => {
+    const app = await makeApp();
+    await plantCraftedBackup(app, "lying", [metaEntry, { name: "fs/site/a.txt", mode: 0o100644, content: { bytes: Buffer.from("a") } }]);
+    const zipPath = path.join(app.backups, "lying.zip");
+    const zip = readFileSync(zipPath);
+    patch(zip, zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])));
+    writeFileSync(zipPath, zip);
+    const before = treeFacts(app.home);
+
+    const run = await runCli(["restore", "lying", "--config", app.config, "--json"]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.json).toMatchObject({ status: "Error", error: { code: "BACKUP_CORRUPT" } });
+    expect(run.stderr).toMatch(what);
+    expect(run.stderr).toMatch(/Nothing was changed/i);
+    expect(run.stderr).not.toMatch(/RangeError|TypeError|\n\s+at /);
+    expect(treeFacts(app.home)).toEqual(before);
+    expect(leftovers(app.home)).toEqual([]);
+
+    const verify = await runCli(["verify", "lying", "--config", app.config, "--json"]);
+    expect(verify.code, verify.stderr).toBe(4);
+    expect(verify.json.differences).toContainEqual({ name: "(zip)", difference: expect.stringMatching(what) });
   });
 });

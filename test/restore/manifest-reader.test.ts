@@ -41,7 +41,7 @@ describe("the restore's manifest reader", () => {
       entry("fs/site/naïve/über café — 日本語.txt"),
       entry("fs/site/tab\there"),
       entry("fs/site/new\nline"),
-      entry("fs/site/nul\u0000byte"),
+      entry("fs/site/bell\u0007byte"),
       entry("fs/site/link", { kind: "symlink", mode: 0o120777, method: "store", linkTarget: "../a & b/\u00e9" }),
       entry("fs/site/odd-link", { kind: "symlink", mode: 0o120777, method: "store", linkTarget: "bell\u0007" }),
       entry("fs/site/big.bin", { size: 5 * 1024 ** 3, compressedSize: 5 * 1024 ** 3 + 17, method: "store", crc32: 0, mode: 0o100600 }),

@@ -63,6 +63,8 @@ export async function startAzurite(options: { oauth?: boolean } = {}): Promise<A
       "--silent",
       "--skipApiVersionCheck",
       "--loose",
+      // Otherwise Azurite 3.35 reports to an outside address, which a test must never depend on.
+      "--disableTelemetry",
       ...tlsArgs,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },

@@ -1,5 +1,4 @@
 import { runBackup, type BackupResult } from "../../../core/backup/backup.js";
-import { backupNameFor } from "../../../core/backup/name.js";
 import { formatCount, formatDuration } from "../../../core/cli/format.js";
 import { formatSize } from "../../../core/config/size.js";
 import type { AppBackupOptions } from "../../../core/options.js";
@@ -18,14 +17,14 @@ const statusIcon: Record<string, string> = { Succeeded: "✅", PartiallySucceede
 /** `app-backup backup` as a step: outputs, a job summary, warnings as annotations. */
 export async function backupOperation(options: AppBackupOptions, inputs: BackupOperationInputs, report: Reporter): Promise<OperationOutcome> {
   const now = new Date();
-  const name = inputs.backupName ?? backupNameFor(options.app.name, now);
-  if (options.backup.storage.kind === "local") {
-    // A cancelled job stops this process mid-upload; the post step removes what it staged.
-    recordPartialUploads(report.state, { container: options.backup.storage.path, backupName: name });
-  }
+  // A cancelled job stops this process mid-upload; the post step removes what it staged under the name it claimed.
+  const container = options.backup.storage.kind === "local" ? options.backup.storage.path : undefined;
   const result = await runBackup(options, {
-    name,
+    name: inputs.backupName,
     now,
+    onNameClaimed: (name) => {
+      if (container) recordPartialUploads(report.state, { container, backupName: name });
+    },
     trigger: "OnDemand",
     origin: inputs.origin,
     onLog: (line) => {

@@ -1,4 +1,3 @@
-import { backupNameFor } from "../../../core/backup/name.js";
 import { isAppBackupError } from "../../../core/errors.js";
 import type { AppBackupOptions } from "../../../core/options.js";
 import { lockTtlFromEnv } from "../../../core/schedule/lock.js";
@@ -21,9 +20,8 @@ export interface RunScheduledInputs {
  */
 export async function runScheduledOperation(runner: AppBackupOptions, inputs: RunScheduledInputs, report: Reporter): Promise<OperationOutcome> {
   const now = new Date();
-  if (runner.backup.storage.kind === "local" && !inputs.dryRun) {
-    recordPartialUploads(report.state, { container: runner.backup.storage.path, backupName: backupNameFor(runner.app.name, now) });
-  }
+  // A cancelled job stops this process mid-upload; the post step removes what it staged under the name it claimed.
+  const container = runner.backup.storage.kind === "local" && !inputs.dryRun ? runner.backup.storage.path : undefined;
   let result: ScheduledRunResult;
   try {
     result = await runScheduled(runner, {
@@ -33,6 +31,9 @@ export async function runScheduledOperation(runner: AppBackupOptions, inputs: Ru
       lockTtlMs: lockTtlFromEnv(inputs.env),
       origin: inputs.origin,
       onResolved: (options) => report.learnSecrets(options),
+      onNameClaimed: (name) => {
+        if (container) recordPartialUploads(report.state, { container, backupName: name });
+      },
       onWarning: (message) => report.warning(message),
       onLog: (line) => {
         if (line.level === "info") report.info(line.message);

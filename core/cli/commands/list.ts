@@ -16,7 +16,7 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
       try {
         const options = await out.load(opts.config);
         const store = await openStore(options.backup.storage);
-        const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name });
+        const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name, onWarning: (m) => out.note(`warning: ${m}`) });
         out.result(backups.map(listingJson));
         if (backups.length === 0) {
           out.print(`No backups of ${options.app.name} in ${store.location}.`);

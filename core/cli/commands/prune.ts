@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { lockTtlFromEnv } from "../../schedule/lock.js";
+import { orphanJson } from "../../schedule/orphans.js";
 import { pruneApp } from "../../schedule/prune.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -30,7 +31,7 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
           onWarning: (m) => out.note(`warning: ${m}`),
         });
         if (!result) {
-          out.result({ app: appName, now: now.toISOString(), dryRun: Boolean(opts.dryRun), policy: null, backups: [], deleted: [], failures: [] });
+          out.result({ app: appName, now: now.toISOString(), dryRun: Boolean(opts.dryRun), policy: null, backups: [], deleted: [], orphans: [], failures: [] });
           out.print(`The stored configuration of ${appName} has no backup.schedule, so no retention applies; nothing was deleted.`);
           setExit(ExitCode.ok);
           return;
@@ -44,13 +45,17 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
           policy,
           backups: result.decisions.map(decisionJson),
           deleted: result.deleted.map((d) => d.name),
+          orphans: result.orphans.map(orphanJson),
           failures: result.failures,
         });
         const failed = new Set(result.failures.map((f) => f.name));
         const verb = opts.dryRun ? "would delete" : "deleted";
+        const orphanLines = result.orphans.length
+          ? [`Retention ${verb} what ${result.orphans.length} unfinished backup(s) left:`, ...result.orphans.map((o) => `  ${o.objects.join(", ")}: ${o.reason}`)]
+          : [];
         out.print(
           result.decisions.length === 0
-            ? `No backups of ${appName} in ${location}.`
+            ? [`No backups of ${appName} in ${location}.`, ...orphanLines].join("\n")
             : [
                 table(
                   ["NAME", "TRIGGER", "STATUS", "STARTED (UTC)", "ACTION", "RULE"],
@@ -65,6 +70,7 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
                 ),
                 ...result.decisions.map((d) => `  ${d.name}: ${d.reason}`),
                 `Retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s).`,
+                ...orphanLines,
               ].join("\n"),
         );
         setExit(result.failures.length > 0 ? ExitCode.failed : ExitCode.ok);

@@ -47,7 +47,7 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
         let target = options;
         if (flags.to) {
           target = await loadConfig(flags.to, io.env);
-          out.redactor.addAll(redactorFor(target).values);
+          out.redactor.include(redactorFor(target));
         }
         const result = await runRestore(options, {
           backup,

@@ -6,6 +6,7 @@ import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
 import { progressReporter } from "../progress.js";
 import { backupResultJson } from "./backup.js";
+import { orphanJson } from "../../schedule/orphans.js";
 import { decisionJson, parseNow } from "./schedule-format.js";
 
 export function registerRunScheduled(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -31,7 +32,7 @@ export function registerRunScheduled(program: Command, io: CliIo, setExit: (code
           env: io.env,
           lockTtlMs,
           origin: { runner: "app-backup run-scheduled" },
-          onResolved: (options) => out.redactor.addAll(redactorFor(options).values),
+          onResolved: (options) => out.redactor.include(redactorFor(options)),
           onWarning: (message) => out.note(`warning: ${message}`),
           onProgress: (p) => progress.update(p),
           onLog: (line) => {
@@ -71,6 +72,7 @@ export function scheduledRunResultJson(result: ScheduledRunResult) {
     lastScheduled: result.lastScheduled ? { name: result.lastScheduled.name, startedAt: result.lastScheduled.startedAt.toISOString() } : null,
     backup: result.backup ? backupResultJson(result.backup) : null,
     pruned: result.pruned.map(decisionJson),
+    prunedOrphans: result.prunedOrphans.map(orphanJson),
     pruneFailures: result.pruneFailures,
     differences: result.differences,
     warnings: result.warnings,
@@ -90,6 +92,9 @@ function describe(result: ScheduledRunResult): string {
     const verb = result.dryRun ? "would delete" : "deleted";
     if (result.pruned.length === 0) lines.push(`Retention ${verb} nothing.`);
     else lines.push(`Retention ${verb} ${result.pruned.length} backup(s):`, ...result.pruned.map((d) => `  ${d.name}: ${d.reason}`));
+    if (result.prunedOrphans.length > 0) {
+      lines.push(`Retention ${verb} what ${result.prunedOrphans.length} unfinished backup(s) left:`, ...result.prunedOrphans.map((o) => `  ${o.objects.join(", ")}: ${o.reason}`));
+    }
   }
   return lines.join("\n");
 }

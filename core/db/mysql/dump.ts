@@ -4,6 +4,7 @@ import { DumpOutput } from "../dump-output.js";
 import type { DumpSummary, TableSummary } from "../types.js";
 import { parseMysqlConnectionString, type MysqlConnectionSettings } from "./connection-string.js";
 import { toMysqlError } from "./errors.js";
+import { readSelectCoverage, selectCoverageWarning } from "./grants.js";
 import { DUMP_COMPLETE_MARKER, dumpFooter, dumpHeader, storedObjectBlock } from "./dump-format.js";
 import { InsertStatementBuilder, literalKindFor } from "./insert-encoder.js";
 import {
@@ -52,6 +53,8 @@ async function writeDump(session: MysqlSession, settings: MysqlConnectionSetting
   const engine = /mariadb/i.test(serverVersion) ? "mariadb" : "mysql";
   // SHOW CREATE output depends on sql_mode (ANSI_QUOTES and friends); '' gives the canonical form.
   await session.query("SET SESSION sql_mode = '', SESSION time_zone = '+00:00', SESSION sql_quote_show_create = 1");
+  // Read before the snapshot starts: a failed probe then cannot touch the dump's transaction.
+  const selectCoverage = await readSelectCoverage(session, settings.database);
   await session.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
   let consistency = "REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT, READ ONLY";
   try {
@@ -64,6 +67,8 @@ async function writeDump(session: MysqlSession, settings: MysqlConnectionSetting
 
   const warnings: string[] = [];
   const { tables: tableRows, views: viewNames } = await listTables(session);
+  const coverageWarning = selectCoverageWarning(selectCoverage, settings.user, settings.database, tableRows.length);
+  if (coverageWarning) warnings.push(coverageWarning);
   const notCovered = tableRows
     .filter((row) => row.TABLE_TYPE !== "SEQUENCE" && (row.ENGINE ?? "").toLowerCase() !== "innodb")
     .map((row) => `${settings.database}.${row.TABLE_NAME}`);

@@ -124,6 +124,21 @@ function parseUrl(text: string): PostgresConnectionSettings {
 
 function parseKeywords(text: string): PostgresConnectionSettings {
   const values = new Map<string, string>();
+  for (const part of libpqKeywordParts(text)) values.set(part.key, part.value);
+  return fromKeywords(values);
+}
+
+/** One libpq `key=value` pair and where its value is written in the text (quotes included). */
+export interface LibpqKeywordPart {
+  key: string;
+  value: string;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** libpq's `key=value` pairs in the order written, with the span of each value, so a value can be replaced in place. */
+export function libpqKeywordParts(text: string): LibpqKeywordPart[] {
+  const parts: LibpqKeywordPart[] = [];
   let position = 0;
   while (position < text.length) {
     while (position < text.length && /\s/.test(text[position]!)) position++;
@@ -132,6 +147,7 @@ function parseKeywords(text: string): PostgresConnectionSettings {
     if (!keyMatch) throw invalid(`expected key=value at character ${position + 1}`);
     const key = keyMatch[1]!;
     position += keyMatch[0].length;
+    const valueStart = position;
     let value = "";
     if (text[position] === "'") {
       position++;
@@ -156,9 +172,16 @@ function parseKeywords(text: string): PostgresConnectionSettings {
         position++;
       }
     }
-    values.set(key, value);
+    parts.push({ key, value, valueStart, valueEnd: position });
   }
-  return fromKeywords(values);
+  return parts;
+}
+
+/** Which of the three forms the text is written in, as `parsePostgresConnectionString` decides it. */
+export function postgresConnectionStringForm(text: string): "url" | "keywords" | "ado-net" {
+  const trimmed = text.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return "url";
+  return looksLikeAdoNetForm(trimmed) ? "ado-net" : "keywords";
 }
 
 function fromKeywords(values: Map<string, string>): PostgresConnectionSettings {
