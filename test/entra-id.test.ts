@@ -28,25 +28,27 @@ function fakeToken(): string {
   ].join(".");
 }
 
-async function app(accountUrl: string) {
+async function app(accountUrl: string, container = "entra-backups") {
   const dir = await mkdtemp(path.join(os.tmpdir(), "entra-"));
   await mkdir(path.join(dir, "site"));
   await writeFile(path.join(dir, "site/index.html"), "<h1>hi</h1>");
   const config = path.join(dir, "app-backup.yml");
-  await writeFile(config, `name: entra\nhome: ./site\nbackup:\n  storage: { accountUrl: "${accountUrl}", container: "entra-backups" }\n`);
+  await writeFile(config, `name: entra\nhome: ./site\nbackup:\n  storage: { accountUrl: "${accountUrl}", container: "${container}" }\n`);
   return config;
+}
+
+/** An environment whose `az` on PATH prints a valid token, as after `az login`. */
+async function signedInEnv() {
+  const bin = await mkdtemp(path.join(os.tmpdir(), "fake-az-"));
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  await writeFile(path.join(bin, "az"), `#!/bin/sh\necho '${JSON.stringify({ accessToken: fakeToken(), expires_on: expires, tokenType: "Bearer" })}'\n`);
+  await chmod(path.join(bin, "az"), 0o755);
+  return { PATH: `${bin}:${process.env.PATH}`, AZURE_TOKEN_CREDENTIALS: "AzureCliCredential", NODE_EXTRA_CA_CERTS: azurite.caCertificate! };
 }
 
 describe("Entra ID storage", () => {
   it("backs up with a token from DefaultAzureCredential", async () => {
-    const bin = await mkdtemp(path.join(os.tmpdir(), "fake-az-"));
-    const expires = Math.floor(Date.now() / 1000) + 3600;
-    await writeFile(
-      path.join(bin, "az"),
-      `#!/bin/sh\necho '${JSON.stringify({ accessToken: fakeToken(), expires_on: expires, tokenType: "Bearer" })}'\n`,
-    );
-    await chmod(path.join(bin, "az"), 0o755);
-    const env = { PATH: `${bin}:${process.env.PATH}`, AZURE_TOKEN_CREDENTIALS: "AzureCliCredential", NODE_EXTRA_CA_CERTS: azurite.caCertificate };
+    const env = await signedInEnv();
     const config = await app(azurite.accountUrl);
     // The container does not exist yet: with an identity, the backup creates it.
     const run = await runCli(["backup", "--config", config, "--json"], { env });
@@ -60,12 +62,19 @@ describe("Entra ID storage", () => {
 
   it("says how to provide a credential when none is available", async () => {
     const emptyBin = await mkdtemp(path.join(os.tmpdir(), "no-az-"));
-    const run = await runCli(["backup", "--config", await app(azurite.accountUrl)], {
-      env: { PATH: `${emptyBin}:/usr/bin:/bin`, AZURE_TOKEN_CREDENTIALS: "AzureCliCredential", NODE_EXTRA_CA_CERTS: azurite.caCertificate },
+    const searchPath = [emptyBin, "/usr/bin", "/bin"];
+    // Without any `az` on the PATH the Azure CLI credential has nothing to ask.
+    for (const folder of searchPath) expect(await readdir(folder), `an az in ${folder}`).not.toContain("az");
+    const config = await app(azurite.accountUrl, "entra-no-credential");
+    const run = await runCli(["backup", "--config", config], {
+      env: { PATH: searchPath.join(":"), AZURE_TOKEN_CREDENTIALS: "AzureCliCredential", NODE_EXTRA_CA_CERTS: azurite.caCertificate },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/No Entra ID credential could get a token/);
     expect(run.stderr).toMatch(/az login/);
-    expect(await readdir(emptyBin)).toEqual([]);
+    // Refused before anything was written: signed in, a listing finds that the container was never even created.
+    const list = await runCli(["list", "--config", config, "--json"], { env: await signedInEnv() });
+    expect(list.stderr).toMatch(/ContainerNotFound/);
+    expect(list.code).not.toBe(0);
   });
 });

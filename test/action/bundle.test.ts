@@ -36,6 +36,9 @@ describe("action/dist", () => {
       const imported = new Set([...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!));
       // A require() left to run time may only load built-ins, or pg's optional native binding (loaded only with NODE_PG_FORCE_NATIVE).
       const required = new Set([...text.matchAll(/\b__require\("([^"]+)"\)/g)].map((m) => m[1]!));
+      // Both patterns must still find what the bundle loads, or the check below would pass on nothing.
+      expect([...imported].filter(isBuiltin).length, `${entry}: no import of a built-in found`).toBeGreaterThan(0);
+      expect([...required].filter(isBuiltin).length, `${entry}: no require() of a built-in found`).toBeGreaterThan(0);
       for (const specifier of [...imported, ...required]) {
         expect(isBuiltin(specifier) || specifier === "pg-native", `${entry} loads ${specifier}`).toBe(true);
       }
