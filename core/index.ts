@@ -1,7 +1,24 @@
 /** app-backup's engine: everything the CLI, the GitHub Action and the Pulumi resources do goes through here. */
-export { AppBackupError, isAppBackupError, type ErrorCode } from "./errors.js";
+export { AppBackupError, isAppBackupError, type ErrorCode, type ConfigIssue } from "./errors.js";
 export type { AppBackupOptions, StorageSpec, DatabaseReference, ConnectionString } from "./options.js";
 export { loadConfig, resolveConfig } from "./config/load.js";
+export type { ConfigContext } from "./config/context.js";
+export { resolveStorage, storageStringForm, type StorageStringForm } from "./config/storage.js";
+export { readSettingsFile } from "./config/settings-file.js";
+export { fixKeysHint } from "./config/issues.js";
+export {
+  backupDefaults,
+  connectionStringTypes,
+  databaseTypes,
+  scheduleDefaults,
+  type ConfigFile,
+  type ConfigFileInput,
+  type ConnectionStringType,
+  type DatabaseType,
+  type ScheduleInput,
+  type ScheduleSpec,
+  type StorageInput,
+} from "./config/schema.js";
 export { parseSize, formatSize } from "./config/size.js";
 export { runBackup, type BackupResult, type BackupRunOptions } from "./backup/backup.js";
 export type { BackupProgress } from "./backup/progress.js";
@@ -11,9 +28,10 @@ export { Redactor, displayUrl, redactPatterns, secretsInConnectionString } from 
 export { listBackups, listingJson, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
 export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./manifest/manifest.js";
 export { openStore } from "./store/open.js";
-export type { Store, StoredObject, StagedUpload } from "./store/store.js";
+export { listAll } from "./store/store.js";
+export type { Store, StoredObject, StagedUpload, CallOptions } from "./store/store.js";
 export { toolVersion } from "./version.js";
-export type { LockAttempt, LockOptions, StoreLock } from "./store/store.js";
+export type { Locker, LockAttempt, LockOptions, StoreLock } from "./store/locker.js";
 export {
   storedConfigurationFromOptions,
   storedConfigurationName,

@@ -1,5 +1,4 @@
-import type { DatabaseType } from "./db/types.js";
-import type { ScheduleSpec } from "./config/schema.js";
+import type { DatabaseType, ScheduleSpec } from "./config/schema.js";
 
 /** Where backups live. Credentials stay inside these objects and are never printed. */
 export type StorageSpec =

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasLiteralCredential } from "./app-args.js";
-import { readSettingsFile } from "./settings-file.js";
+import { settingsOf } from "./settings-file.js";
 
 describe("hasLiteralCredential: what is made secret before it reaches the state", () => {
   it.each([
@@ -22,7 +22,7 @@ describe("hasLiteralCredential: what is made secret before it reaches the state"
   });
 });
 
-describe("readSettingsFile", () => {
+describe("settingsOf: a settingsFile", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "settings-file-"));
@@ -34,22 +34,22 @@ describe("readSettingsFile", () => {
   it("reads a YAML or JSON mapping, values as strings", async () => {
     const file = path.join(dir, "settings.yml");
     await writeFile(file, "WEBSITE_TIME_ZONE: UTC\nWORKERS: 4\nFEATURE_X: true\nAPI_KEY: ${env:API_KEY}\n");
-    expect(readSettingsFile(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4", FEATURE_X: "true", API_KEY: "${env:API_KEY}" });
+    expect(settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4", FEATURE_X: "true", API_KEY: "${env:API_KEY}" });
   });
 
   it("reads the list `az webapp config appsettings list` prints", async () => {
     const file = path.join(dir, "appsettings.json");
     await writeFile(file, JSON.stringify([{ name: "WEBSITE_TIME_ZONE", slotSetting: false, value: "UTC" }, { name: "WORKERS", slotSetting: true, value: "4" }]));
-    expect(readSettingsFile(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4" });
+    expect(settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4" });
   });
 
   it("says what is wrong with a missing or malformed file", async () => {
-    expect(() => readSettingsFile(path.join(dir, "missing.yml"))).toThrow(`Cannot read the settingsFile ${dir}/missing.yml: it does not exist.`);
+    expect(() => settingsOf(path.join(dir, "missing.yml"))).toThrow(`Cannot read the settings file ${dir}/missing.yml: it does not exist.`);
     const nested = path.join(dir, "nested.yml");
     await writeFile(nested, "LOGGING:\n  level: debug\n");
-    expect(() => readSettingsFile(nested)).toThrow(`The settingsFile ${nested} is not a settings file: the value of LOGGING is not a string, number or boolean.`);
+    expect(() => settingsOf(nested)).toThrow(`The settings file ${nested} is invalid: the value of LOGGING is not a string, number or boolean.`);
     const list = path.join(dir, "list.json");
     await writeFile(list, JSON.stringify([{ value: "UTC" }]));
-    expect(() => readSettingsFile(list)).toThrow(/item 0 has no string "name" and scalar "value"/);
+    expect(() => settingsOf(list)).toThrow(/item 1 has no setting name/);
   });
 });

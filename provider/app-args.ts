@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { secretsInConnectionString } from "../core/index.js";
-import { readSettingsFile } from "./settings-file.js";
+import { settingsOf } from "./settings-file.js";
 import type { BackupStorage, ConnectionStringType, DatabaseType } from "./types.js";
 
 export type BackupStorageArgs =
@@ -108,5 +108,5 @@ function mergedSettings(
   settingsFile: pulumi.Input<string>,
   settings: pulumi.Input<Record<string, pulumi.Input<string>>> | undefined,
 ): pulumi.Output<Record<string, string>> {
-  return pulumi.all([settingsFile, settings]).apply(([file, declared]) => ({ ...readSettingsFile(file), ...(declared ?? {}) }));
+  return pulumi.all([settingsFile, settings]).apply(([file, declared]) => ({ ...settingsOf(file), ...(declared ?? {}) }));
 }

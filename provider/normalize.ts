@@ -1,19 +1,10 @@
+import { backupDefaults, scheduleDefaults } from "../core/index.js";
 import type { AbsentAsNull, AppInputs, BackupConfigurationInputs, BackupInputs, BackupSchedule } from "./types.js";
+
+export { scheduleDefaults };
 
 /** What the engine puts in place of a value it does not know yet (during preview). */
 export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/**
- * The defaults of Azure's backup API, applied where an input leaves them out,
- * so the state and the stored configuration say what is in effect.
- */
-export const scheduleDefaults = {
-  frequencyInterval: 7,
-  frequencyUnit: "Day",
-  keepAtLeastOneBackup: true,
-  retentionPeriodInDays: 30,
-  tiered: false,
-} as const;
 
 const appKeys = ["name", "home", "storage", "settings", "connectionStrings", "databases", "filter", "maxSize", "databaseMaxSize"] as const;
 export const backupConfigurationKeys = [...appKeys, "backupName", "backupSchedule", "enabled"] as const;
@@ -115,7 +106,7 @@ export function normalizeBackupConfigurationInputs(news: Record<string, unknown>
     ...normalizeAppInputs(news),
     backupName: news.backupName,
     backupSchedule: normalizeSchedule(news.backupSchedule),
-    enabled: news.enabled ?? true,
+    enabled: news.enabled ?? backupDefaults.enabled,
   } as BackupConfigurationInputs);
 }
 

@@ -1,15 +1,12 @@
-import { AppBackupError, openStore, resolveConfig, type Store } from "../core/index.js";
+import { AppBackupError, openStore, resolveStorage, type Store } from "../core/index.js";
 import { providerError, type ResourceKind } from "./app-options.js";
 import { containsUnknown, sameValue } from "./normalize.js";
 import type { BackupStorage } from "./types.js";
 
 /** The container (or folder) a storage input points at now, without credentials. */
 async function currentStorageLocation(storage: BackupStorage): Promise<string> {
-  const options = resolveConfig(
-    { name: "storage-location", home: "/", backup: { storage } },
-    { baseDir: process.cwd(), env: process.env, source: "the storage input" },
-  );
-  return (await openStore(options.backup.storage)).location;
+  const spec = resolveStorage(storage, { baseDir: process.cwd(), env: process.env, source: "the storage input" });
+  return (await openStore(spec)).location;
 }
 
 /**

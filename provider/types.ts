@@ -5,33 +5,17 @@
  * `${env:VAR}` references, resolved inside the provider when it runs.
  */
 
-/** Azure's `ConnectionStringType` values. */
-export type ConnectionStringType =
-  | "MySql"
-  | "SQLServer"
-  | "SQLAzure"
-  | "Custom"
-  | "NotificationHub"
-  | "ServiceBus"
-  | "EventHub"
-  | "ApiHub"
-  | "DocDb"
-  | "RedisCache"
-  | "PostgreSQL";
+import type { ConnectionStringType, DatabaseType, ScheduleInput, StorageInput } from "../core/index.js";
 
-/** Azure's `databaseType` values for backups. */
-export type DatabaseType = "SqlAzure" | "MySql" | "LocalMySql" | "PostgreSql";
+/** Azure's `ConnectionStringType` and `databaseType` values, as app-backup.yml takes them. */
+export type { ConnectionStringType, DatabaseType };
 
 /**
  * Where backups live, in the forms of `backup.storage` in `app-backup.yml`:
  * a container SAS URL (azure-native's `storageAccountUrl`), `"file:./folder"`,
  * `{ connectionString, container }`, `{ accountUrl, container }` (Entra ID) or `{ path }`.
  */
-export type BackupStorage =
-  | string
-  | { connectionString: string; container: string }
-  | { accountUrl: string; container: string }
-  | { path: string };
+export type BackupStorage = StorageInput;
 
 export interface ConnectionStringValue {
   type: ConnectionStringType;
@@ -51,7 +35,7 @@ export interface BackupSchedule {
   /** How often, in `frequencyUnit`s. Default 7 (Azure's API default). */
   frequencyInterval?: number;
   /** Default "Day". */
-  frequencyUnit?: "Day" | "Hour";
+  frequencyUnit?: ScheduleInput["frequencyUnit"];
   /** Keep the newest backup even when it is older than the retention period. Default true. */
   keepAtLeastOneBackup?: boolean;
   /** Scheduled backups older than this are deleted; 0 keeps them forever. Default 30. */

@@ -19652,9 +19652,15 @@ var AppBackupError = class extends Error {
     this.code = code;
     this.hint = hint;
     this.name = "AppBackupError";
+    if (options?.issues) this.issues = options.issues;
   }
   code;
   hint;
+  /**
+   * For CONFIG_INVALID: each problem at its configuration key (`backup.storage`),
+   * so a front end can name its own input for the key instead of the key.
+   */
+  issues;
   /** The message and the hint, as printed by the CLI and the Action. */
   describe() {
     return this.hint ? `${this.message}
@@ -19668,7 +19674,7 @@ var claimNameOf = (backupName) => `claim.${backupName}.txt`;
 // core/restore/journal.ts
 import { randomBytes } from "node:crypto";
 import { readdirSync as readdirSync2, readFileSync, realpathSync } from "node:fs";
-import { link, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import { rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
 import os5 from "node:os";
 import path2 from "node:path";
 
@@ -19941,8 +19947,10 @@ async function recoverInterruptedRestore(home) {
   return recovery;
 }
 
-// core/store/local.ts
+// core/store/partial-file.ts
 var partialPrefix = ".partial-";
+
+// core/store/local.ts
 var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
 
 // action/src/temporary-files.ts

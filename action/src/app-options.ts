@@ -1,11 +1,19 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { loadConfig, resolveConfig } from "../../core/config/load.js";
-import { describeYamlSyntaxError } from "../../core/config/yaml-syntax-error.js";
-import { AppBackupError, isAppBackupError } from "../../core/errors.js";
-import type { AppBackupOptions } from "../../core/options.js";
-import type { ActionInputs, InlineAppInputs, Operation } from "./inputs.js";
+import {
+  AppBackupError,
+  fixKeysHint,
+  isAppBackupError,
+  loadConfig,
+  readSettingsFile,
+  resolveConfig,
+  storageStringForm,
+  type AppBackupOptions,
+  type ConfigIssue,
+  type ConnectionStringType,
+  type DatabaseType,
+  type StorageInput,
+} from "../../core/index.js";
+import type { ActionInputs, InlineAppInputs, InputName, Operation } from "./inputs.js";
 
 export interface InputContext {
   /** Relative paths in inputs are relative to the workspace (the checked-out repository). */
@@ -14,7 +22,7 @@ export interface InputContext {
 }
 
 /** Azure's connection-string type for each database type, recorded in the backup's `meta`. */
-const connectionStringTypeOf: Record<string, string> = {
+const connectionStringTypeOf: Record<DatabaseType, ConnectionStringType> = {
   PostgreSql: "PostgreSQL",
   MySql: "MySql",
   LocalMySql: "MySql",
@@ -37,9 +45,9 @@ function needsHome(inputs: Pick<ActionInputs, "operation" | "targetConfig">): bo
  */
 export async function optionsFromInputs(inputs: ActionInputs, context: InputContext): Promise<AppBackupOptions> {
   if (inputs.config) return loadConfigInput("config", inputs.config, context);
-  const raw = await configFromInlineInputs(inputs.app, { operation: inputs.operation, needsHome: needsHome(inputs) }, context);
+  const raw = configFromInlineInputs(inputs.app, { operation: inputs.operation, needsHome: needsHome(inputs) }, context);
   try {
-    return resolveConfig(raw, { baseDir: context.workspace, env: context.env });
+    return resolveConfig(raw, { baseDir: context.workspace, env: context.env, envSetIn: "the step's env: block" });
   } catch (error) {
     throw isAppBackupError(error) ? inTermsOfInputs(error) : error;
   }
@@ -66,11 +74,11 @@ async function loadConfigInput(input: "config" | "target-config", file: string, 
 }
 
 /** The app-backup.yml equivalent of the inline inputs. */
-export async function configFromInlineInputs(
+export function configFromInlineInputs(
   app: InlineAppInputs,
   { operation, needsHome }: { operation: Operation; needsHome: boolean },
   context: InputContext,
-): Promise<Record<string, unknown>> {
+): Record<string, unknown> {
   const missing: string[] = [];
   if (!app.appName) missing.push("app-name");
   if (!app.storage) missing.push("storage");
@@ -84,7 +92,7 @@ export async function configFromInlineInputs(
   }
   const connectionStrings: Record<string, { type: string; value: string }> = {};
   for (const db of app.databases) {
-    connectionStrings[db.connectionStringName] = { type: connectionStringTypeOf[db.databaseType] ?? "Custom", value: db.connectionString };
+    connectionStrings[db.connectionStringName] = { type: connectionStringTypeOf[db.databaseType as DatabaseType] ?? "Custom", value: db.connectionString };
   }
   const backup: Record<string, unknown> = {
     storage: storageConfig(app.storage!, app.container),
@@ -97,7 +105,7 @@ export async function configFromInlineInputs(
     name: app.appName,
     // Operations that do not touch the home (list, verify, ...) accept a workflow without one.
     home: app.home ?? ".",
-    settings: app.settingsFile ? await readSettingsFile(path.resolve(context.workspace, app.settingsFile)) : {},
+    settings: app.settingsFile ? settingsOf(path.resolve(context.workspace, app.settingsFile)) : {},
     connectionStrings,
     backup,
   };
@@ -107,31 +115,31 @@ export async function configFromInlineInputs(
  * The `storage` input is one string, as in app-backup.yml, plus `container` for
  * the two forms that name an account rather than a container.
  */
-export function storageConfig(storage: string, container: string | undefined): unknown {
-  if (/^file:/i.test(storage)) {
-    if (container) throw containerNotUsed("a local folder (file:)");
-    return storage;
-  }
-  if (/(?:^|;)\s*(?:AccountName|BlobEndpoint|DefaultEndpointsProtocol|UseDevelopmentStorage)\s*=/i.test(storage)) {
-    if (!container) {
+export function storageConfig(storage: string, container: string | undefined): StorageInput {
+  switch (storageStringForm(storage)) {
+    case "folder":
+      if (container) throw containerNotUsed("a local folder (file:)");
+      return storage;
+    case "connection-string":
+      if (!container) {
+        throw new AppBackupError(
+          "USAGE",
+          "Input storage is an Azure Storage connection string, and input container is not set.",
+          "Set container to the name of the blob container that holds the backups.",
+        );
+      }
+      return { connectionString: storage, container };
+    case "account-url":
+      if (container) return { accountUrl: storage, container };
       throw new AppBackupError(
         "USAGE",
-        "Input storage is an Azure Storage connection string, and input container is not set.",
-        "Set container to the name of the blob container that holds the backups.",
+        "Input storage is a URL without a SAS token, and input container is not set.",
+        "Pass a container SAS URL (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...), or sign in with azure/login and set storage to the account URL and container to the container name.",
       );
-    }
-    return { connectionString: storage, container };
+    default:
+      if (container) throw containerNotUsed("a container SAS URL");
+      return storage;
   }
-  if (/^https?:\/\/[^?]*$/i.test(storage)) {
-    if (container) return { accountUrl: storage, container };
-    throw new AppBackupError(
-      "USAGE",
-      "Input storage is a URL without a SAS token, and input container is not set.",
-      "Pass a container SAS URL (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...), or sign in with azure/login and set storage to the account URL and container to the container name.",
-    );
-  }
-  if (container) throw containerNotUsed("a container SAS URL");
-  return storage;
 }
 
 function containerNotUsed(what: string): AppBackupError {
@@ -142,83 +150,51 @@ function containerNotUsed(what: string): AppBackupError {
   );
 }
 
-/**
- * App settings for the backup's `meta`: a YAML or JSON mapping of names to
- * values, or the array `az webapp config appsettings list` prints.
- */
-export async function readSettingsFile(file: string): Promise<Record<string, string>> {
-  let text: string;
+/** The settings of input settings-file, read as the Pulumi resources read their settingsFile. */
+function settingsOf(file: string): Record<string, string> {
   try {
-    text = await readFile(file, "utf8");
+    return readSettingsFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AppBackupError(
-      "CONFIG_UNREADABLE",
-      `Cannot read the settings file ${file}: ${code === "ENOENT" ? "it does not exist" : (error as Error).message}.`,
-      "Set settings-file to a YAML or JSON file relative to the repository root.",
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw settingsInvalid(file, `it is not valid YAML or JSON: ${describeYamlSyntaxError(error)}`);
-  }
-  const settings: Record<string, string> = {};
-  const add = (name: unknown, value: unknown, where: string) => {
-    if (typeof name !== "string" || !name) throw settingsInvalid(file, `${where} has no setting name`);
-    if (value !== null && typeof value === "object") throw settingsInvalid(file, `the value of ${name} is not a string, number or boolean`);
-    settings[name] = value === null || value === undefined ? "" : String(value);
-  };
-  if (Array.isArray(raw)) {
-    for (const [index, item] of raw.entries()) {
-      if (item === null || typeof item !== "object") throw settingsInvalid(file, `item ${index + 1} is not {name, value}`);
-      const { name, value } = item as { name?: unknown; value?: unknown };
-      add(name, value, `item ${index + 1}`);
+    if (isAppBackupError(error) && error.code === "CONFIG_UNREADABLE") {
+      throw new AppBackupError(error.code, error.message, "Set settings-file to a YAML or JSON file relative to the repository root.", { cause: error });
     }
-  } else if (raw !== null && typeof raw === "object") {
-    for (const [name, value] of Object.entries(raw)) add(name, value, "an entry");
-  } else if (raw !== null && raw !== undefined) {
-    throw settingsInvalid(file, "it is neither a mapping of names to values nor a list of {name, value}");
+    throw error;
   }
-  return settings;
 }
 
-function settingsInvalid(file: string, reason: string): AppBackupError {
-  return new AppBackupError(
-    "CONFIG_INVALID",
-    `The settings file ${file} is invalid: ${reason}.`,
-    "Write a mapping (NAME: value), or save the output of `az webapp config appsettings list`.",
-  );
-}
-
-/** Configuration keys and the inputs they come from. */
-const inputOfKey: Array<[RegExp, string]> = [
-  [/^name\b/, "app-name"],
-  [/^home\b/, "home"],
-  [/^backup\.storage\.container\b/, "container"],
-  [/^backup\.storage\b/, "storage"],
-  [/^backup\.maxSize\b/, "max-size"],
-  [/^backup\.databaseMaxSize\b/, "database-max-size"],
-  [/^backup\.filter\b/, "filter"],
-  [/^backup\.databases\b/, "databases"],
-  [/^connectionStrings\b/, "databases"],
-  [/^settings\b/, "settings-file"],
+/** Configuration keys and the inputs they come from; the first key that holds an issue's path names its input. */
+const inputOfKey: Array<[key: string, input: InputName]> = [
+  ["name", "app-name"],
+  ["home", "home"],
+  ["backup.storage.container", "container"],
+  ["backup.storage", "storage"],
+  ["backup.maxSize", "max-size"],
+  ["backup.databaseMaxSize", "database-max-size"],
+  ["backup.filter", "filter"],
+  ["backup.databases", "databases"],
+  ["connectionStrings", "databases"],
+  ["settings", "settings-file"],
 ];
 
-/** A configuration error reworded to name the inputs the user actually wrote. */
+const isWithin = (issuePath: string, key: string) => issuePath === key || issuePath.startsWith(`${key}.`) || issuePath.startsWith(`${key}[`);
+
+/** An issue's key as the input that set it, with the database or setting it is about. */
+function inputOf(issuePath: string): string {
+  const entry = inputOfKey.find(([key]) => isWithin(issuePath, key));
+  if (!entry) return issuePath || "(top level)";
+  const [key, input] = entry;
+  const rest = issuePath.slice(key.length);
+  // `backup.databases[0]…` is the first line of input databases; `connectionStrings.MainDb…` and `settings.NAME` name theirs.
+  const index = key === "backup.databases" && rest.startsWith("[") ? Number(rest.slice(1, rest.indexOf("]"))) : undefined;
+  const name = (key === "connectionStrings" || key === "settings") && rest.startsWith(".") ? rest.slice(1).split(".")[0] : undefined;
+  const which = index !== undefined ? ` (database ${index + 1})` : name ? ` (${name})` : "";
+  return `input ${input}${which}`;
+}
+
+/** A configuration error reworded to name the inputs the user actually wrote, from the keys of its issues. */
 export function inTermsOfInputs(error: AppBackupError): AppBackupError {
-  const message = error.message
-    .replace(/^The configuration is invalid:/, "The action's inputs are invalid:")
-    .replace(/^- ([A-Za-z.[\]0-9_-]+):/gm, (line, key: string) => {
-      const input = inputOfKey.find(([pattern]) => pattern.test(key))?.[1];
-      if (!input) return line;
-      const detail = key.match(/^(?:connectionStrings\.|settings\.)([^.]+)/)?.[1] ?? key.match(/^backup\.databases\[(\d+)\]/)?.[1];
-      const which = detail === undefined ? "" : /^\d+$/.test(detail) ? ` (database ${Number(detail) + 1})` : ` (${detail})`;
-      return `- input ${input}${which}:`;
-    });
-  const hint = error.hint?.startsWith("Fix the keys named above")
-    ? "Fix the inputs named above; action.yml describes each input and its format."
-    : error.hint?.replace(/in the environment that runs app-backup/, "in the step's env: block");
-  return new AppBackupError(error.code, message, hint, { cause: error });
+  if (!error.issues) return error;
+  const lines = error.issues.map((issue: ConfigIssue) => `- ${inputOf(issue.path)}: ${issue.message}`);
+  const hint = error.hint === fixKeysHint ? "Fix the inputs named above; action.yml describes each input and its format." : error.hint;
+  return new AppBackupError(error.code, `The action's inputs are invalid:\n${lines.join("\n")}`, hint, { cause: error, issues: error.issues });
 }

@@ -36,6 +36,13 @@ export interface BackupRunOptions {
   onNameClaimed?: (name: string) => void;
   /** The store to use instead of opening one from the options (schedules reuse theirs). */
   store?: Store;
+  /**
+   * Stops the backup at its next step, before its zip is committed: the staged
+   * upload is discarded, the name's claim given up, nothing of the backup stays,
+   * and the run rejects with the signal's reason. Once the zip is committed the
+   * backup is finished (log, manifest), so it is never left half-written.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BackupResult {
@@ -79,11 +86,15 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   if (run.name !== undefined && !isValidBackupName(run.name)) {
     throw new AppBackupError("USAGE", `"${run.name}" is not a valid backup name.`, "Use letters, digits, '-', '_' and '.', starting with a letter or digit.");
   }
+  const { signal } = run;
+  signal?.throwIfAborted();
   const store = run.store ?? (await openStore(options.backup.storage));
   const trigger = run.trigger ?? "OnDemand";
 
   const plan = await planBackup(options, log);
-  await store.check();
+  signal?.throwIfAborted();
+  await store.check({ abortSignal: signal });
+  signal?.throwIfAborted();
   const claim = await claimBackupName(store, { appName: options.app.name, startedAt, trigger, givenName: run.name, ttlMs: run.claimTtlMs, onWarning: (message) => log.warning(message) });
   const { name } = claim;
   run.onNameClaimed?.(name);
@@ -94,10 +105,14 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   let error: string | undefined;
   let archived: Awaited<ReturnType<typeof archive>> | undefined;
   try {
-    archived = await archive(options, plan, store, names.zip, log, startedAt, run.onProgress);
+    archived = await archive(options, plan, store, names.zip, log, startedAt, run.onProgress, signal);
     status = archived.skipped.length > 0 ? "PartiallySucceeded" : "Succeeded";
     for (const item of archived.skipped) log.warning(`Not in the backup: ${item.name}: ${item.reason}.`);
   } catch (failure) {
+    if (signal?.aborted) {
+      await claim.release();
+      throw signal.reason;
+    }
     error = redactor.redact(failure instanceof AppBackupError ? failure.describe() : (failure as Error).message ?? String(failure));
     log.error(`Backup failed: ${error}`);
   }
@@ -168,8 +183,10 @@ async function archive(
   log: BackupLog,
   startedAt: Date,
   onProgress?: (progress: BackupProgress) => void,
+  signal?: AbortSignal,
 ) {
-  const upload: StagedUpload = await store.upload(zipName);
+  // The zip's steps (meta, dumps, content entries, commit) are where an aborted run stops.
+  const upload: StagedUpload = await store.upload(zipName, { abortSignal: signal });
   const totalFiles = plan.walk.files;
   const totalBytes = plan.walk.contentBytes;
   let phase: BackupProgress["phase"] = "databases";
@@ -181,7 +198,9 @@ async function archive(
   try {
     const meta = metaFromOptions(options, (message) => log.warning(message));
     zip.addBuffer("meta", Buffer.from(metaToXml(meta)), { mtime: startedAt, mode: 0o100644 });
+    signal?.throwIfAborted();
     const databases = await archiveDatabases(options, zip, log, startedAt);
+    signal?.throwIfAborted();
 
     phase = "content";
     // Each planned entry is let go once the writer has it: on a large tree the plan would otherwise
@@ -191,6 +210,7 @@ async function archive(
       const entry = planned[i]!;
       planned[i] = undefined;
       if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
+      signal?.throwIfAborted();
       const name = `fs/${entry.path}`;
       const absolute = `${options.app.home}/${entry.path}`;
       if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
@@ -210,6 +230,7 @@ async function archive(
       if (entry.kind === "file" && entry.name.startsWith("fs/")) files++;
     }
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
+    signal?.throwIfAborted();
     await upload.commit();
     log.info(
       `Archived ${files} files and ${databases.length} database(s) (${databaseBytes} bytes of dumps) into ${upload.bytesWritten} bytes.`,

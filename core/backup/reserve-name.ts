@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AppBackupError } from "../errors.js";
 import type { BackupTrigger } from "../manifest/manifest.js";
 import { lockTtlFromEnv } from "../schedule/lock.js";
-import type { Store, StoreLock } from "../store/store.js";
+import type { StoreLock } from "../store/locker.js";
+import type { Store } from "../store/store.js";
 import { backupNameFor, blobNames, MAX_BACKUP_SEQUENCE } from "./name.js";
 
 /**
@@ -87,7 +88,7 @@ class ClaimTaken {
 }
 
 async function tryClaim(store: Store, name: string, ttlMs: number, holder: string): Promise<StoreLock | ClaimTaken | undefined> {
-  const attempt = await store.tryLock(claimNameOf(name), { ttlMs, holder });
+  const attempt = await store.locker.tryLock(claimNameOf(name), { ttlMs, holder });
   if (!attempt.acquired) return new ClaimTaken(attempt.expiresAt);
   // A backup that finished between the first look and the claim holds the name for good.
   if (await isFree(store, name)) return attempt.lock;

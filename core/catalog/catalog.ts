@@ -2,7 +2,7 @@ import { AppBackupError } from "../errors.js";
 import type { BackupManifest, BackupStatus, BackupTrigger, ManifestSummary } from "../manifest/manifest.js";
 import { parseManifest } from "../manifest/xml.js";
 import { blobNames, isValidBackupName } from "../backup/name.js";
-import type { Store, StoredObject } from "../store/store.js";
+import { listAll, type Store, type StoredObject } from "../store/store.js";
 import { ForeignObjectError, readManifestHead } from "./manifest-head.js";
 
 /** One backup in a container, as `list` shows it. */
@@ -72,7 +72,7 @@ export function groupBackupObjects(objects: StoredObject[]): Map<string, BackupO
  * so a big object of someone else's costs one bounded read, not its size.
  */
 export async function listBackups(store: Store, options: ListBackupsOptions = {}): Promise<BackupListing[]> {
-  const byName = groupBackupObjects(await store.list());
+  const byName = groupBackupObjects(await listAll(store));
   const listings: BackupListing[] = [];
   const names = [...byName.keys()];
   // A few manifest reads at once: fast on blob storage without flooding it.

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AppBackupError } from "../errors.js";
 import { loadConfig, resolveConfig } from "./load.js";
+import { resolveStorage } from "./storage.js";
 
 async function configFile(text: string, name = "app-backup.yml"): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "config-"));
@@ -93,6 +94,38 @@ backup:
     expect(error.message).toMatch(/backup\.maxSize: expected a size such as "10GB"/);
     expect(error.message).toMatch(/backup\.databases\[0\]\.databaseType: expected one of SqlAzure, MySql, LocalMySql, PostgreSql/);
     expect(error.message).toMatch(/backup: unknown key "retention"/);
+    // The same problems by key, for front ends that name their own inputs.
+    expect(error.issues).toHaveLength(4);
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        { path: "backup.storage", message: expect.stringMatching(/^expected a container SAS URL/) },
+        { path: "backup.maxSize", message: 'expected a size such as "10GB", "512MB" or a number of bytes' },
+        { path: "backup.databases[0].databaseType", message: "expected one of SqlAzure, MySql, LocalMySql, PostgreSql" },
+        { path: "backup", message: 'unknown key "retention"' },
+      ]),
+    );
+  });
+
+  it("gives each problem of a storage resolved alone at its key", () => {
+    expect(resolveStorage({ path: "b" }, { baseDir: "/cfg", env: {} })).toEqual({ kind: "local", path: "/cfg/b" });
+    expect(resolveStorage("${env:SAS}", { baseDir: "/cfg", env: { SAS: "https://acct.blob.core.windows.net/c?sig=x" } })).toEqual({
+      kind: "azure-sas",
+      containerUrl: "https://acct.blob.core.windows.net/c?sig=x",
+    });
+    const issuesOf = (storage: unknown, env: NodeJS.ProcessEnv = {}) => {
+      try {
+        resolveStorage(storage, { baseDir: "/cfg", env });
+      } catch (error) {
+        return (error as AppBackupError).issues;
+      }
+    };
+    expect(issuesOf(42)).toEqual([{ path: "backup.storage", message: expect.stringMatching(/^expected a container SAS URL, "file:\.\/folder"/) }]);
+    expect(issuesOf("${env:STORE}", { STORE: "ftp://x" })).toEqual([
+      { path: "backup.storage", message: "the value from the environment is neither a container SAS URL nor file:./folder." },
+    ]);
+    expect(issuesOf({ accountUrl: "https://acct.blob.core.windows.net", container: "${env:C}" })).toEqual([
+      { path: "backup.storage.container", message: "refers to the environment variable C, which is not set." },
+    ]);
   });
 
   it("reports a missing environment variable by key and name", async () => {

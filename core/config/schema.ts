@@ -16,8 +16,31 @@ export const connectionStringTypes = [
   "PostgreSQL",
 ] as const;
 
+export type ConnectionStringType = (typeof connectionStringTypes)[number];
+
 /** Azure's `databaseType` values for backups. */
 export const databaseTypes = ["SqlAzure", "MySql", "LocalMySql", "PostgreSql"] as const;
+export type DatabaseType = (typeof databaseTypes)[number];
+
+/**
+ * The defaults of Azure's backup API for a schedule, applied where a schedule
+ * leaves them out, so what is stored says what is in effect.
+ */
+export const scheduleDefaults = {
+  frequencyInterval: 7,
+  frequencyUnit: "Day",
+  keepAtLeastOneBackup: true,
+  retentionPeriodInDays: 30,
+  tiered: false,
+} as const;
+
+/** What `backup` holds when a key is left out. */
+export const backupDefaults = {
+  storage: "file:./backups",
+  maxSize: 10 * 1024 ** 3,
+  databaseMaxSize: 4 * 1024 ** 3,
+  enabled: true,
+} as const;
 
 const size = v.pipe(
   v.union([v.string(), v.number()], 'expected a size such as "10GB", "512MB" or a number of bytes'),
@@ -29,7 +52,7 @@ const nonEmpty = v.pipe(v.string("expected text"), v.trim(), v.minLength(1, "mus
 
 const storageForms = 'expected a container SAS URL, "file:./folder", {connectionString, container}, {accountUrl, container} or {path}';
 
-const storage = v.union(
+export const storageSchema = v.union(
   [
     // A whole value from the environment is checked once resolved.
     v.pipe(
@@ -58,23 +81,23 @@ const databaseReference = v.strictObject({
 const wholeNumber = (min: number) => v.pipe(v.number("expected a number"), v.integer("expected a whole number"), v.minValue(min, `expected ${min} or more`));
 
 export const scheduleSchema = v.strictObject({
-  frequencyInterval: v.optional(wholeNumber(1), 7),
-  frequencyUnit: v.optional(v.picklist(["Day", "Hour"], 'expected "Day" or "Hour"'), "Day"),
+  frequencyInterval: v.optional(wholeNumber(1), scheduleDefaults.frequencyInterval),
+  frequencyUnit: v.optional(v.picklist(["Day", "Hour"], 'expected "Day" or "Hour"'), scheduleDefaults.frequencyUnit),
   startTime: v.optional(v.pipe(v.string(), v.isoTimestamp("expected an ISO-8601 time such as 2026-01-01T02:00:00Z"))),
-  retentionPeriodInDays: v.optional(wholeNumber(0), 30),
-  keepAtLeastOneBackup: v.optional(v.boolean("expected true or false"), true),
+  retentionPeriodInDays: v.optional(wholeNumber(0), scheduleDefaults.retentionPeriodInDays),
+  keepAtLeastOneBackup: v.optional(v.boolean("expected true or false"), scheduleDefaults.keepAtLeastOneBackup),
   /** Beyond Azure: thin older scheduled backups the way Azure's automatic backups are kept. */
-  tiered: v.optional(v.boolean("expected true or false"), false),
+  tiered: v.optional(v.boolean("expected true or false"), scheduleDefaults.tiered),
 });
 
 const backupSection = v.strictObject({
-  storage: v.optional(storage, "file:./backups"),
+  storage: v.optional(storageSchema, backupDefaults.storage),
   databases: v.optional(v.array(databaseReference, "expected a list"), () => []),
-  maxSize: v.optional(size, 10 * 1024 ** 3),
-  databaseMaxSize: v.optional(size, 4 * 1024 ** 3),
+  maxSize: v.optional(size, backupDefaults.maxSize),
+  databaseMaxSize: v.optional(size, backupDefaults.databaseMaxSize),
   /** Filter lines given inline; when present they replace the `_backup.filter` file. */
   filter: v.optional(v.array(v.string("expected text"), "expected a list of lines")),
-  enabled: v.optional(v.boolean("expected true or false"), true),
+  enabled: v.optional(v.boolean("expected true or false"), backupDefaults.enabled),
   schedule: v.optional(scheduleSchema),
 });
 
@@ -101,5 +124,12 @@ export const configSchema = v.strictObject({
   backup: v.optional(backupSection, () => ({})),
 });
 
+/** An app-backup.yml as validated, defaults filled in. */
 export type ConfigFile = v.InferOutput<typeof configSchema>;
+/** An app-backup.yml as written. */
+export type ConfigFileInput = v.InferInput<typeof configSchema>;
+/** `backup.storage` as written: a container SAS URL, `file:./folder`, `{ connectionString, container }`, `{ accountUrl, container }` or `{ path }`. */
+export type StorageInput = v.InferInput<typeof storageSchema>;
+/** `backup.schedule` as written. */
+export type ScheduleInput = v.InferInput<typeof scheduleSchema>;
 export type ScheduleSpec = v.InferOutput<typeof scheduleSchema>;

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
+import type { DatabaseType } from "../config/schema.js";
 
-/** Azure's `databaseType` values. */
-export type DatabaseType = "SqlAzure" | "MySql" | "LocalMySql" | "PostgreSql";
+export type { DatabaseType };
 
 /** A database named by the backup configuration, with its connection string resolved. */
 export interface DatabaseSource {
@@ -47,4 +47,6 @@ export interface DatabaseEngine {
   dump(connectionString: string, out: Writable, options?: { signal?: AbortSignal }): Promise<DumpSummary>;
   /** Replaces the target database's content with the dump. */
   load(connectionString: string, sql: Readable, options?: { signal?: AbortSignal }): Promise<LoadSummary>;
+  /** What `load` leaves behind when it fails midway, as the engine documents it: restore tells users. */
+  readonly loadAtomicity: string;
 }

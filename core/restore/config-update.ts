@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { isMap, parseDocument } from "yaml";
 import type { AppMeta } from "../backup/meta.js";
 import { safeParse } from "valibot";
 import { issuesInOneLine } from "../config/issues.js";
 import { configSchema } from "../config/schema.js";
 import { AppBackupError } from "../errors.js";
+import { publishReplacing } from "../fs/publish.js";
 
 export interface ConfigUpdate {
   configPath: string;
@@ -82,12 +82,5 @@ export async function prepareConfigUpdate(
 export async function commitConfigUpdate(update: ConfigUpdate): Promise<void> {
   if (update.text === undefined) return;
   const mode = (await stat(update.configPath)).mode & 0o777;
-  const temp = `${update.configPath}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile(temp, update.text, { mode, flag: "wx", flush: true });
-    await rename(temp, update.configPath);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await publishReplacing(update.configPath, update.text, { mode, flush: true });
 }

@@ -106,7 +106,7 @@ export async function restoreDatabases(
       const reason = error instanceof AppBackupError ? error.message : (error as Error).message;
       outcome.status = "failed";
       outcome.error = reason;
-      const atomicity = (error as { atomicity?: string }).atomicity ?? (await atomicityOf(plan.record.databaseType));
+      const atomicity = (error as { atomicity?: string }).atomicity ?? plan.engine.loadAtomicity;
       if (atomicity) outcome.atomicity = atomicity;
       const before = outcomes.filter((o) => o.status === "restored").map((o) => o.connectionStringName);
       return {
@@ -135,21 +135,4 @@ function restoredBefore(names: string[]): string {
 function notAttempted(names: string[]): string {
   if (names.length === 0) return "";
   return names.length === 1 ? `; ${names[0]} was not attempted` : `; ${names.join(", ")} were not attempted`;
-}
-
-/** What each engine's load leaves behind when it fails midway, as the engine documents it. */
-async function atomicityOf(databaseType: DatabaseRecord["databaseType"]): Promise<string | undefined> {
-  try {
-    switch (databaseType) {
-      case "PostgreSql":
-        return (await import("../db/postgres/load.js")).ATOMICITY;
-      case "MySql":
-      case "LocalMySql":
-        return (await import("../db/mysql/index.js")).MYSQL_LOAD_ATOMICITY;
-      case "SqlAzure":
-        return (await import("../db/sqlserver/index.js")).SQLSERVER_LOAD_ATOMICITY;
-    }
-  } catch {
-    return undefined;
-  }
 }

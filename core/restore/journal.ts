@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
-import { link, rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { AppBackupError } from "../errors.js";
+import { publishExclusive } from "../fs/publish.js";
 import { removeTree, syncFolder } from "./fs-steps.js";
 
 /**
@@ -154,18 +155,9 @@ export async function writeJournal(journal: RestoreJournal): Promise<void> {
 /** Creates the journal only if none exists: the lock that keeps two restores off one home. */
 export async function createJournal(journal: RestoreJournal): Promise<boolean> {
   const file = journalPathOf(journal.home);
-  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, JSON.stringify(journal, null, 2), { flag: "wx", flush: true });
-  try {
-    await link(temp, file);
-    syncFolder(path.dirname(file));
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await rm(temp, { force: true });
-  }
+  if (!(await publishExclusive(file, JSON.stringify(journal, null, 2), { flush: true }))) return false;
+  syncFolder(path.dirname(file));
+  return true;
 }
 
 export async function deleteJournal(home: string): Promise<void> {

@@ -7,7 +7,6 @@ import { readZipIndex, type ZipIndex } from "../archive/zip-index.js";
 import { parseMeta, type AppMeta } from "../backup/meta.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
-import { LocalStore } from "../store/local.js";
 import { archiveProblems, CONTENT_PREFIX, hostileArchiveError } from "./archive-check.js";
 import { compareWithManifest, mismatchError, pairEntries } from "./compare.js";
 import type { ConfigUpdate } from "./config-update.js";
@@ -396,9 +395,8 @@ async function readMeta(zipSource: ZipByteSource, zip: ZipIndex, source: BackupS
 function protectedPaths(source: BackupSource, options: AppBackupOptions, target: AppBackupOptions): string[] {
   const paths: string[] = [];
   for (const storage of [options.backup.storage, target.backup.storage]) if (storage.kind === "local") paths.push(storage.path);
-  if (source.store instanceof LocalStore) {
-    paths.push(source.store.pathOf(source.zipName), source.store.pathOf(source.manifestName));
-  }
+  const { store } = source;
+  if (store.localPath) paths.push(store.localPath(source.zipName), store.localPath(source.manifestName));
   return paths;
 }
 

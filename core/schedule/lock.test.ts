@@ -31,14 +31,14 @@ describe.each(backends)("%s lock", (_label, open) => {
   it("is held by one holder at a time and can be taken again once released", async () => {
     const store = await open();
     await store.check();
-    const first = await store.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner A" });
+    const first = await store.locker.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner A" });
     expect(first.acquired).toBe(true);
-    const second = await store.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner B" });
+    const second = await store.locker.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner B" });
     expect(second).toMatchObject({ acquired: false, holder: "runner A" });
     if (!first.acquired) return;
     await first.lock.renew();
     await first.lock.release();
-    const third = await store.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner C" });
+    const third = await store.locker.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner C" });
     expect(third.acquired).toBe(true);
     if (third.acquired) await third.lock.release();
   });
@@ -46,7 +46,7 @@ describe.each(backends)("%s lock", (_label, open) => {
   it("goes to exactly one of many holders asking at once", async () => {
     const store = await open();
     await store.check();
-    const attempts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.tryLock("race.lock", { ttlMs: 60_000, holder: `runner ${i}` })));
+    const attempts = await Promise.all(Array.from({ length: 12 }, (_, i) => store.locker.tryLock("race.lock", { ttlMs: 60_000, holder: `runner ${i}` })));
     const winners = attempts.filter((a) => a.acquired);
     expect(winners).toHaveLength(1);
     for (const attempt of attempts) if (attempt.acquired) await attempt.lock.release();
@@ -76,10 +76,10 @@ describe("local lock expiry", () => {
   it("an expired lock is taken over by exactly one of the runners that find it expired, and its old holder learns it lost it", async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "lock-"));
     const store = new LocalStore(root);
-    const crashed = await store.tryLock("shop.lock", { ttlMs: 200, holder: "crashed runner" });
+    const crashed = await store.locker.tryLock("shop.lock", { ttlMs: 200, holder: "crashed runner" });
     expect(crashed.acquired).toBe(true);
     await sleep(400);
-    const takers = await Promise.all(Array.from({ length: 12 }, (_, i) => store.tryLock("shop.lock", { ttlMs: 60_000, holder: `runner ${i}` })));
+    const takers = await Promise.all(Array.from({ length: 12 }, (_, i) => store.locker.tryLock("shop.lock", { ttlMs: 60_000, holder: `runner ${i}` })));
     expect(takers.filter((t) => t.acquired)).toHaveLength(1);
     if (crashed.acquired) {
       const error = (await crashed.lock.renew().catch((e: unknown) => e)) as AppBackupError;
@@ -102,7 +102,7 @@ describe("local lock expiry", () => {
       async () => {
         for (let i = 0; i < 3; i++) {
           await sleep(1500);
-          refusals.push(!(await store.tryLock("shop.lock", { ttlMs: 1000, holder: "intruder" })).acquired);
+          refusals.push(!(await store.locker.tryLock("shop.lock", { ttlMs: 1000, holder: "intruder" })).acquired);
         }
       },
       { ttlMs: 3000 },
@@ -113,7 +113,7 @@ describe("local lock expiry", () => {
   it("treats an unreadable lock file as expired", async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "lock-"));
     await writeFile(path.join(root, "shop.lock.4"), "not json");
-    const attempt = await new LocalStore(root).tryLock("shop.lock", { ttlMs: 60_000, holder: "runner" });
+    const attempt = await new LocalStore(root).locker.tryLock("shop.lock", { ttlMs: 60_000, holder: "runner" });
     expect(attempt.acquired).toBe(true);
     expect((await readdir(root)).filter((f) => f.startsWith("shop.lock"))).toEqual(["shop.lock.5"]);
   });

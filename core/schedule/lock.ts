@@ -38,7 +38,7 @@ export async function withAppLock<T>(store: Store, appName: string, work: () => 
   const ttlMs = options.ttlMs ?? defaultLockTtlMs;
   const name = lockNameFor(appName);
   const holder = `${options.purpose ?? "app-backup"} (pid ${process.pid} on ${hostname()})`;
-  const attempt = await store.tryLock(name, { ttlMs, holder });
+  const attempt = await store.locker.tryLock(name, { ttlMs, holder });
   if (!attempt.acquired) {
     const until = attempt.expiresAt ? `, until ${attempt.expiresAt.toISOString()} unless renewed` : "";
     throw new AppBackupError(

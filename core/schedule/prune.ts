@@ -2,7 +2,7 @@ import { isStampedBackupNameOf } from "../backup/name.js";
 import { deleteBackup, listBackups } from "../catalog/catalog.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
-import type { Store } from "../store/store.js";
+import { listAll, type Store } from "../store/store.js";
 import { withAppLock } from "./lock.js";
 import { findOrphans, type Orphan } from "./orphans.js";
 import { planRetention, type RetentionDecision, type RetentionPolicy } from "./retention.js";
@@ -25,6 +25,11 @@ export interface PruneOptions {
   now?: Date;
   dryRun?: boolean;
   onWarning?: (message: string) => void;
+  /**
+   * Stops the prune between deletions, never inside one: a backup's objects go
+   * all together or not at all. The prune then rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -43,7 +48,8 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
   };
   // Ages of unfinished objects are judged at the real clock too, so a --now in the future never makes a running backup look abandoned.
   const judgedAt = new Date(Math.min(now.getTime(), Date.now()));
-  const orphans = findOrphans(await store.list(), appName, judgedAt);
+  const { signal } = options;
+  const orphans = findOrphans(await listAll(store, undefined, { abortSignal: signal }), appName, judgedAt);
   const orphanNames = new Set(orphans.map((o) => o.name));
   // An orphan's zip is listed as an interrupted backup; it is dealt with as an orphan, not by retention.
   const backups = (await listBackups(store, { appName, onWarning: warn })).filter((b) => !orphanNames.has(b.name));
@@ -63,6 +69,7 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
   const deletedOrphans: Orphan[] = [];
   const failures: PruneResult["failures"] = [];
   for (const decision of toDelete) {
+    signal?.throwIfAborted();
     try {
       await deleteBackup(store, decision.name);
       deleted.push(decision);
@@ -71,6 +78,7 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
     }
   }
   for (const orphan of orphans) {
+    signal?.throwIfAborted();
     try {
       for (const object of orphan.objects) await store.delete(object);
       deletedOrphans.push(orphan);
@@ -96,6 +104,8 @@ export interface PruneAppRun {
   dryRun?: boolean;
   lockTtlMs: number;
   onWarning?: (message: string) => void;
+  /** See PruneOptions.signal; the lock is released all the same. */
+  signal?: AbortSignal;
 }
 
 export interface PruneAppResult {
@@ -114,13 +124,15 @@ export interface PruneAppResult {
  */
 export async function pruneApp(options: AppBackupOptions, run: PruneAppRun): Promise<PruneAppResult> {
   const appName = options.app.name;
+  const { signal } = run;
+  signal?.throwIfAborted();
   const store = await openStore(options.backup.storage);
-  await store.check();
+  await store.check({ abortSignal: signal });
   const doc = await requireStoredConfiguration(store, appName);
   const schedule = doc.backup.schedule;
   if (!schedule) return { location: store.location, policy: null };
   const policy = retentionPolicyOf(schedule);
-  const prune = () => pruneBackups(store, appName, policy, { now: run.now, dryRun: run.dryRun, onWarning: run.onWarning });
+  const prune = () => pruneBackups(store, appName, policy, { now: run.now, dryRun: run.dryRun, onWarning: run.onWarning, signal });
   const result = run.dryRun
     ? await prune()
     : await withAppLock(store, appName, prune, { ttlMs: run.lockTtlMs, purpose: `prune of ${appName}`, onWarning: run.onWarning });

@@ -33,6 +33,12 @@ export interface ScheduledRunOptions {
   onWarning?: (message: string) => void;
   /** Told the options resolved from the stored configuration before anything runs (to learn their secrets). */
   onResolved?: (options: AppBackupOptions) => void;
+  /**
+   * Stops the run at its next step (see runBackup's `signal`): no backup is left
+   * half-written, retention does not start, the lock is released, and the run
+   * rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ScheduledRunResult {
@@ -68,8 +74,10 @@ export interface ScheduledRunResult {
 export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOptions = {}): Promise<ScheduledRunResult> {
   const now = run.now ?? new Date();
   const appName = runner.app.name;
+  const { signal } = run;
+  signal?.throwIfAborted();
   const store = run.store ?? (await openStore(runner.backup.storage));
-  await store.check();
+  await store.check({ abortSignal: signal });
   const doc = await requireStoredConfiguration(store, appName);
   const differences = configurationDifferences(doc, storedConfigurationFromOptions(runner, { now, previous: doc }));
   const schedule = doc.backup.schedule;
@@ -100,6 +108,7 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
   const timing = { frequencyInterval: schedule.frequencyInterval, frequencyUnit: schedule.frequencyUnit, startTime: new Date(schedule.startTime) };
 
   const decide = async (): Promise<{ decision: DueDecision; last?: ScheduledBackupRef }> => {
+    signal?.throwIfAborted();
     const backups = await listBackups(store, { appName });
     const newest = backups.find((b) => b.trigger === "Scheduled" && restorableStatuses.has(b.status));
     const last = newest ? { name: newest.name, startedAt: newest.startedAt } : undefined;
@@ -122,7 +131,7 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
 
   if (run.dryRun) {
     const { decision, last } = await decide();
-    return outcome(decision, last, await pruneBackups(store, appName, policy, { now, dryRun: true, onWarning: run.onWarning }));
+    return outcome(decision, last, await pruneBackups(store, appName, policy, { now, dryRun: true, onWarning: run.onWarning, signal }));
   }
   return withAppLock(
     store,
@@ -140,9 +149,10 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
             onLog: run.onLog,
             onNameClaimed: run.onNameClaimed,
             claimTtlMs: run.lockTtlMs,
+            signal,
           })
         : undefined;
-      return outcome(decision, last, await pruneBackups(store, appName, policy, { now, onWarning: run.onWarning }), backup);
+      return outcome(decision, last, await pruneBackups(store, appName, policy, { now, onWarning: run.onWarning, signal }), backup);
     },
     { ttlMs: run.lockTtlMs ?? defaultLockTtlMs, purpose: `run-scheduled of ${appName}`, onWarning: run.onWarning },
   );

@@ -1,19 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { RestError, type BlobLeaseClient, type BlockBlobClient } from "@azure/storage-blob";
 import { AppBackupError } from "../errors.js";
-import type { AzureBlobStore } from "./azure.js";
-import type { LockAttempt, LockOptions, StoreLock } from "./store.js";
+import type { AzureConnection } from "./azure-connection.js";
+import type { LockAttempt, Locker, LockOptions, StoreLock } from "./locker.js";
 
 /** Azure's limits for a finite blob lease. */
 const minLeaseSeconds = 15;
 const maxLeaseSeconds = 60;
+
+/** The locks of an Azure container. */
+export class AzureLocker implements Locker {
+  constructor(private readonly connection: AzureConnection) {}
+
+  async tryLock(name: string, options: LockOptions): Promise<LockAttempt> {
+    return tryAzureLock(this.connection, name, options);
+  }
+}
 
 /**
  * A lock as a lease on a small blob: Azure grants a lease to one client at a
  * time and ends it by itself when it is not renewed, so a crashed holder
  * blocks others for at most one lease duration.
  */
-export async function tryAzureLock(store: AzureBlobStore, name: string, options: LockOptions): Promise<LockAttempt> {
+async function tryAzureLock(store: AzureConnection, name: string, options: LockOptions): Promise<LockAttempt> {
   const seconds = Math.min(maxLeaseSeconds, Math.max(minLeaseSeconds, Math.round(options.ttlMs / 1000)));
   const blob = store.blob(name);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -37,7 +46,7 @@ export async function tryAzureLock(store: AzureBlobStore, name: string, options:
 }
 
 async function acquired(
-  store: AzureBlobStore,
+  store: AzureConnection,
   blob: BlockBlobClient,
   name: string,
   lease: BlobLeaseClient,
@@ -53,7 +62,7 @@ async function acquired(
   return { acquired: true, lock: new AzureLeaseLock(store, name, lease, seconds * 1000) };
 }
 
-async function holdsLease(store: AzureBlobStore, lease: BlobLeaseClient, name: string): Promise<boolean> {
+async function holdsLease(store: AzureConnection, lease: BlobLeaseClient, name: string): Promise<boolean> {
   try {
     await store.attempt(`lease ${name}`, (abortSignal) => lease.renewLease({ abortSignal }));
     return true;
@@ -67,7 +76,7 @@ class AzureLeaseLock implements StoreLock {
   private released = false;
 
   constructor(
-    private readonly store: AzureBlobStore,
+    private readonly store: AzureConnection,
     private readonly name: string,
     private readonly lease: BlobLeaseClient,
     readonly ttlMs: number,
@@ -116,7 +125,7 @@ class AzureLeaseLock implements StoreLock {
   }
 }
 
-async function ensureExists(store: AzureBlobStore, blob: BlockBlobClient, name: string): Promise<void> {
+async function ensureExists(store: AzureConnection, blob: BlockBlobClient, name: string): Promise<void> {
   try {
     await store.attempt(`create the lock blob ${name}`, (abortSignal) =>
       blob.upload("", 0, { conditions: { ifNoneMatch: "*" }, blobHTTPHeaders: { blobContentType: "text/plain" }, abortSignal }),
@@ -128,7 +137,7 @@ async function ensureExists(store: AzureBlobStore, blob: BlockBlobClient, name: 
   }
 }
 
-async function holderOf(store: AzureBlobStore, blob: BlockBlobClient, name: string): Promise<string | undefined> {
+async function holderOf(store: AzureConnection, blob: BlockBlobClient, name: string): Promise<string | undefined> {
   try {
     const holder = (await store.attempt(`read the lock ${name}`, (abortSignal) => blob.getProperties({ abortSignal }))).metadata?.holder;
     return holder ? decodeURIComponent(holder) : undefined;

@@ -1,9 +1,22 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { AppBackupError } from "../errors.js";
-import type { LockAttempt, LockOptions, StoreLock } from "./store.js";
+import { publishExclusive, publishReplacing } from "../fs/publish.js";
+import type { LockAttempt, Locker, LockOptions, StoreLock } from "./locker.js";
+import { assertPlainObjectName } from "./object-name.js";
+import { partialPathOf } from "./partial-file.js";
+
+/** The locks of a local folder container. */
+export class LocalLocker implements Locker {
+  constructor(private readonly root: string) {}
+
+  async tryLock(name: string, options: LockOptions): Promise<LockAttempt> {
+    assertPlainObjectName(name, this.root);
+    return tryLocalLock(this.root, name, options);
+  }
+}
 
 /**
  * A lock in a local folder, safe between processes and hosts sharing the folder.
@@ -16,7 +29,7 @@ import type { LockAttempt, LockOptions, StoreLock } from "./store.js";
  * (releasing rewrites it as released), so a number is never handed out twice;
  * a winner deletes only the generations below its own.
  */
-export async function tryLocalLock(root: string, name: string, options: LockOptions): Promise<LockAttempt> {
+async function tryLocalLock(root: string, name: string, options: LockOptions): Promise<LockAttempt> {
   await mkdir(root, { recursive: true });
   let held: LockRecord | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -33,7 +46,7 @@ export async function tryLocalLock(root: string, name: string, options: LockOpti
     }
     const generation = (top ?? 0) + 1;
     const record = newRecord(options);
-    if (!(await publishExclusive(root, generationFile(name, generation), record))) continue;
+    if (!(await publishRecord(root, generationFile(name, generation), record))) continue;
 
     const after = await generationsOf(root, name);
     if (after.at(-1)! > generation) {
@@ -148,32 +161,14 @@ async function readRecord(root: string, name: string, generation: number): Promi
 }
 
 /** Publishes a complete file under `name` unless that name exists: false when it does. */
-async function publishExclusive(root: string, name: string, record: LockRecord): Promise<boolean> {
-  const temp = await writeTemp(root, name, record);
-  try {
-    await link(temp, path.join(root, name));
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await rm(temp, { force: true });
-  }
+function publishRecord(root: string, name: string, record: LockRecord): Promise<boolean> {
+  return publishExclusive(path.join(root, name), recordText(record), { temp: partialPathOf(root, name) });
 }
 
 /** Replaces a file's content in one step, so a reader sees the old record or the new one. */
-async function replace(root: string, name: string, record: LockRecord): Promise<void> {
-  const temp = await writeTemp(root, name, record);
-  try {
-    await rename(temp, path.join(root, name));
-  } finally {
-    await rm(temp, { force: true });
-  }
+function replace(root: string, name: string, record: LockRecord): Promise<void> {
+  return publishReplacing(path.join(root, name), recordText(record), { temp: partialPathOf(root, name) });
 }
 
-async function writeTemp(root: string, name: string, record: LockRecord): Promise<string> {
-  // The same hidden prefix as partial uploads, so listings never show it.
-  const temp = path.join(root, `.partial-${randomBytes(6).toString("hex")}-${name}`);
-  await writeFile(temp, `${JSON.stringify(record)}\n`, { flag: "wx" });
-  return temp;
-}
+// Temp files take the same hidden prefix as partial uploads, so listings never show them.
+const recordText = (record: LockRecord) => `${JSON.stringify(record)}\n`;

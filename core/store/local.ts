@@ -1,21 +1,27 @@
-import { createReadStream } from "node:fs";
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { link, mkdir, open, readdir, readFile, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
+import { fileSource, type ReusableBufferSource } from "../archive/random-access-source.js";
 import { AppBackupError } from "../errors.js";
-import { tryLocalLock } from "./local-lock.js";
+import { publishExclusive, publishReplacing } from "../fs/publish.js";
+import { LocalLocker } from "./local-lock.js";
 import { assertPlainObjectName } from "./object-name.js";
-import type { LockAttempt, LockOptions, StagedUpload, Store, StoredObject } from "./store.js";
+import { partialPathOf, partialPrefix } from "./partial-file.js";
+import type { CallOptions, StagedUpload, Store, StoredObject } from "./store.js";
 
-/** Files that are being written carry this prefix and are never listed. */
-export const partialPrefix = ".partial-";
+export { partialPrefix };
 const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
 /** A folder used as a container: same names and layout as a blob container. */
 export class LocalStore implements Store {
-  constructor(readonly root: string) {}
+  readonly locker: LocalLocker;
+
+  constructor(readonly root: string) {
+    this.locker = new LocalLocker(root);
+  }
 
   get location(): string {
     return this.root;
@@ -30,7 +36,12 @@ export class LocalStore implements Store {
     return path.join(this.root, name);
   }
 
-  async check(): Promise<void> {
+  localPath(name: string): string {
+    return this.pathOf(name);
+  }
+
+  async check(options: CallOptions = {}): Promise<void> {
+    options.abortSignal?.throwIfAborted();
     try {
       await mkdir(this.root, { recursive: true });
       await this.removeAbandonedPartials();
@@ -60,28 +71,28 @@ export class LocalStore implements Store {
     }
   }
 
-  async list(prefix = ""): Promise<StoredObject[]> {
+  async *list(prefix = "", options: CallOptions = {}): AsyncIterable<StoredObject> {
+    options.abortSignal?.throwIfAborted();
     let names: string[];
     try {
       names = await readdir(this.root);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       throw error;
     }
-    const objects: StoredObject[] = [];
-    for (const name of names) {
+    for (const name of names.sort((a, b) => a.localeCompare(b))) {
       if (name.startsWith(".") || !name.startsWith(prefix)) continue;
-      const info = await this.stat(name);
-      if (info) objects.push(info);
+      const info = await this.stat(name, options);
+      if (info) yield info;
     }
-    return objects.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async exists(name: string): Promise<boolean> {
-    return (await this.stat(name)) !== undefined;
+  async exists(name: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.stat(name, options)) !== undefined;
   }
 
-  async stat(name: string): Promise<StoredObject | undefined> {
+  async stat(name: string, options: CallOptions = {}): Promise<StoredObject | undefined> {
+    options.abortSignal?.throwIfAborted();
     try {
       const info = await stat(this.pathOf(name));
       if (!info.isFile()) return undefined;
@@ -92,75 +103,64 @@ export class LocalStore implements Store {
     }
   }
 
-  async read(name: string, range?: { offset: number; length: number }): Promise<Readable> {
+  async read(name: string, range?: { offset: number; length: number }, options: CallOptions = {}): Promise<Readable> {
     const file = this.pathOf(name);
-    await this.mustExist(name);
-    if (range && range.length === 0) return createReadStream(file, { start: 1, end: 0 });
-    return createReadStream(file, range ? { start: range.offset, end: range.offset + range.length - 1 } : {});
+    await this.mustExist(name, options);
+    const signal = options.abortSignal;
+    if (range && range.length === 0) return createReadStream(file, { start: 1, end: 0, signal });
+    return createReadStream(file, range ? { start: range.offset, end: range.offset + range.length - 1, signal } : { signal });
   }
 
-  async readAll(name: string): Promise<Buffer> {
-    await this.mustExist(name);
-    return readFile(this.pathOf(name));
+  async readAll(name: string, options: CallOptions = {}): Promise<Buffer> {
+    await this.mustExist(name, options);
+    return readFile(this.pathOf(name), { signal: options.abortSignal });
   }
 
-  async upload(name: string): Promise<StagedUpload> {
+  async openRandomAccess(name: string, options: CallOptions = {}): Promise<ReusableBufferSource> {
+    options.abortSignal?.throwIfAborted();
+    return fileSource(this.pathOf(name));
+  }
+
+  async upload(name: string, options: CallOptions = {}): Promise<StagedUpload> {
+    options.abortSignal?.throwIfAborted();
     const target = this.pathOf(name);
     await mkdir(this.root, { recursive: true });
-    const temp = path.join(this.root, `${partialPrefix}${randomBytes(6).toString("hex")}-${name}`);
+    const temp = partialPathOf(this.root, name);
     const handle = await open(temp, "wx");
     return new LocalUpload(handle, temp, target);
   }
 
-  async put(name: string, data: Buffer | string, options: { overwrite?: boolean } = {}): Promise<void> {
+  async put(name: string, data: Buffer | string, options: CallOptions & { overwrite?: boolean } = {}): Promise<void> {
     if (!options.overwrite) {
-      if (!(await this.create(name, data))) {
+      if (!(await this.create(name, data, options))) {
         throw new AppBackupError("STORAGE", `${name} already exists in ${this.root}; it is never overwritten.`);
       }
       return;
     }
     const target = this.pathOf(name);
-    const temp = await this.writeTemp(name, data);
-    try {
-      await rename(temp, target);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await this.beforeWrite(options);
+    await publishReplacing(target, data, { temp: partialPathOf(this.root, name) });
   }
 
-  async create(name: string, data: Buffer | string): Promise<boolean> {
+  async create(name: string, data: Buffer | string, options: CallOptions = {}): Promise<boolean> {
     const target = this.pathOf(name);
-    const temp = await this.writeTemp(name, data);
-    try {
-      // link() fails when the target exists: a complete file published in one step, never over another.
-      await link(temp, target);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await this.beforeWrite(options);
+    // A complete file published in one step, never over another.
+    return publishExclusive(target, data, { temp: partialPathOf(this.root, name) });
   }
 
-  private async writeTemp(name: string, data: Buffer | string): Promise<string> {
+  private async beforeWrite(options: CallOptions): Promise<void> {
+    options.abortSignal?.throwIfAborted();
     await mkdir(this.root, { recursive: true });
-    const temp = path.join(this.root, `${partialPrefix}${randomBytes(6).toString("hex")}-${name}`);
-    await writeFile(temp, data, { flag: "wx" });
-    return temp;
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, options: CallOptions = {}): Promise<void> {
+    options.abortSignal?.throwIfAborted();
     await rm(this.pathOf(name), { force: true });
   }
 
-  async tryLock(name: string, options: LockOptions): Promise<LockAttempt> {
-    this.pathOf(name);
-    return tryLocalLock(this.root, name, options);
-  }
-
-  private async mustExist(name: string): Promise<void> {
-    if (!(await this.exists(name))) {
+  private async mustExist(name: string, options: CallOptions): Promise<void> {
+    if (!(await this.exists(name, options))) {
       throw new AppBackupError("STORAGE_NOT_FOUND", `${name} does not exist in ${this.root}.`);
     }
   }

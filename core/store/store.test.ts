@@ -6,7 +6,7 @@ import { startAzurite, type Azurite } from "../../test/support/azurite.js";
 import { AppBackupError } from "../errors.js";
 import { AzureBlobStore } from "./azure.js";
 import { LocalStore } from "./local.js";
-import type { Store } from "./store.js";
+import { listAll, type Store } from "./store.js";
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe.each(backends)("%s store", (_label, open) => {
     await upload.write(Buffer.alloc(9 * 1024 * 1024, 1));
     await upload.write(Buffer.from("tail"));
     expect(await store.exists("a.zip")).toBe(false);
-    expect((await store.list()).map((o) => o.name)).toEqual([]);
+    expect((await listAll(store)).map((o) => o.name)).toEqual([]);
     await upload.commit();
     expect(await store.stat("a.zip")).toMatchObject({ name: "a.zip", size: 9 * 1024 * 1024 + 4 });
     expect(await text(await store.read("a.zip", { offset: 9 * 1024 * 1024, length: 4 }))).toBe("tail");
@@ -54,7 +54,7 @@ describe.each(backends)("%s store", (_label, open) => {
     await upload.write(Buffer.from("partial"));
     await upload.abort();
     expect(await store.exists("b.zip")).toBe(false);
-    expect(await store.list()).toEqual([]);
+    expect(await listAll(store)).toEqual([]);
   });
 
   it("puts, lists, reads and deletes small objects", async () => {
@@ -64,7 +64,7 @@ describe.each(backends)("%s store", (_label, open) => {
     await expect(store.put("x.xml", "<y/>")).rejects.toThrow(/already exists/);
     await store.put("x.xml", "<z/>", { overwrite: true });
     await store.put("y.log", Buffer.from("log"));
-    expect((await store.list()).map((o) => o.name)).toEqual(["x.xml", "y.log"]);
+    expect((await listAll(store)).map((o) => o.name)).toEqual(["x.xml", "y.log"]);
     expect((await store.readAll("x.xml")).toString()).toBe("<z/>");
     await store.delete("x.xml");
     await store.delete("never-existed.xml");
@@ -78,6 +78,38 @@ describe.each(backends)("%s store", (_label, open) => {
     expect(await store.create("r.log", "first")).toBe(true);
     expect(await store.create("r.log", "second")).toBe(false);
     expect((await store.readAll("r.log")).toString()).toBe("first");
+  });
+
+  it("reads any range of an object through its random-access source", async () => {
+    const store = await open();
+    await store.check();
+    await store.put("r.zip", "0123456789");
+    const source = await store.openRandomAccess("r.zip");
+    try {
+      expect(source.size).toBe(10);
+      expect(source.local).toBe(store.localPath !== undefined);
+      expect((await source.read(3, 4)).toString()).toBe("3456");
+      const target = Buffer.alloc(2);
+      await source.readInto(target, 8, 2);
+      expect(target.toString()).toBe("89");
+      await expect(source.read(8, 5)).rejects.toThrow(RangeError);
+    } finally {
+      await source.close?.();
+    }
+  });
+
+  it("lists by prefix as it iterates, and gives up a call whose signal is aborted", async () => {
+    const store = await open();
+    await store.check();
+    for (const name of ["shop_1.xml", "shop_2.xml", "blog_1.xml"]) await store.put(name, "<x/>");
+    const seen: string[] = [];
+    for await (const object of store.list("shop_")) seen.push(object.name);
+    expect(seen.sort()).toEqual(["shop_1.xml", "shop_2.xml"]);
+    const stopped = new Error("stopped");
+    const abortSignal = AbortSignal.abort(stopped);
+    await expect(listAll(store, "", { abortSignal })).rejects.toBe(stopped);
+    await expect(store.put("late.xml", "<x/>", { abortSignal })).rejects.toBe(stopped);
+    expect(await store.exists("late.xml")).toBe(false);
   });
 
   it.each(["../other/app_20260101000000.xml", "a/b.xml", "a\\b.xml", ".hidden", "..", "line\nbreak.xml", "nul\u0000.xml", ""])(
@@ -94,7 +126,7 @@ describe.each(backends)("%s store", (_label, open) => {
       await expect(store.create(name, "x")).rejects.toEqual(refused);
       await expect(store.upload(name)).rejects.toEqual(refused);
       await expect(store.delete(name)).rejects.toEqual(refused);
-      await expect(store.tryLock(name, { ttlMs: 15_000, holder: "test" })).rejects.toEqual(refused);
+      await expect(store.locker.tryLock(name, { ttlMs: 15_000, holder: "test" })).rejects.toEqual(refused);
     },
   );
 });
@@ -161,5 +193,12 @@ describe("local container housekeeping", () => {
     await utimes(path.join(root, ".partial-old-x.zip"), longAgo, longAgo);
     await new LocalStore(root).check();
     expect((await readdir(root)).sort()).toEqual([".partial-new-y.zip"]);
+  });
+});
+
+describe("a local folder store", () => {
+  it("names the file of an object, for the engine to keep a restore off it", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "store-"));
+    expect(new LocalStore(root).localPath("a.zip")).toBe(path.join(root, "a.zip"));
   });
 });

@@ -1,5 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ByteSink } from "../archive/types.js";
+import type { ReusableBufferSource } from "../archive/random-access-source.js";
+import type { Locker } from "./locker.js";
 
 /** A blob (or file) in a backup container. */
 export interface StoredObject {
@@ -17,64 +19,60 @@ export interface StagedUpload extends ByteSink {
   readonly bytesWritten: number;
 }
 
+/** What every store call accepts: a signal that gives the call up. */
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
 /**
  * A backup container: Azure Blob Storage or a local folder, with the same layout.
  * Every method works on names relative to the container; nothing here ever
- * returns or throws a credential.
+ * returns or throws a credential. A call given an aborted signal rejects with
+ * the signal's reason and changes nothing more.
  */
 export interface Store {
   /** Where the container is, safe to print: no SAS, no key. */
   readonly location: string;
+  /** Locks kept in this container (app locks, backup name claims). */
+  readonly locker: Locker;
   /** Address of one object, safe to print: no SAS, no key. */
   urlOf(name: string): string;
+  /**
+   * The object as a file of this machine, for a container that is a folder: the
+   * engine then knows which paths must survive a restore into that folder.
+   */
+  localPath?(name: string): string;
   /** Fails with a clear error when the container cannot be reached or written. */
-  check(): Promise<void>;
-  list(prefix?: string): Promise<StoredObject[]>;
-  exists(name: string): Promise<boolean>;
-  stat(name: string): Promise<StoredObject | undefined>;
+  check(options?: CallOptions): Promise<void>;
+  /** The objects whose names start with `prefix`, fetched as they are consumed (a page at a time from blob storage). */
+  list(prefix?: string, options?: CallOptions): AsyncIterable<StoredObject>;
+  exists(name: string, options?: CallOptions): Promise<boolean>;
+  stat(name: string, options?: CallOptions): Promise<StoredObject | undefined>;
   /** Streams an object, optionally a byte range of it. */
-  read(name: string, range?: { offset: number; length: number }): Promise<Readable>;
-  readAll(name: string): Promise<Buffer>;
-  /** Starts a staged upload; nothing is visible under `name` until commit. */
-  upload(name: string): Promise<StagedUpload>;
+  read(name: string, range?: { offset: number; length: number }, options?: CallOptions): Promise<Readable>;
+  readAll(name: string, options?: CallOptions): Promise<Buffer>;
+  /** The object's bytes at any offset, as the zip reader reads them; `close()` it when done. */
+  openRandomAccess(name: string, options?: CallOptions): Promise<ReusableBufferSource>;
+  /**
+   * Starts a staged upload; nothing is visible under `name` until commit. The
+   * signal gives up the staging, never the commit: a commit whose reply is lost
+   * may have made the object visible all the same.
+   */
+  upload(name: string, options?: CallOptions): Promise<StagedUpload>;
   /** Writes a small object; fails if one already exists under that name and `overwrite` is not set. */
-  put(name: string, data: Buffer | string, options?: { overwrite?: boolean }): Promise<void>;
+  put(name: string, data: Buffer | string, options?: CallOptions & { overwrite?: boolean }): Promise<void>;
   /**
    * Writes a small object only when nothing is under its name, in one atomic
    * step: true when this call created it, false when the name was taken. A
    * retry of this call that finds its own earlier try done counts as created.
    */
-  create(name: string, data: Buffer | string): Promise<boolean>;
-  delete(name: string): Promise<void>;
-  /**
-   * Takes an exclusive lock named `name` that expires by itself `ttlMs` after
-   * its last renewal, so a holder that crashed never blocks others for long.
-   * Resolves without a lock when another holder has it.
-   */
-  tryLock(name: string, options: LockOptions): Promise<LockAttempt>;
+  create(name: string, data: Buffer | string, options?: CallOptions): Promise<boolean>;
+  delete(name: string, options?: CallOptions): Promise<void>;
 }
 
-export interface LockOptions {
-  /** How long the lock lives without renewal. */
-  ttlMs: number;
-  /** Who holds it (process, host, purpose), shown to whoever finds it taken. */
-  holder: string;
-}
-
-export type LockAttempt =
-  | { acquired: true; lock: StoreLock }
-  | { acquired: false; holder?: string; expiresAt?: Date };
-
-/** A held lock: renew it well within its time-to-live, release it when done. */
-export interface StoreLock {
-  readonly ttlMs: number;
-  /** Extends the lock; rejects with a LOCKED error when it expired and someone else took it. */
-  renew(): Promise<void>;
-  /** Gives the lock up; does nothing when it was already lost. */
-  release(): Promise<void>;
-  /**
-   * Gives the lock up and removes its object, for a lock whose name is used
-   * once (a backup name's claim); does nothing when it was already lost.
-   */
-  discard(): Promise<void>;
+/** Every object `list` yields, in one array, for callers that look at them all. */
+export async function listAll(store: Store, prefix?: string, options?: CallOptions): Promise<StoredObject[]> {
+  const objects: StoredObject[] = [];
+  for await (const object of store.list(prefix, options)) objects.push(object);
+  return objects;
 }

@@ -84,12 +84,14 @@ describe("inline inputs", () => {
   it("read app settings from a mapping or from `az webapp config appsettings list`", async () => {
     const dir = await temporaryFolder("action-settings-");
     await writeFile(path.join(dir, "map.yml"), "WEBSITE_TIME_ZONE: UTC\nWORKERS: 4\n");
-    await writeFile(path.join(dir, "az.json"), JSON.stringify([{ name: "GREETING", value: "hi", slotSetting: false }, { name: "EMPTY", value: null }]));
+    await writeFile(path.join(dir, "az.json"), JSON.stringify([{ name: "GREETING", value: "hi", slotSetting: false }, { name: "EMPTY", value: "" }]));
+    await writeFile(path.join(dir, "az-null.json"), JSON.stringify([{ name: "GREETING", value: "hi" }, { name: "EMPTY", value: null }]));
     await writeFile(path.join(dir, "bad.json"), JSON.stringify([{ value: "no name" }]));
     const settings = async (file: string) => (await optionsFromInputs(inputs({ ...app, storage: "file:b", "settings-file": file }), { workspace: dir, env: {} })).app.settings;
     expect(await settings("map.yml")).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4" });
     expect(await settings("az.json")).toEqual({ GREETING: "hi", EMPTY: "" });
     expect(await failure(settings("bad.json"))).toMatch(/^The settings file .*bad\.json is invalid: item 1 has no setting name\./);
+    expect(await failure(settings("az-null.json"))).toMatch(/^The settings file .*az-null\.json is invalid: the value of EMPTY is not a string, number or boolean\./);
     expect(await failure(settings("none.json"))).toMatch(/^Cannot read the settings file .*none\.json: it does not exist\./);
   });
 });

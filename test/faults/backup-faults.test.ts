@@ -139,7 +139,7 @@ describe.each(scheduledRequests)("a scheduled run whose %s meets", (_what, patte
     proxy.reset();
     await expectStorageAgrees(options, checkStore, outcome);
     // The lock is free again: a run that failed or succeeded must not leave its lease behind.
-    const attempt = await checkStore.tryLock(lockNameFor("shop"), { ttlMs: 15_000, holder: "checker" });
+    const attempt = await checkStore.locker.tryLock(lockNameFor("shop"), { ttlMs: 15_000, holder: "checker" });
     expect(attempt.acquired, "the app's lock was left held").toBe(true);
     if (attempt.acquired) await attempt.lock.release();
   });

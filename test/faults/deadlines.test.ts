@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AzureBlobStore } from "../../core/store/azure.js";
+import { listAll } from "../../core/store/store.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { directStore, faultEnv, freshContainer, useFaultEnv } from "./support.js";
@@ -37,7 +38,7 @@ describe("a storage call under a deadline", () => {
   it("fails with a clear error when the service never answers", { timeout: 30_000 }, async () => {
     const store = await storeWith();
     proxy.inject({ method: "GET", comp: "list", kind: "hang", times: Infinity });
-    const failure = (await store.list().catch((error: unknown) => error)) as Error;
+    const failure = (await listAll(store).catch((error: unknown) => error)) as Error;
     expect(failure).toMatchObject({ code: "STORAGE_UNREACHABLE" });
     expect(failure.message).toMatch(/did not answer in time to list the container: the call timed out after 3 s/);
     expect((failure as { hint?: string }).hint).toMatch(/APP_BACKUP_STORAGE_TIMEOUT_MS/);

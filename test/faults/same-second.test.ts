@@ -9,7 +9,7 @@ import { resolveConfig } from "../../core/config/load.js";
 import type { AppBackupOptions } from "../../core/options.js";
 import { verifyBackup } from "../../core/restore/verify.js";
 import { LocalStore } from "../../core/store/local.js";
-import type { Store } from "../../core/store/store.js";
+import { listAll, type Store } from "../../core/store/store.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { runCli } from "../support/cli.js";
 import { directStore, freshContainer, makeHome, optionsFor } from "./support.js";
@@ -52,7 +52,7 @@ async function expectRestorable(options: AppBackupOptions, store: Store, names: 
     expect(await verifyBackup(options, { backup: name, store, readData: true })).toMatchObject({ ok: true, restorable: true });
   }
   // Each name's claim is gone once the backup holds it: nothing else is left beside the backups.
-  const objects = (await store.list()).map((o) => o.name).sort();
+  const objects = (await listAll(store)).map((o) => o.name).sort();
   expect(objects).toEqual(names.flatMap((n) => [`${n}.log`, `${n}.xml`, `${n}.zip`]).sort());
 }
 
@@ -86,7 +86,7 @@ describe.each(containers)("backups of one app started in the same second, in %s"
     const { options, store } = await open();
     const stamp = "shop_20260101000000";
     // The claim of a run that was stopped: taken, never renewed, never released.
-    const stopped = await store.tryLock(claimNameOf(stamp), { ttlMs: 1000, holder: "a Scheduled backup that was stopped" });
+    const stopped = await store.locker.tryLock(claimNameOf(stamp), { ttlMs: 1000, holder: "a Scheduled backup that was stopped" });
     expect(stopped.acquired).toBe(true);
     const onDemand = await runBackup(options, { now: at, store });
     expect(onDemand.name).toBe(`${stamp}-2`);
@@ -97,13 +97,13 @@ describe.each(containers)("backups of one app started in the same second, in %s"
 
   it("a name given by the user that a running backup holds is refused; once that run stops, the name is free again", async () => {
     const { options, store } = await open();
-    const running = await store.tryLock(claimNameOf("release-2"), { ttlMs: 60_000, holder: "a running backup" });
+    const running = await store.locker.tryLock(claimNameOf("release-2"), { ttlMs: 60_000, holder: "a running backup" });
     if (!running.acquired) throw new Error("the claim could not be taken");
     await expect(runBackup(options, { name: "release-2", store })).rejects.toMatchObject({
       code: "LOCKED",
       message: expect.stringMatching(/Another backup named release-2 is running/),
     });
-    expect(await store.list()).not.toContainEqual(expect.objectContaining({ name: expect.stringMatching(/^release-2\./) }));
+    expect(await listAll(store)).not.toContainEqual(expect.objectContaining({ name: expect.stringMatching(/^release-2\./) }));
     await running.lock.release();
     const retried = await runBackup(options, { name: "release-2", store });
     expect(retried.status).toBe("Succeeded");
@@ -112,7 +112,7 @@ describe.each(containers)("backups of one app started in the same second, in %s"
 
   it("a name given by the user whose run was killed can be used again once its claim expires", async () => {
     const { options, store } = await open();
-    const killed = await store.tryLock(claimNameOf("release-3"), { ttlMs: 1000, holder: "a backup that was killed" });
+    const killed = await store.locker.tryLock(claimNameOf("release-3"), { ttlMs: 1000, holder: "a backup that was killed" });
     expect(killed.acquired).toBe(true);
     const expiresAt = Date.now() + (store instanceof LocalStore ? 1000 : 15_000);
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 500));

@@ -93,7 +93,7 @@ describe("prune: what unfinished backups left, and names that are not the app's"
     const app = await makeScheduledApp();
     await ok(app, ["configure"]);
     await object(app, "shop_20300103000000.zip", 72 * hour);
-    const attempt = await new LocalStore(app.backups).tryLock(lockNameFor("shop"), { ttlMs: 60_000, holder: "a backup of shop" });
+    const attempt = await new LocalStore(app.backups).locker.tryLock(lockNameFor("shop"), { ttlMs: 60_000, holder: "a backup of shop" });
     expect(attempt.acquired).toBe(true);
     try {
       const run = await app.run(["prune", "--json"]);

@@ -32,12 +32,13 @@
 import type { DatabaseEngine } from "../types.js";
 import { describeSqlServerSettings, parseSqlServerConnectionString } from "./connection-string.js";
 import { dumpSqlServer } from "./dump.js";
-import { loadSqlServer } from "./load.js";
+import { loadSqlServer, SQLSERVER_LOAD_ATOMICITY } from "./load.js";
 
 export const sqlServerEngine: DatabaseEngine = {
   describe: (connectionString) => describeSqlServerSettings(parseSqlServerConnectionString(connectionString)),
   dump: dumpSqlServer,
   load: loadSqlServer,
+  loadAtomicity: SQLSERVER_LOAD_ATOMICITY,
 };
 
 export { describeSqlServerSettings, parseSqlServerConnectionString } from "./connection-string.js";
