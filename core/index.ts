@@ -12,6 +12,7 @@ export {
   databaseTypes,
   scheduleDefaults,
   type ConfigFile,
+  type FrequencyUnit,
   type ConfigFileInput,
   type ConnectionStringType,
   type DatabaseType,
@@ -22,11 +23,11 @@ export {
 export { parseSize, formatSize } from "./config/size.js";
 export { runBackup, type BackupResult, type BackupRunOptions } from "./backup/backup.js";
 export type { BackupProgress } from "./backup/progress.js";
-export { backupNameFor, blobNames } from "./backup/name.js";
+export { backupNameFor, blobNames } from "./format/backup-name.js";
 export { redactorFor } from "./backup/redactor.js";
 export { Redactor, displayUrl, redactPatterns, secretsInConnectionString } from "./secrets.js";
 export { listBackups, listingJson, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
-export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./manifest/manifest.js";
+export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./format/manifest.js";
 export { openStore } from "./store/open.js";
 export { listAll } from "./store/store.js";
 export type { Store, StoredObject, StagedUpload, CallOptions } from "./store/store.js";
@@ -57,3 +58,21 @@ export { recoverInterruptedRestore, type Recovery } from "./restore/switch.js";
 export type { DatabaseOutcome } from "./restore/databases.js";
 export type { Difference } from "./restore/compare.js";
 export type { EntryTable } from "./archive/entry-table.js";
+export { restorableStatuses } from "./format/manifest.js";
+export { CONTENT_PREFIX, META_ENTRY } from "./format/zip-layout.js";
+export { storageSecrets } from "./backup/redactor.js";
+export { pruneApp } from "./schedule/prune.js";
+export { orphanJson } from "./schedule/orphans.js";
+export { keepYoungGenerationSmall } from "./archive/garbage-collection.js";
+export { restoreHomeOf } from "./restore/home.js";
+export { removePartialUploads, settleInterruptedRestore, type PartialUploads, type SettledRestore } from "./step/interrupted.js";
+export { cancelOnSignals } from "./step/signals.js";
+export type { Progress } from "./progress.js";
+export type { Fact } from "./report/facts.js";
+export { formatCount, formatDuration, formatUtc } from "./report/format.js";
+export { listingColumns, listingRow } from "./report/listing.js";
+export { decisionRow, decisionJson, type DecisionRow } from "./report/retention.js";
+export { describeConfiguration } from "./report/configuration.js";
+export { backupFacts, backupDatabaseColumns, backupDatabaseRows } from "./report/backup.js";
+export { restoreFacts, restoreDatabaseColumns, restoreDatabaseRows } from "./report/restore.js";
+export { verifyStatus, verifyChecked, type VerifyStatus } from "./report/verify.js";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { FrequencyUnit } from "../core/index.js";
 import { appInputsOf, withSecretOutputs, type AppArgs } from "./app-args.js";
 import { backupConfigurationProvider } from "./serialized-providers.js";
 import type { BackupSchedule, BackupStorage, ConnectionStringValue, DatabaseBackupSetting } from "./types.js";
@@ -6,7 +7,7 @@ import type { BackupSchedule, BackupStorage, ConnectionStringValue, DatabaseBack
 /** azure-native's `BackupSchedule` (plus `tiered`); see `BackupSchedule` for the defaults. */
 export interface BackupScheduleArgs {
   frequencyInterval?: pulumi.Input<number>;
-  frequencyUnit?: pulumi.Input<"Day" | "Hour">;
+  frequencyUnit?: pulumi.Input<FrequencyUnit>;
   keepAtLeastOneBackup?: pulumi.Input<boolean>;
   retentionPeriodInDays?: pulumi.Input<number>;
   startTime?: pulumi.Input<string>;

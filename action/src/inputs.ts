@@ -1,4 +1,4 @@
-import { AppBackupError } from "../../core/errors.js";
+import { AppBackupError } from "../../core/index.js";
 
 /** The operations the Action runs; each is the CLI command of the same name. */
 export const operations = ["backup", "verify", "restore", "list", "configure", "run-scheduled", "prune"] as const;

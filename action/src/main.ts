@@ -1,9 +1,7 @@
 import { rm } from "node:fs/promises";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
-import { keepYoungGenerationSmall } from "../../core/archive/garbage-collection.js";
-import { isAppBackupError } from "../../core/errors.js";
-import type { AppBackupOptions } from "../../core/options.js";
+import { cancelOnSignals, isAppBackupError, keepYoungGenerationSmall, type AppBackupOptions } from "../../core/index.js";
 import { optionsFromInputs, targetOptionsFromInputs } from "./app-options.js";
 import { readInputs, type ActionInputs } from "./inputs.js";
 import { paragraph } from "./markdown.js";
@@ -66,7 +64,7 @@ function runOperation(
     case "verify":
       return verifyOperation(options, { backupName: inputs.backupName, readData: inputs.readData }, report);
     case "restore":
-      return untilCancelled((signal) =>
+      return cancelOnSignals(cancelledRestore, (signal) =>
         restoreOperation(
           options,
           {
@@ -93,25 +91,14 @@ function runOperation(
 }
 
 /**
- * Runs a restore with the runner's cancellation (SIGINT, then SIGTERM) turned
- * into an abort: staging stops and is discarded, and the step ends before the
- * runner kills it. Other operations keep Node's default: the signal ends the
- * process, and the post step removes what it left.
+ * The runner's cancellation (SIGINT, then SIGTERM) aborts a restore: staging
+ * stops and is discarded, and the step ends before the runner kills it. Other
+ * operations keep Node's default: the signal ends the process, and the post
+ * step removes what it left.
  */
-async function untilCancelled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const cancel = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    core.info(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
-    cancel.abort(new Error(`The step was cancelled (${signal}) before the restore switched; nothing was changed.`));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    return await work(cancel.signal);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+function cancelledRestore(signal: NodeJS.Signals): Error {
+  core.info(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
+  return new Error(`The step was cancelled (${signal}) before the restore switched; nothing was changed.`);
 }
 
 function describeError(error: unknown, masker: SecretMasker): string {

@@ -1,6 +1,4 @@
-import { redactorFor, storageSecrets } from "../../core/backup/redactor.js";
-import type { AppBackupOptions } from "../../core/options.js";
-import { Redactor } from "../../core/secrets.js";
+import { redactorFor, Redactor, storageSecrets, type AppBackupOptions } from "../../core/index.js";
 
 /**
  * Knows every secret the step handles and has the runner mask each one in the

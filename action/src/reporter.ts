@@ -1,4 +1,4 @@
-import type { AppBackupOptions } from "../../core/options.js";
+import type { AppBackupOptions } from "../../core/index.js";
 import type { StateStore } from "./temporary-files.js";
 
 /** Every output the Action sets; action.yml documents each one (a test keeps the two equal). */

@@ -1,11 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { blobNames } from "../../core/backup/name.js";
-import { claimNameOf } from "../../core/backup/reserve-name.js";
-import { removeStrayStaging } from "../../core/restore/journal.js";
-import { recoverInterruptedRestore } from "../../core/restore/switch.js";
-import { partialPrefix } from "../../core/store/local.js";
+import { removePartialUploads, settleInterruptedRestore, type PartialUploads } from "../../core/index.js";
 
 /** What the main step records for the post step; the runner hands it back as `STATE_<key>`. */
 export const stateKeys = {
@@ -17,12 +13,6 @@ export const stateKeys = {
 export interface StateStore {
   save(name: string, value: string): void;
   get(name: string): string;
-}
-
-/** Uploads into a local container that a cancelled step would leave half-written. */
-export interface PartialUploads {
-  container: string;
-  backupName: string;
 }
 
 /**
@@ -67,52 +57,12 @@ export async function cleanUp(state: StateStore): Promise<CleanUpReport> {
     if (existed) removed.push(tempDir);
   }
   const recorded = state.get(stateKeys.partialUploads);
-  if (recorded) {
-    const uploads = JSON.parse(recorded) as PartialUploads;
-    removed.push(...(await removePartialUploads(uploads)));
-  }
+  if (recorded) removed.push(...(await removePartialUploads(JSON.parse(recorded) as PartialUploads)));
   const restoreHome = state.get(stateKeys.restoreHome);
   if (restoreHome && path.isAbsolute(restoreHome)) {
-    // Staging stopped before the switch is rolled back (the home was never touched); a switch under way is completed.
-    const recovery = await recoverInterruptedRestore(restoreHome);
-    if (recovery) {
-      recovered = `The restore of ${recovery.backup} into ${restoreHome} was interrupted; it was ${recovery.action}.${
-        recovery.databasesRestored.length ? ` It had restored database(s) ${recovery.databasesRestored.join(", ")}.` : ""
-      }`;
-    }
-    removed.push(...(await removeStrayStaging(restoreHome)));
+    const settled = await settleInterruptedRestore(restoreHome);
+    recovered = settled.recovered;
+    removed.push(...settled.removed);
   }
   return { removed, recovered };
-}
-
-/**
- * The local store stages each object as `.partial-<random>-<name>`; only the
- * ones of this step's backup are removed, with its claim on the name, so a
- * concurrent backup of another app into the same folder is left alone.
- */
-async function removePartialUploads({ container, backupName }: PartialUploads): Promise<string[]> {
-  const names = Object.values(blobNames(backupName));
-  let entries: string[];
-  try {
-    entries = await readdir(container);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  const claim = claimNameOf(backupName);
-  for (const entry of entries) {
-    // The step's claim on the name: its holder is stopped, so nobody else may be waiting for it.
-    if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm(path.join(container, entry), { force: true });
-      removed.push(path.join(container, entry));
-      continue;
-    }
-    if (!entry.startsWith(partialPrefix)) continue;
-    const rest = entry.slice(partialPrefix.length);
-    if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm(path.join(container, entry), { force: true });
-      removed.push(path.join(container, entry));
-    }
-  }
-  return removed;
 }

@@ -1,17 +1,18 @@
-import { AppBackupError } from "../errors.js";
 import { ArchiveOutput } from "../archive/archive-output.js";
-import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
 import type { SkippedEntry } from "../archive/types.js";
-import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../manifest/manifest.js";
-import { manifestXmlChunks } from "../manifest/xml.js";
+import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
+import { AppBackupError } from "../errors.js";
+import { blobNames, isValidBackupName } from "../format/backup-name.js";
+import { manifestXmlChunks } from "../format/manifest-xml.js";
+import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../format/manifest.js";
+import { metaFromOptions, metaToXml } from "../format/meta.js";
+import { CONTENT_PREFIX, contentEntryName, META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import type { StagedUpload, Store } from "../store/store.js";
 import { toolVersion } from "../version.js";
 import { archiveDatabases } from "./databases.js";
 import { BackupLog, type LogLine } from "./log.js";
-import { metaFromOptions, metaToXml } from "./meta.js";
-import { blobNames, isValidBackupName } from "./name.js";
 import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
 import type { BackupProgress } from "./progress.js";
 import { redactorFor } from "./redactor.js";
@@ -197,7 +198,7 @@ async function archive(
   });
   try {
     const meta = metaFromOptions(options, (message) => log.warning(message));
-    zip.addBuffer("meta", Buffer.from(metaToXml(meta)), { mtime: startedAt, mode: 0o100644 });
+    zip.addBuffer(META_ENTRY, Buffer.from(metaToXml(meta)), { mtime: startedAt, mode: 0o100644 });
     signal?.throwIfAborted();
     const databases = await archiveDatabases(options, zip, log, startedAt);
     signal?.throwIfAborted();
@@ -211,7 +212,7 @@ async function archive(
       planned[i] = undefined;
       if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
       signal?.throwIfAborted();
-      const name = `fs/${entry.path}`;
+      const name = contentEntryName(entry.path);
       const absolute = `${options.app.home}/${entry.path}`;
       if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
       else if (entry.kind === "symlink") zip.addSymlink(name, entry.linkTarget!, { mtime: entry.mtime, mode: entry.mode });
@@ -220,14 +221,14 @@ async function archive(
     const result = await zip.finish();
     phase = "finish";
     const skipped = [
-      ...plan.walk.unreadable.map((u) => ({ name: `fs/${u.path}`, reason: u.reason })),
+      ...plan.walk.unreadable.map((u) => ({ name: contentEntryName(u.path), reason: u.reason })),
       ...result.skipped,
     ];
     let files = 0;
     let contentBytes = 0;
     for (const entry of result.entries) {
       contentBytes += entry.size;
-      if (entry.kind === "file" && entry.name.startsWith("fs/")) files++;
+      if (entry.kind === "file" && entry.name.startsWith(CONTENT_PREFIX)) files++;
     }
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
     signal?.throwIfAborted();

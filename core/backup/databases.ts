@@ -1,9 +1,10 @@
 import { PassThrough, Transform } from "node:stream";
-import { engineFor, dumpEntryName } from "../db/index.js";
-import { AppBackupError } from "../errors.js";
-import type { DatabaseRecord } from "../manifest/manifest.js";
-import type { AppBackupOptions } from "../options.js";
 import type { ZipWriter } from "../archive/zip-writer.js";
+import { engineFor } from "../db/index.js";
+import { AppBackupError } from "../errors.js";
+import type { DatabaseRecord } from "../format/manifest.js";
+import { dumpEntryName } from "../format/zip-layout.js";
+import type { AppBackupOptions } from "../options.js";
 import type { BackupLog } from "./log.js";
 import { sizeLimitError } from "./plan.js";
 

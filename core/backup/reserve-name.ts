@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppBackupError } from "../errors.js";
-import type { BackupTrigger } from "../manifest/manifest.js";
+import { backupNameFor, blobNames, MAX_BACKUP_SEQUENCE } from "../format/backup-name.js";
+import type { BackupTrigger } from "../format/manifest.js";
 import { lockTtlFromEnv } from "../schedule/lock.js";
 import type { StoreLock } from "../store/locker.js";
 import type { Store } from "../store/store.js";
-import { backupNameFor, blobNames, MAX_BACKUP_SEQUENCE } from "./name.js";
 
 /**
  * The lock that claims a backup's name while the backup runs. It does not

@@ -1,9 +1,9 @@
 import { AppBackupError } from "../errors.js";
-import type { BackupManifest, BackupStatus, BackupTrigger, ManifestSummary } from "../manifest/manifest.js";
-import { parseManifest } from "../manifest/xml.js";
-import { blobNames, isValidBackupName } from "../backup/name.js";
+import { blobNames, isValidBackupName } from "../format/backup-name.js";
+import { ForeignObjectError, readManifestHead } from "../format/manifest-head.js";
+import { parseManifest } from "../format/manifest-xml.js";
+import type { BackupManifest, BackupStatus, BackupTrigger, ManifestSummary } from "../format/manifest.js";
 import { listAll, type Store, type StoredObject } from "../store/store.js";
-import { ForeignObjectError, readManifestHead } from "./manifest-head.js";
 
 /** One backup in a container, as `list` shows it. */
 export interface BackupListing {

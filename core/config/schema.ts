@@ -22,13 +22,17 @@ export type ConnectionStringType = (typeof connectionStringTypes)[number];
 export const databaseTypes = ["SqlAzure", "MySql", "LocalMySql", "PostgreSql"] as const;
 export type DatabaseType = (typeof databaseTypes)[number];
 
+/** Azure's schedule units. */
+export const frequencyUnits = ["Day", "Hour"] as const;
+export type FrequencyUnit = (typeof frequencyUnits)[number];
+
 /**
  * The defaults of Azure's backup API for a schedule, applied where a schedule
  * leaves them out, so what is stored says what is in effect.
  */
 export const scheduleDefaults = {
   frequencyInterval: 7,
-  frequencyUnit: "Day",
+  frequencyUnit: "Day" as FrequencyUnit,
   keepAtLeastOneBackup: true,
   retentionPeriodInDays: 30,
   tiered: false,
@@ -82,7 +86,7 @@ const wholeNumber = (min: number) => v.pipe(v.number("expected a number"), v.int
 
 export const scheduleSchema = v.strictObject({
   frequencyInterval: v.optional(wholeNumber(1), scheduleDefaults.frequencyInterval),
-  frequencyUnit: v.optional(v.picklist(["Day", "Hour"], 'expected "Day" or "Hour"'), scheduleDefaults.frequencyUnit),
+  frequencyUnit: v.optional(v.picklist(frequencyUnits, 'expected "Day" or "Hour"'), scheduleDefaults.frequencyUnit),
   startTime: v.optional(v.pipe(v.string(), v.isoTimestamp("expected an ISO-8601 time such as 2026-01-01T02:00:00Z"))),
   retentionPeriodInDays: v.optional(wholeNumber(0), scheduleDefaults.retentionPeriodInDays),
   keepAtLeastOneBackup: v.optional(v.boolean("expected true or false"), scheduleDefaults.keepAtLeastOneBackup),

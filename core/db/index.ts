@@ -12,8 +12,3 @@ export async function engineFor(databaseType: DatabaseType): Promise<DatabaseEng
       return (await import("./sqlserver/index.js")).sqlServerEngine;
   }
 }
-
-/** The zip entry of a database's dump: at the root, named after its connection string. */
-export function dumpEntryName(connectionStringName: string): string {
-  return `${connectionStringName.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "_")}.sql`;
-}

@@ -2,6 +2,8 @@ import type { EntryTable } from "../archive/entry-table.js";
 import { FLAG_ENCRYPTED, METHOD_DEFLATE, METHOD_STORE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../archive/zip-format.js";
 import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
+import { nameProblem } from "../format/entry-name.js";
+import { CONTENT_PREFIX } from "../format/zip-layout.js";
 
 /** What is wrong with one entry of a zip. */
 export interface EntryProblem {
@@ -9,12 +11,8 @@ export interface EntryProblem {
   problem: string;
 }
 
-/** Linux limits: a name component (NAME_MAX) and a whole path (PATH_MAX, with its NUL). */
-const MAX_COMPONENT_BYTES = 255;
+/** Linux limit on a whole path (PATH_MAX, with its NUL). */
 const MAX_PATH_BYTES = 4095;
-
-/** Site content lives under this prefix in the zip, as in Azure's backups. */
-export const CONTENT_PREFIX = "fs/";
 
 /**
  * Checks a zip's central directory for anything that could write outside the
@@ -87,37 +85,6 @@ function blockingAncestor(folder: string, byPath: Map<string, number>, table: En
     current = current.slice(0, cut);
   }
   for (const clear of unchecked) clearFolders.add(clear);
-  return undefined;
-}
-
-export function nameProblem(name: string): string | undefined {
-  if (name.length === 0) return "the name is empty";
-  const first = name.charCodeAt(0);
-  if (first === 47 || first === 92) return "the name is an absolute path";
-  if (name.length >= 2 && name.charCodeAt(1) === 58 && ((first | 32) >= 97 && (first | 32) <= 122)) return "the name starts with a drive letter";
-  const end = name.endsWith("/") ? name.length - 1 : name.length;
-  // Backslashes are separators on Windows: a `..\` segment escapes there, so it is refused everywhere.
-  let segmentStart = 0;
-  let componentStart = 0;
-  for (let i = 0; i <= end; i++) {
-    const code = i === end ? 47 : name.charCodeAt(i);
-    if (code === 0) return "the name contains a NUL character";
-    if (code !== 47 && code !== 92) continue;
-    const length = i - segmentStart;
-    if (length === 0) return "the name has an empty or . path segment";
-    if (length <= 2 && name.charCodeAt(segmentStart) === 46) {
-      if (length === 1) return "the name has an empty or . path segment";
-      if (name.charCodeAt(segmentStart + 1) === 46) return "the name escapes the target folder with ..";
-    }
-    segmentStart = i + 1;
-    if (code === 47) {
-      // A component of up to 85 UTF-16 units cannot exceed 255 bytes; only longer ones need counting.
-      if (i - componentStart > 85 && Buffer.byteLength(name.slice(componentStart, i)) > MAX_COMPONENT_BYTES) {
-        return `a path component is longer than the ${MAX_COMPONENT_BYTES} bytes a file name may have`;
-      }
-      componentStart = i + 1;
-    }
-  }
   return undefined;
 }
 

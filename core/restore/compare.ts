@@ -2,7 +2,7 @@ import type { EntryTable } from "../archive/entry-table.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "../archive/zip-format.js";
 import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
-import type { DatabaseRecord, ManifestSummary } from "../manifest/manifest.js";
+import type { DatabaseRecord, ManifestSummary } from "../format/manifest.js";
 
 /** One way the zip differs from what its manifest says. */
 export interface Difference {

@@ -1,10 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { isMap, parseDocument } from "yaml";
-import type { AppMeta } from "../backup/meta.js";
 import { safeParse } from "valibot";
 import { issuesInOneLine } from "../config/issues.js";
 import { configSchema } from "../config/schema.js";
 import { AppBackupError } from "../errors.js";
+import type { AppMeta } from "../format/meta.js";
 import { publishReplacing } from "../fs/publish.js";
 
 export interface ConfigUpdate {

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { engineFor } from "../db/index.js";
 import type { DatabaseEngine } from "../db/types.js";
 import { AppBackupError } from "../errors.js";
-import type { DatabaseRecord } from "../manifest/manifest.js";
+import type { DatabaseRecord } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 
 /** One database of the backup and where it goes. */

@@ -1,32 +1,32 @@
-import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from "node:fs";
+import { lstatSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import { ZipFormatError } from "../archive/errors.js";
 import { readZipIndex, type ZipIndex } from "../archive/zip-index.js";
-import { parseMeta, type AppMeta } from "../backup/meta.js";
 import { AppBackupError } from "../errors.js";
+import { parseMeta, type AppMeta } from "../format/meta.js";
+import { CONTENT_PREFIX, META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
-import { archiveProblems, CONTENT_PREFIX, hostileArchiveError } from "./archive-check.js";
+import type { Progress } from "../progress.js";
+import { archiveProblems, hostileArchiveError } from "./archive-check.js";
 import { compareWithManifest, mismatchError, pairEntries } from "./compare.js";
 import type { ConfigUpdate } from "./config-update.js";
 import { outcomeOf, planDatabaseRestore, restoreDatabases, type DatabaseOutcome } from "./databases.js";
+import { ExtractPool } from "./extract-pool.js";
+import { extractEntries } from "./extract.js";
+import { restoreHomeOf } from "./home.js";
 import { createJournal, newRestoreId, readJournal, isRunning, lockedError, removeStrayStaging, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
 import { assertRestorable, openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
-import { extractEntries } from "./extract.js";
-import { ExtractPool } from "./extract-pool.js";
 import { stageBackup } from "./stage.js";
 import { zipSourceOf, type ZipByteSource } from "./store-source.js";
 import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
 import { planTarget, type TargetPlan } from "./target-plan.js";
 
-export interface RestoreProgress {
-  phase: "check" | "extract" | "databases" | "switch";
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-}
+export type RestorePhase = "check" | "extract" | "databases" | "switch";
+
+/** Progress of a restore; what it writes into the home is what it read, so `bytesOut` follows `bytes`. */
+export type RestoreProgress = Progress<RestorePhase>;
 
 export interface RestoreRunOptions extends BackupSelection {
   /** The app to restore into (`--to`); defaults to the app whose options are given. */
@@ -118,7 +118,7 @@ async function restoreWith(
   startedAt: Date,
   warnings: string[],
 ): Promise<RestoreResult> {
-  const progress = (p: RestoreProgress) => run.onProgress?.(p);
+  const progress = (p: Omit<RestoreProgress, "bytesOut">) => run.onProgress?.({ ...p, bytesOut: p.bytes });
   const source = await openBackupSource(options, run);
   await assertRestorable(source);
   const { manifest } = source;
@@ -206,6 +206,8 @@ async function restoreWith(
         error: describeError(error),
       });
 
+    // A settings restore read the meta before anything was written; staging counts it as done rather than reading it again.
+    const metaRead = configUpdate ? { files: 1, bytes: source.entries.sizes[source.entries.names.indexOf(META_ENTRY)]! } : { files: 0, bytes: 0 };
     let staged: Awaited<ReturnType<typeof stageBackup>>;
     try {
       staged = await stageBackup({
@@ -216,11 +218,12 @@ async function restoreWith(
         paths,
         plan,
         dumpEntries: new Set(databasePlans.map((p) => p.record.entry)),
+        alreadyChecked: new Set(configUpdate ? [META_ENTRY] : []),
         owner: ownerFor(home),
         homeMode: plan.homeExists ? statSync(home).mode : 0o755,
         signal: run.signal,
         pool,
-        onProgress: (p) => progress({ phase: "extract", files: p.files, totalFiles: totals.entries, bytes: p.bytes, totalBytes: totals.entryBytes }),
+        onProgress: (p) => progress({ phase: "extract", files: metaRead.files + p.files, totalFiles: totals.entries, bytes: metaRead.bytes + p.bytes, totalBytes: totals.entryBytes }),
       });
     } catch (error) {
       // Workers may still be writing into the staging tree: stop them before it is deleted.
@@ -310,7 +313,7 @@ function resolveHome(target: AppBackupOptions): string {
     throw new AppBackupError("HOME_MISSING", `The target home ${declared} is not a folder.`, `Set "home" in ${target.configPath ?? "the configuration"} to the app's folder.`);
   }
   if (!info) return declared;
-  const home = realpathSync(declared);
+  const home = restoreHomeOf(target);
   if (!statSync(home).isDirectory()) {
     throw new AppBackupError("HOME_MISSING", `The target home ${declared} is not a folder.`, `Set "home" in ${target.configPath ?? "the configuration"} to the app's folder.`);
   }
@@ -379,12 +382,12 @@ async function planConfigUpdate(
 
 /** The backup's `meta` entry, read and checked against its SHA-256 like every other entry. */
 async function readMeta(zipSource: ZipByteSource, zip: ZipIndex, source: BackupSource, pairs: Int32Array, pool: ExtractPool | undefined): Promise<AppMeta> {
-  const index = source.entries.names.indexOf("meta");
+  const index = source.entries.names.indexOf(META_ENTRY);
   if (index < 0) throw new AppBackupError("BACKUP_CORRUPT", "The backup has no meta entry, so its settings and connection strings cannot be restored.");
-  const item = { name: "meta", zipIndex: pairs[index]!, digestIndex: index, returnData: true };
+  const item = { name: META_ENTRY, zipIndex: pairs[index]!, digestIndex: index, returnData: true };
   let data: Buffer | undefined;
   try {
-    data = (await extractEntries(zipSource, zip, [item], { pool, digests: source.entries })).get("meta");
+    data = (await extractEntries(zipSource, zip, [item], { pool, digests: source.entries })).get(META_ENTRY);
   } catch (error) {
     throw new AppBackupError("BACKUP_CORRUPT", `The backup's meta entry cannot be read or does not match its manifest: ${(error as Error).message}; nothing was changed.`);
   }

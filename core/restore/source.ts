@@ -1,14 +1,14 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
-import { blobNames, isValidBackupName } from "../backup/name.js";
 import { assertManifestOf, listBackups, readManifestSummary } from "../catalog/catalog.js";
 import { AppBackupError } from "../errors.js";
-import { restorableStatuses, type ManifestSummary } from "../manifest/manifest.js";
+import { blobNames, isValidBackupName } from "../format/backup-name.js";
+import { readManifestTable } from "../format/manifest-reader.js";
+import { restorableStatuses, type ManifestSummary } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
 import { openStore } from "../store/open.js";
-import { readManifestTable } from "./manifest-reader.js";
 import type { Store } from "../store/store.js";
 
 /** Where a backup's zip and manifest are read from, with its manifest. */
@@ -85,8 +85,7 @@ function assertAppOf(manifest: ManifestSummary, name: string, appName: string, s
 async function openDownloadedBackup(from: string, named: string | undefined): Promise<BackupSource> {
   const absolute = path.resolve(from);
   const stem = /\.(zip|xml)$/i.test(absolute) ? absolute.slice(0, -4) : absolute;
-  const zipPath = `${stem}.zip`;
-  const manifestPath = `${stem}.xml`;
+  const { zip: zipPath, manifest: manifestPath } = blobNames(stem);
   const missing: string[] = [];
   for (const file of [zipPath, manifestPath]) {
     if (!(await stat(file).catch(() => undefined))?.isFile()) missing.push(file);
@@ -111,7 +110,8 @@ async function openDownloadedBackup(from: string, named: string | undefined): Pr
       "Leave out the backup name when using --from, or pass the files of that backup.",
     );
   }
-  return { store, name: manifest.backupName || stemName, zipName: `${stemName}.zip`, manifestName: `${stemName}.xml`, manifest, entries };
+  const names = blobNames(stemName);
+  return { store, name: manifest.backupName || stemName, zipName: names.zip, manifestName: names.manifest, manifest, entries };
 }
 
 /** A backup that may be restored: Succeeded or PartiallySucceeded, with a zip. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import type { ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
-import { CONTENT_PREFIX } from "./archive-check.js";
+import { CONTENT_PREFIX, META_ENTRY } from "../format/zip-layout.js";
 import { exactTime } from "./fs-steps.js";
 import { EntryFailure, extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
 import type { ExtractPool } from "./extract-pool.js";
@@ -21,6 +21,8 @@ export interface StageInput {
   plan: TargetPlan;
   /** Database dump entries to write beside the tree for loading. */
   dumpEntries: ReadonlySet<string>;
+  /** Root entries read and checked before staging (the meta a settings restore needs): not read twice. */
+  alreadyChecked?: ReadonlySet<string>;
   /** Owner to give every restored path (set when running as root over a home owned by someone else). */
   owner?: { uid: number; gid: number };
   /** Mode of the home folder itself (kept from the current home). */
@@ -32,8 +34,6 @@ export interface StageInput {
 }
 
 export interface StagedBackup {
-  /** The backup's `meta` entry, checked. */
-  meta?: Buffer;
   /** Checked dump files by entry name. */
   dumps: Map<string, string>;
   files: number;
@@ -79,8 +79,9 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
       const kind = entries.kind(index);
       if (!name.startsWith(CONTENT_PREFIX)) {
         if (kind === "directory") continue;
-        if (input.dumpEntries.has(name)) continue;
-        items.push(check(index, { returnData: name === "meta" }));
+        if (input.dumpEntries.has(name) || input.alreadyChecked?.has(name)) continue;
+        // The meta is held whole, as a settings restore holds it, so the same size bound refuses an oversized one.
+        items.push(check(index, { returnData: name === META_ENTRY }));
         continue;
       }
       const relative = name.slice(CONTENT_PREFIX.length, name.endsWith("/") ? -1 : undefined);
@@ -155,7 +156,7 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     files++;
     bytes += input.zip.table.sizes[item.zipIndex]!;
   }
-  return { meta: content.get("meta"), dumps, files, bytes };
+  return { dumps, files, bytes };
 }
 
 const depth = (name: string) => {

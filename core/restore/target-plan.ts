@@ -4,7 +4,7 @@ import type { EntryTable } from "../archive/entry-table.js";
 import { AppBackupError } from "../errors.js";
 import { PathFilter } from "../plan/filter.js";
 import { walkHome } from "../plan/walk.js";
-import { CONTENT_PREFIX } from "./archive-check.js";
+import { CONTENT_PREFIX } from "../format/zip-layout.js";
 
 /** A path of the target's home left as it is, and why. */
 export interface KeptPath {

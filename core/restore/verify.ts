@@ -1,17 +1,19 @@
 import { ZipFormatError } from "../archive/errors.js";
 import { readZipIndex, type ZipIndex } from "../archive/zip-index.js";
-import { restorableStatuses, type BackupStatus } from "../manifest/manifest.js";
+import { restorableStatuses, type BackupStatus } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
+import type { Progress } from "../progress.js";
 import { archiveProblems } from "./archive-check.js";
 import { compareWithManifest, pairEntries, type Difference } from "./compare.js";
-import { extractEntries, type ExtractItem, type ExtractProgress } from "./extract.js";
+import { extractEntries, type ExtractItem } from "./extract.js";
 import { openBackupSource, type BackupSelection } from "./source.js";
 import { zipSourceOf } from "./store-source.js";
 
 export interface VerifyRunOptions extends BackupSelection {
   /** Re-read every entry and check its size, CRC-32 and SHA-256. */
   readData?: boolean;
-  onProgress?: (progress: ExtractProgress & { totalFiles: number; totalBytes: number }) => void;
+  /** Verifying writes nothing, so `bytesOut` stays 0. */
+  onProgress?: (progress: Progress<"verify">) => void;
 }
 
 export interface VerifyResult {
@@ -104,7 +106,7 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
         onProgress: (p) => {
           result.entriesRead = p.files;
           result.bytesRead = p.bytes;
-          run.onProgress?.({ ...p, totalFiles: items.length, totalBytes });
+          run.onProgress?.({ phase: "verify", files: p.files, totalFiles: items.length, bytes: p.bytes, totalBytes, bytesOut: 0 });
         },
       });
       for (const [name, data] of content) {

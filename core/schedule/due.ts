@@ -1,7 +1,9 @@
+import type { FrequencyUnit } from "../config/schema.js";
+
 /** What the due decision needs of a schedule: Azure's frequency and start time. */
 export interface ScheduleTiming {
   frequencyInterval: number;
-  frequencyUnit: "Day" | "Hour";
+  frequencyUnit: FrequencyUnit;
   startTime: Date;
 }
 

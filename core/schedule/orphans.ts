@@ -1,4 +1,4 @@
-import { isStampedBackupNameOf } from "../backup/name.js";
+import { isStampedBackupNameOf } from "../format/backup-name.js";
 import { claimedNameOf } from "../backup/reserve-name.js";
 import { groupBackupObjects } from "../catalog/catalog.js";
 import type { StoredObject } from "../store/store.js";

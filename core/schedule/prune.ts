@@ -1,4 +1,4 @@
-import { isStampedBackupNameOf } from "../backup/name.js";
+import { isStampedBackupNameOf } from "../format/backup-name.js";
 import { deleteBackup, listBackups } from "../catalog/catalog.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";

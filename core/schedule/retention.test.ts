@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BackupStatus, BackupTrigger } from "../manifest/manifest.js";
+import type { BackupStatus, BackupTrigger } from "../format/manifest.js";
 import { planRetention, type RetentionCandidate, type RetentionPolicy } from "./retention.js";
 
 const hour = 3_600_000;

@@ -1,5 +1,5 @@
-import type { BackupStatus, BackupTrigger } from "../manifest/manifest.js";
-import { restorableStatuses } from "../manifest/manifest.js";
+import type { BackupStatus, BackupTrigger } from "../format/manifest.js";
+import { restorableStatuses } from "../format/manifest.js";
 
 /** Azure's retention settings of a backup schedule, plus the optional tiered thinning. */
 export interface RetentionPolicy {

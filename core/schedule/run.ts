@@ -1,6 +1,6 @@
 import { runBackup, type BackupResult, type BackupRunOptions } from "../backup/backup.js";
 import { listBackups } from "../catalog/catalog.js";
-import { restorableStatuses } from "../manifest/manifest.js";
+import { restorableStatuses } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";

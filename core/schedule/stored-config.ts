@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { issuesInOneLine } from "../config/issues.js";
 import { resolveConfig } from "../config/load.js";
-import { connectionStringTypes, databaseTypes } from "../config/schema.js";
+import { connectionStringTypes, databaseTypes, frequencyUnits, type FrequencyUnit } from "../config/schema.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
 import { secretsInConnectionString } from "../secrets.js";
@@ -43,7 +43,7 @@ export interface StoredConfiguration {
 
 export interface StoredSchedule {
   frequencyInterval: number;
-  frequencyUnit: "Day" | "Hour";
+  frequencyUnit: FrequencyUnit;
   startTime: string;
   /** "default": startTime was not declared and is the time the schedule was first stored. */
   startTimeSource: "declared" | "default";
@@ -58,7 +58,7 @@ const isoTime = v.pipe(v.string(), v.isoTimestamp());
 
 const scheduleDocument = v.object({
   frequencyInterval: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  frequencyUnit: v.picklist(["Day", "Hour"]),
+  frequencyUnit: v.picklist(frequencyUnits),
   startTime: isoTime,
   startTimeSource: v.picklist(["declared", "default"]),
   retentionPeriodInDays: v.pipe(v.number(), v.integer(), v.minValue(0)),

@@ -12,7 +12,6 @@ import { assertPlainObjectName } from "./object-name.js";
 import { partialPathOf, partialPrefix } from "./partial-file.js";
 import type { CallOptions, StagedUpload, Store, StoredObject } from "./store.js";
 
-export { partialPrefix };
 const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
 /** A folder used as a container: same names and layout as a blob container. */

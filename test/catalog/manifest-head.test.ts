@@ -1,10 +1,10 @@
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readManifestHead } from "../../core/catalog/manifest-head.js";
+import { readManifestHead } from "../../core/format/manifest-head.js";
 import type { ArchiveEntry } from "../../core/archive/types.js";
-import type { BackupManifest } from "../../core/manifest/manifest.js";
-import { manifestToXml, parseManifestSummary } from "../../core/manifest/xml.js";
+import type { BackupManifest } from "../../core/format/manifest.js";
+import { manifestToXml, parseManifestSummary } from "../../core/format/manifest-xml.js";
 import type { Store } from "../../core/store/store.js";
 
 const seed = Number(process.env.FC_SEED ?? 20261206);

@@ -5,8 +5,8 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { ArchiveEntry } from "../../core/archive/types.js";
 import { encodeCentralHeader, encodeEndOfCentralDirectory, encodeLocalHeader, METHOD_DEFLATE, METHOD_STORE, type CentralFields } from "../../core/archive/zip-format.js";
-import type { BackupManifest } from "../../core/manifest/manifest.js";
-import { manifestToXml } from "../../core/manifest/xml.js";
+import type { BackupManifest } from "../../core/format/manifest.js";
+import { manifestToXml } from "../../core/format/manifest-xml.js";
 import { cliPath, repoRoot } from "../support/cli.js";
 import type { TestApp } from "./support.js";
 

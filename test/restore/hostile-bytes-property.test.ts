@@ -4,10 +4,10 @@ import { bufferSource, readingInto } from "../../core/archive/random-access-sour
 import { openZip } from "../../core/archive/zip-reader.js";
 import { readZipIndex } from "../../core/archive/zip-index.js";
 import { AppBackupError } from "../../core/errors.js";
-import { manifestToXml } from "../../core/manifest/xml.js";
+import { manifestToXml } from "../../core/format/manifest-xml.js";
 import { ExtractPool } from "../../core/restore/extract-pool.js";
 import { extractEntries, type EntryFailure } from "../../core/restore/extract.js";
-import { parseManifestChunks, parseManifestTable } from "../../core/restore/manifest-reader.js";
+import { parseManifestChunks, parseManifestTable } from "../../core/format/manifest-reader.js";
 import { craftBackup, metaEntry, type CraftedEntry } from "./crafted-backup.js";
 
 /** Fixed by default so a run is repeatable; FC_SEED replays another (fast-check's failure report gives the seed and path). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ArchiveEntry } from "../../core/archive/types.js";
-import type { BackupManifest } from "../../core/manifest/manifest.js";
-import { manifestToXml, parseManifest } from "../../core/manifest/xml.js";
-import { parseManifestQuickly } from "../../core/restore/manifest-reader.js";
+import type { BackupManifest } from "../../core/format/manifest.js";
+import { manifestToXml, parseManifest } from "../../core/format/manifest-xml.js";
+import { parseManifestQuickly } from "../../core/format/manifest-reader.js";
 
 const mtime = new Date("2024-02-29T23:59:58.123Z");
 

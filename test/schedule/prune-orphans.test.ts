@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { manifestToXml } from "../../core/manifest/xml.js";
+import { manifestToXml } from "../../core/format/manifest-xml.js";
 import { lockNameFor } from "../../core/schedule/lock.js";
 import { LocalStore } from "../../core/store/local.js";
 import { makeScheduledApp, ok, type ScheduledApp } from "./support.js";

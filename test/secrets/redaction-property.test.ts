@@ -4,7 +4,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBackup } from "../../core/backup/backup.js";
-import { metaFromOptions, metaToXml, parseMeta } from "../../core/backup/meta.js";
+import { metaFromOptions, metaToXml, parseMeta } from "../../core/format/meta.js";
 import { redactorFor } from "../../core/backup/redactor.js";
 import { resolveConfig } from "../../core/config/load.js";
 import { AppBackupError } from "../../core/errors.js";

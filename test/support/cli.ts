@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const cliPath = path.join(repoRoot, "dist/core/cli/bin.js");
+export const cliPath = path.join(repoRoot, "dist/cli/bin.js");
 
 export interface CliRun {
   code: number;

@@ -1,7 +1,4 @@
-import { runBackup, type BackupResult } from "../../../core/backup/backup.js";
-import { formatCount, formatDuration } from "../../../core/cli/format.js";
-import { formatSize } from "../../../core/config/size.js";
-import type { AppBackupOptions } from "../../../core/options.js";
+import { backupDatabaseColumns, backupDatabaseRows, backupFacts, runBackup, type AppBackupOptions, type BackupResult } from "../../../core/index.js";
 import { facts, list, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { recordPartialUploads } from "../temporary-files.js";
@@ -66,27 +63,10 @@ export function backupOutcome(result: BackupResult, failOnPartial: boolean): Ope
 export function backupSummary(result: BackupResult): string {
   const parts = [
     `### ${statusIcon[result.status] ?? ""} app-backup: backup ${result.name} ${result.status}`.replace("  ", " "),
-    facts([
-      ["App", result.appName],
-      ["Status", result.status],
-      ["Size", result.zip ? `${formatSize(result.sizeBytes)} zip, ${formatSize(result.contentBytes)} uncompressed` : undefined],
-      ["Files", formatCount(result.files)],
-      ["Databases", result.databases.length ? String(result.databases.length) : undefined],
-      ["Duration", formatDuration(result.durationMs)],
-      ["Zip", result.zip],
-      ["Manifest", result.manifest],
-      ["Log", result.log],
-      ["Error", result.error],
-    ]),
+    facts(backupFacts(result)),
   ];
   if (result.databases.length > 0) {
-    parts.push(
-      "#### Databases",
-      table(
-        ["Connection string", "Engine", "Size", "Tables", "Consistency"],
-        result.databases.map((d) => [d.connectionStringName, d.engine, formatSize(d.sizeBytes), d.tables.length, d.consistency]),
-      ),
-    );
+    parts.push("#### Databases", table(backupDatabaseColumns, backupDatabaseRows(result)));
   }
   if (result.skipped.length > 0) {
     parts.push(`#### Not in the backup (${result.skipped.length} unreadable)`, list(result.skipped.map((s) => `${s.name}: ${s.reason}`)));

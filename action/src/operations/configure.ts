@@ -1,7 +1,4 @@
-import { describeConfiguration } from "../../../core/cli/commands/schedule-format.js";
-import type { AppBackupOptions } from "../../../core/options.js";
-import { storeConfiguration } from "../../../core/schedule/configure.js";
-import { toolVersion } from "../../../core/version.js";
+import { describeConfiguration, storeConfiguration, toolVersion, type AppBackupOptions } from "../../../core/index.js";
 import { paragraph } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 

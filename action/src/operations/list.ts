@@ -1,9 +1,13 @@
-import { listBackups, listingJson, type BackupListing } from "../../../core/catalog/catalog.js";
-import { formatCount } from "../../../core/cli/format.js";
-import { formatSize } from "../../../core/config/size.js";
-import { restorableStatuses } from "../../../core/manifest/manifest.js";
-import type { AppBackupOptions } from "../../../core/options.js";
-import { openStore } from "../../../core/store/open.js";
+import {
+  listBackups,
+  listingColumns,
+  listingJson,
+  listingRow,
+  openStore,
+  restorableStatuses,
+  type AppBackupOptions,
+  type BackupListing,
+} from "../../../core/index.js";
 import { paragraph, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 
@@ -36,15 +40,5 @@ export async function listOperation(options: AppBackupOptions, report: Reporter)
 function listSummary(appName: string, location: string, backups: BackupListing[]): string {
   const heading = `### app-backup: ${backups.length} backup(s) of ${appName}`;
   if (backups.length === 0) return `${heading}\n\nNo backups in ${paragraph(location)}.\n`;
-  return `${heading}\n\nIn ${paragraph(location)}, newest first.\n\n${table(
-    ["Name", "Status", "Trigger", "Size", "Files", "Started (UTC)"],
-    backups.map((b) => [
-      b.name,
-      b.status,
-      b.trigger,
-      formatSize(b.sizeBytes),
-      formatCount(b.files),
-      b.startedAt.toISOString().replace("T", " ").slice(0, 19),
-    ]),
-  )}\n`;
+  return `${heading}\n\nIn ${paragraph(location)}, newest first.\n\n${table(listingColumns, backups.map(listingRow))}\n`;
 }

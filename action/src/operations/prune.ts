@@ -1,6 +1,4 @@
-import type { AppBackupOptions } from "../../../core/options.js";
-import { lockTtlFromEnv } from "../../../core/schedule/lock.js";
-import { pruneApp, type PruneResult } from "../../../core/schedule/prune.js";
+import { decisionRow, lockTtlFromEnv, pruneApp, type AppBackupOptions, type PruneResult } from "../../../core/index.js";
 import { paragraph, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { lockedElsewhere } from "./run-scheduled.js";
@@ -42,14 +40,9 @@ export async function pruneOperation(options: AppBackupOptions, inputs: PruneInp
   await report.summary(
     `### app-backup: retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s) of ${appName}\n\n${table(
       ["Name", "Trigger", "Status", "Started (UTC)", "Action", "Why"],
-      result.decisions.map((d) => [
-        d.name,
-        d.trigger,
-        d.status,
-        d.startedAt.toISOString().replace("T", " ").slice(0, 19),
-        d.action === "keep" ? "keep" : failed.has(d.name) ? "delete FAILED" : verb,
-        d.reason,
-      ]),
+      result.decisions
+        .map((d) => decisionRow(d, { dryRun: inputs.dryRun, failed }))
+        .map((row) => [row.name, row.trigger, row.status, row.started, row.action, row.reason]),
     )}\n`,
   );
   if (result.failures.length > 0) return { failure: result.failures.map((f) => `Could not delete ${f.name}: ${f.error}`).join("\n") };

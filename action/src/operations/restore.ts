@@ -1,9 +1,13 @@
-import { realpathSync } from "node:fs";
-import path from "node:path";
-import { formatCount, formatDuration, formatSize } from "../../../core/cli/format.js";
-import { AppBackupError } from "../../../core/errors.js";
-import type { AppBackupOptions } from "../../../core/options.js";
-import { runRestore, type RestoreResult } from "../../../core/restore/restore.js";
+import {
+  AppBackupError,
+  restoreDatabaseColumns,
+  restoreDatabaseRows,
+  restoreFacts,
+  restoreHomeOf,
+  runRestore,
+  type AppBackupOptions,
+  type RestoreResult,
+} from "../../../core/index.js";
 import { facts, list, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { recordRestoreTarget } from "../temporary-files.js";
@@ -30,7 +34,7 @@ export async function restoreOperation(options: AppBackupOptions, inputs: Restor
   const target = inputs.target ?? options;
   if (!inputs.dryRun) {
     // A cancelled job stops this process; the post step finishes or undoes the restore from its journal.
-    recordRestoreTarget(report.state, homeOf(target));
+    recordRestoreTarget(report.state, restoreHomeOf(target));
   }
   const result = await runRestore(options, {
     backup: inputs.backupName,
@@ -57,44 +61,14 @@ export async function restoreOperation(options: AppBackupOptions, inputs: Restor
   return {};
 }
 
-/** Where the restore's journal and staging live: beside the real home, as the engine resolves it. */
-function homeOf(target: AppBackupOptions): string {
-  const declared = path.resolve(target.app.home);
-  try {
-    return realpathSync(declared);
-  } catch {
-    return declared;
-  }
-}
-
 export function restoreSummary(result: RestoreResult): string {
   const title = result.dryRun ? `dry run of restoring ${result.backup} into ${result.app}` : `restore of ${result.backup} into ${result.app} ${result.status}`;
   const parts = [
     `### ${statusIcon[result.status] ?? ""} app-backup: ${title}`,
-    facts([
-      ["Status", result.status],
-      ["Home", result.home],
-      [
-        result.dryRun ? "Would write" : "Files",
-        result.dryRun || result.parts.files
-          ? `${formatCount(result.files)} files (${formatSize(result.bytes)}), ${formatCount(result.deleted.length)} old paths ${result.dryRun ? "to delete" : "deleted"}`
-          : "not restored (the home is as it was)",
-      ],
-      ["Kept by the backup's filter", result.keptByFilter.join(", ") || undefined],
-      ["Settings", result.settingsRestored.join(", ") || undefined],
-      ["Connection strings", result.connectionStringsRestored.join(", ") || undefined],
-      ["Duration", formatDuration(result.durationMs)],
-      ["Error", result.error?.message],
-    ]),
+    facts(restoreFacts(result)),
   ];
   if (result.databases.length > 0) {
-    parts.push(
-      "#### Databases",
-      table(
-        ["Connection string", "Type", "Tables", "Rows", "Into", "Status"],
-        result.databases.map((d) => [d.connectionStringName, d.databaseType, d.tables, d.rows, d.target ?? "", d.error ? `${d.status}: ${d.error}` : d.status]),
-      ),
-    );
+    parts.push("#### Databases", table(restoreDatabaseColumns, restoreDatabaseRows(result)));
   }
   if (result.dryRun) {
     parts.push(`#### Would write (${result.written.length})`, list(result.written));

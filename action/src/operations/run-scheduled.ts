@@ -1,7 +1,4 @@
-import { isAppBackupError } from "../../../core/errors.js";
-import type { AppBackupOptions } from "../../../core/options.js";
-import { lockTtlFromEnv } from "../../../core/schedule/lock.js";
-import { runScheduled, type ScheduledRunResult } from "../../../core/schedule/run.js";
+import { isAppBackupError, lockTtlFromEnv, runScheduled, type AppBackupOptions, type ScheduledRunResult } from "../../../core/index.js";
 import { facts, list, paragraph } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { recordPartialUploads } from "../temporary-files.js";

@@ -1,18 +1,10 @@
-import { formatCount, formatSize } from "../../../core/cli/format.js";
-import { AppBackupError } from "../../../core/errors.js";
-import type { AppBackupOptions } from "../../../core/options.js";
-import { verifyBackup, type VerifyResult } from "../../../core/restore/verify.js";
+import { AppBackupError, verifyBackup, verifyChecked, verifyStatus, type AppBackupOptions } from "../../../core/index.js";
 import { facts, list } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 
 export interface VerifyOperationInputs {
   backupName?: string;
   readData: boolean;
-}
-
-/** The status `app-backup verify --json` reports. */
-export function verifyStatus(result: VerifyResult): "Verified" | "Mismatch" | "NotRestorable" {
-  return result.notRestorable ? "NotRestorable" : result.ok ? "Verified" : "Mismatch";
 }
 
 /** `app-backup verify` as a step; the step fails unless the backup is intact and restorable. */
@@ -27,9 +19,7 @@ export async function verifyOperation(options: AppBackupOptions, inputs: VerifyO
   report.output("status", status);
   report.output("files", result.entries);
   report.output("duration-ms", Date.now() - started);
-  const checked = result.readData
-    ? `${formatCount(result.entries)} entries listed, ${formatCount(result.entriesRead)} read (${formatSize(result.bytesRead)}) and checked against their SHA-256`
-    : `${formatCount(result.entries)} entries checked against the zip's central directory (set read-data: true to check their content too)`;
+  const checked = verifyChecked(result, "set read-data: true");
   report.info(status === "Verified" ? `Backup ${result.backup} (${result.backupStatus}) is intact: ${checked}.` : `Backup ${result.backup}: ${status}.`);
 
   const parts = [

@@ -1,18 +1,6 @@
-import type { RetentionDecision } from "../../schedule/retention.js";
-import { describeInterval } from "../../schedule/due.js";
-import type { StoredConfiguration } from "../../schedule/stored-config.js";
-import { usageError } from "../context.js";
-import { formatSize } from "../format.js";
-
-/** `--now`: an ISO-8601 time with a zone, so a dry run means the same moment everywhere. */
-export function parseNow(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i.test(text) || Number.isNaN(date.getTime())) {
-    throw usageError(`--now "${text}" is not an ISO-8601 time with a zone.`, "Write it like 2026-01-31T02:00:00Z.");
-  }
-  return date;
-}
+import { describeInterval } from "../schedule/due.js";
+import type { StoredConfiguration } from "../schedule/stored-config.js";
+import { formatSize } from "./format.js";
 
 /** The stored configuration as lines a person reads. */
 export function describeConfiguration(doc: StoredConfiguration): string[] {
@@ -35,16 +23,4 @@ export function describeConfiguration(doc: StoredConfiguration): string[] {
     `  stored:       ${doc.storedAt} by ${doc.storedBy}`,
   ];
   return lines.filter((line): line is string => line !== undefined);
-}
-
-export function decisionJson(decision: RetentionDecision) {
-  return {
-    name: decision.name,
-    trigger: decision.trigger,
-    status: decision.status,
-    startedAt: decision.startedAt.toISOString(),
-    action: decision.action,
-    rule: decision.rule,
-    reason: decision.reason,
-  };
 }

@@ -1,10 +1,16 @@
 import type { Command } from "commander";
-import { redactorFor } from "../../backup/redactor.js";
-import { loadConfig } from "../../config/load.js";
-import { runRestore, type RestoreResult } from "../../restore/restore.js";
+import {
+  cancelOnSignals,
+  formatCount,
+  formatDuration,
+  formatSize,
+  loadConfig,
+  redactorFor,
+  runRestore,
+  type RestoreResult,
+} from "../../core/index.js";
 import { CommandOutput, usageError, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { formatCount, formatDuration, formatSize } from "../format.js";
 import { progressReporter } from "../progress.js";
 
 interface RestoreFlags {
@@ -34,47 +40,43 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
     .action(async (backup: string | undefined, flags: RestoreFlags) => {
       const out = new CommandOutput(io, Boolean(flags.json));
       const progress = progressReporter({ json: out.json, stream: io.stderr });
-      const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         out.note(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
-        abort.abort(new Error(`The restore was stopped by ${signal} before the switch; nothing was changed.`));
+        return new Error(`The restore was stopped by ${signal} before the switch; nothing was changed.`);
       };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        if (!backup && !flags.from) throw usageError("Name the backup to restore, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
-        const options = await out.load(flags.config);
-        let target = options;
-        if (flags.to) {
-          target = await loadConfig(flags.to, io.env);
-          out.redactor.include(redactorFor(target));
+      await cancelOnSignals(onSignal, async (signal) => {
+        try {
+          if (!backup && !flags.from) throw usageError("Name the backup to restore, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+          const options = await out.load(flags.config);
+          let target = options;
+          if (flags.to) {
+            target = await loadConfig(flags.to, io.env);
+            out.redactor.include(redactorFor(target));
+          }
+          const result = await runRestore(options, {
+            backup,
+            from: flags.from,
+            target,
+            ignoreDatabases: flags.ignoreDatabases,
+            restoreSettings: flags.restoreSettings,
+            adjustConnectionStrings: flags.adjustConnectionStrings,
+            dryRun: flags.dryRun,
+            signal,
+            onProgress: (p) => progress.update(p),
+            onLog: (line) => {
+              if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
+            },
+          });
+          progress.stop();
+          out.result(restoreResultJson(result));
+          out.print(describeResult(result));
+          if (result.error) out.note(`error: ${result.error.message}`);
+          setExit(result.status === "Failed" ? ExitCode.failed : ExitCode.ok);
+        } catch (error) {
+          progress.stop();
+          setExit(out.fail(error));
         }
-        const result = await runRestore(options, {
-          backup,
-          from: flags.from,
-          target,
-          ignoreDatabases: flags.ignoreDatabases,
-          restoreSettings: flags.restoreSettings,
-          adjustConnectionStrings: flags.adjustConnectionStrings,
-          dryRun: flags.dryRun,
-          signal: abort.signal,
-          onProgress: (p) => progress.update({ phase: p.phase as never, files: p.files, totalFiles: p.totalFiles, bytes: p.bytes, totalBytes: p.totalBytes, bytesOut: p.bytes }),
-          onLog: (line) => {
-            if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
-          },
-        });
-        progress.stop();
-        out.result(restoreResultJson(result));
-        out.print(describeResult(result));
-        if (result.error) out.note(`error: ${result.error.message}`);
-        setExit(result.status === "Failed" ? ExitCode.failed : ExitCode.ok);
-      } catch (error) {
-        progress.stop();
-        setExit(out.fail(error));
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
+      });
     });
 }
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { toolVersion } from "../version.js";
+import { toolVersion } from "../core/index.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerList } from "./commands/list.js";
 import { registerConfigure } from "./commands/configure.js";

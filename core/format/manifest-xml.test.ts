@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BackupManifest } from "./manifest.js";
-import { manifestToXml, parseManifest, summaryFromHead } from "./xml.js";
+import { manifestToXml, parseManifest, summaryFromHead } from "./manifest-xml.js";
 
 const manifest: BackupManifest = {
   formatVersion: 1,

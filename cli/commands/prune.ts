@@ -1,11 +1,9 @@
 import type { Command } from "commander";
-import { lockTtlFromEnv } from "../../schedule/lock.js";
-import { orphanJson } from "../../schedule/orphans.js";
-import { pruneApp } from "../../schedule/prune.js";
+import { decisionJson, decisionRow, lockTtlFromEnv, orphanJson, pruneApp } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { table } from "../format.js";
-import { decisionJson, parseNow } from "./schedule-format.js";
+import { parseNow } from "../now.js";
+import { table } from "../table.js";
 
 export function registerPrune(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -59,14 +57,9 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
             : [
                 table(
                   ["NAME", "TRIGGER", "STATUS", "STARTED (UTC)", "ACTION", "RULE"],
-                  result.decisions.map((d) => [
-                    d.name,
-                    d.trigger,
-                    d.status,
-                    d.startedAt.toISOString().replace("T", " ").slice(0, 19),
-                    d.action === "keep" ? "keep" : failed.has(d.name) ? "delete FAILED" : opts.dryRun ? "would delete" : "deleted",
-                    d.rule,
-                  ]),
+                  result.decisions
+                    .map((d) => decisionRow(d, { dryRun: Boolean(opts.dryRun), failed }))
+                    .map((row) => [row.name, row.trigger, row.status, row.started, row.action, row.rule]),
                 ),
                 ...result.decisions.map((d) => `  ${d.name}: ${d.reason}`),
                 `Retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s).`,

@@ -1,13 +1,10 @@
 import type { Command } from "commander";
-import { redactorFor } from "../../backup/redactor.js";
-import { lockTtlFromEnv } from "../../schedule/lock.js";
-import { runScheduled, type ScheduledRunResult } from "../../schedule/run.js";
+import { decisionJson, lockTtlFromEnv, orphanJson, redactorFor, runScheduled, type ScheduledRunResult } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
+import { parseNow } from "../now.js";
 import { progressReporter } from "../progress.js";
 import { backupResultJson } from "./backup.js";
-import { orphanJson } from "../../schedule/orphans.js";
-import { decisionJson, parseNow } from "./schedule-format.js";
 
 export function registerRunScheduled(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program

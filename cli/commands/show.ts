@@ -1,10 +1,18 @@
 import type { Command } from "commander";
-import { restorableStatuses } from "../../manifest/manifest.js";
-import type { EntryTable } from "../../archive/entry-table.js";
-import { openBackupSource, type BackupSource } from "../../restore/source.js";
+import {
+  CONTENT_PREFIX,
+  formatCount,
+  formatDuration,
+  formatSize,
+  formatUtc,
+  openBackupSource,
+  restorableStatuses,
+  type BackupSource,
+  type EntryTable,
+} from "../../core/index.js";
 import { CommandOutput, usageError, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { formatCount, formatDuration, formatSize, table } from "../format.js";
+import { table } from "../table.js";
 
 export function registerShow(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -33,7 +41,7 @@ function entryCounts(entries: EntryTable) {
   const counts = { files: 0, folders: 0, symlinks: 0, other: 0 };
   for (let index = 0; index < entries.count; index++) {
     const kind = entries.kind(index);
-    if (!entries.names[index]!.startsWith("fs/")) counts.other++;
+    if (!entries.names[index]!.startsWith(CONTENT_PREFIX)) counts.other++;
     else if (kind === "directory") counts.folders++;
     else if (kind === "symlink") counts.symlinks++;
     else counts.files++;
@@ -132,4 +140,4 @@ function describe(source: BackupSource): string {
   return lines.join("\n");
 }
 
-const utc = (date: Date) => `${date.toISOString().replace("T", " ").slice(0, 19)} UTC`;
+const utc = (date: Date) => `${formatUtc(date)} UTC`;

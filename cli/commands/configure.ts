@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { storeConfiguration } from "../../schedule/configure.js";
-import { toolVersion } from "../../version.js";
+import { describeConfiguration, storeConfiguration, toolVersion } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
-import { describeConfiguration, parseNow } from "./schedule-format.js";
+import { parseNow } from "../now.js";
 
 export function registerConfigure(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program

@@ -1,9 +1,8 @@
 import cliProgress from "cli-progress";
-import type { BackupProgress } from "../backup/progress.js";
-import { formatSize } from "./format.js";
+import { formatSize, type Progress } from "../core/index.js";
 
 export interface ProgressReporter {
-  update(progress: BackupProgress): void;
+  update(progress: Progress): void;
   stop(): void;
 }
 
@@ -59,10 +58,10 @@ function bar(stream: NodeJS.WriteStream): ProgressReporter {
  * `quietStart`, nothing is printed until one interval has passed, so short runs
  * stay silent in CI logs.
  */
-function throttled(print: (p: BackupProgress) => void, intervalMs: number, quietStart: boolean): ProgressReporter {
+function throttled(print: (p: Progress) => void, intervalMs: number, quietStart: boolean): ProgressReporter {
   const startTime = Date.now();
   let last = 0;
-  let latest: BackupProgress | undefined;
+  let latest: Progress | undefined;
   const started = (now: number) => !quietStart || now - startTime >= intervalMs;
   return {
     update(p) {

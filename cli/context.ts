@@ -1,8 +1,4 @@
-import { loadConfig } from "../config/load.js";
-import { AppBackupError, isAppBackupError } from "../errors.js";
-import type { AppBackupOptions } from "../options.js";
-import { redactorFor } from "../backup/redactor.js";
-import { Redactor, redactPatterns } from "../secrets.js";
+import { AppBackupError, isAppBackupError, loadConfig, redactorFor, Redactor, redactPatterns, type AppBackupOptions } from "../core/index.js";
 import { exitCodeForError } from "./exit-codes.js";
 
 /** What a command writes to, so commands can run in-process in tests and from the binary alike. */

@@ -1,10 +1,10 @@
 import { EntryTable } from "../archive/entry-table.js";
-import { blobNames } from "../backup/name.js";
 import { AppBackupError } from "../errors.js";
-import { MANIFEST_HEAD_LIMIT_BYTES, type BackupManifest, type ManifestSummary } from "../manifest/manifest.js";
-import { parseManifestSummary, summaryFromHead } from "../manifest/xml.js";
-import { nameProblem } from "./archive-check.js";
 import type { Store } from "../store/store.js";
+import { blobNames } from "./backup-name.js";
+import { nameProblem } from "./entry-name.js";
+import { parseManifestSummary, summaryFromHead } from "./manifest-xml.js";
+import { MANIFEST_HEAD_LIMIT_BYTES, type BackupManifest, type ManifestSummary } from "./manifest.js";
 
 /**
  * Reads a manifest with a scanner for its entry list: a backup of tens of

@@ -1,5 +1,4 @@
-import type { ErrorCode } from "../errors.js";
-import type { BackupStatus } from "../manifest/manifest.js";
+import type { BackupStatus, ErrorCode } from "../core/index.js";
 
 /** The CLI's documented exit codes (README: "Exit codes"). */
 export const ExitCode = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from "../archive/garbage-collection.js";
+import { keepYoungGenerationSmall } from "../core/index.js";
 import { main } from "./main.js";
 
 keepYoungGenerationSmall();

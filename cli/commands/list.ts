@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { listBackups, listingJson } from "../../catalog/catalog.js";
-import { openStore } from "../../store/open.js";
+import { listBackups, listingColumns, listingJson, listingRow, openStore } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
-import { formatCount, formatSize, table } from "../format.js";
+import { table } from "../table.js";
 
 export function registerList(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -23,15 +22,8 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
         } else {
           out.print(
             table(
-              ["NAME", "STATUS", "TRIGGER", "SIZE", "FILES", "STARTED (UTC)"],
-              backups.map((b) => [
-                b.name,
-                b.status,
-                b.trigger,
-                formatSize(b.sizeBytes),
-                formatCount(b.files),
-                b.startedAt.toISOString().replace("T", " ").slice(0, 19),
-              ]),
+              listingColumns.map((column) => column.toUpperCase()),
+              backups.map(listingRow),
             ),
           );
         }

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
-import { runBackup, type BackupResult } from "../../backup/backup.js";
+import { formatCount, formatDuration, formatSize, runBackup, type BackupResult } from "../../core/index.js";
+import { CommandOutput, type CliIo } from "../context.js";
 import { exitCodeForStatus } from "../exit-codes.js";
-import { formatCount, formatDuration, formatSize } from "../format.js";
 import { progressReporter } from "../progress.js";
-import type { CliIo } from "../context.js";
-import { CommandOutput } from "../context.js";
 
 export function registerBackup(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program

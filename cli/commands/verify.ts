@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { verifyBackup, type VerifyResult } from "../../restore/verify.js";
+import { formatCount, verifyBackup, verifyChecked, verifyStatus, type VerifyResult } from "../../core/index.js";
 import { CommandOutput, usageError, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { formatCount, formatSize } from "../format.js";
 import { progressReporter } from "../progress.js";
 
 export function registerVerify(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -24,7 +23,7 @@ export function registerVerify(program: Command, io: CliIo, setExit: (code: numb
           backup,
           from: flags.from,
           readData: flags.readData,
-          onProgress: (p) => progress.update({ phase: "verify" as never, files: p.files, totalFiles: p.totalFiles, bytes: p.bytes, totalBytes: p.totalBytes, bytesOut: 0 }),
+          onProgress: (p) => progress.update(p),
         });
         progress.stop();
         out.result(verifyResultJson(result));
@@ -40,7 +39,7 @@ export function registerVerify(program: Command, io: CliIo, setExit: (code: numb
 export function verifyResultJson(result: VerifyResult) {
   return {
     backup: result.backup,
-    status: result.notRestorable ? "NotRestorable" : result.ok ? "Verified" : "Mismatch",
+    status: verifyStatus(result),
     backupStatus: result.backupStatus,
     restorable: result.restorable,
     ok: result.ok,
@@ -55,9 +54,7 @@ export function verifyResultJson(result: VerifyResult) {
 
 function describe(result: VerifyResult): string {
   if (result.notRestorable) return `${result.notRestorable}`;
-  const checked = result.readData
-    ? `${formatCount(result.entries)} entries listed, ${formatCount(result.entriesRead)} read (${formatSize(result.bytesRead)}) and checked against their SHA-256`
-    : `${formatCount(result.entries)} entries checked against the zip's central directory (run with --read-data to check their content too)`;
+  const checked = verifyChecked(result, "run with --read-data");
   if (result.ok) return `Backup ${result.backup} (${result.backupStatus}) is intact: ${checked}.`;
   return [
     `Backup ${result.backup} (${result.backupStatus}) does NOT match its manifest: ${formatCount(result.differences.length)} difference(s); it should not be restored.`,

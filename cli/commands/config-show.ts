@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import {
   configurationDifferences,
+  describeConfiguration,
+  openStore,
   readStoredConfiguration,
   storedConfigurationFromOptions,
   storedConfigurationName,
-} from "../../schedule/stored-config.js";
-import { openStore } from "../../store/open.js";
+} from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { describeConfiguration } from "./schedule-format.js";
 
 export function registerConfigShow(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const config = program.command("config").description("The backup configuration stored in the app's container.");

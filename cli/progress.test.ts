@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { BackupProgress } from "../backup/progress.js";
+import type { BackupProgress } from "../core/index.js";
 import { progressReporter } from "./progress.js";
 
 function fakeStream(isTTY: boolean) {
