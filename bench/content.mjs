@@ -22,7 +22,7 @@ import { measureCommand, median, mib, seconds } from "./lib/measure.mjs";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = path.join(repoRoot, ".cache", "bench");
 const outDir = path.join(cacheDir, "out");
-const cli = path.join(repoRoot, "dist", "core", "cli", "bin.js");
+const cli = path.join(repoRoot, "dist", "cli", "bin.js");
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const large = process.env.BENCH_LARGE === "1";
 

@@ -20,7 +20,7 @@ import { measureCommand, median, mib, seconds } from "./lib/measure.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = path.join(repoRoot, ".cache", "bench");
-const cli = path.join(repoRoot, "dist", "core", "cli", "bin.js");
+const cli = path.join(repoRoot, "dist", "cli", "bin.js");
 const workDir = process.env.BENCH_DIR ?? "/dev/shm/app-backup-bench-restore";
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BARS = { timeRatio: 0.8, stretchTimeRatio: 0.6, peakRssBytes: 200e6 };
