@@ -27400,6 +27400,20 @@ var init_random_access_source = __esm({
 });
 
 // core/fs/publish.ts
+import { randomBytes } from "node:crypto";
+import { link, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+async function publishReplacing(target, data, options = {}) {
+  await withTempFile(target, data, options, (temp) => rename2(temp, target));
+}
+async function withTempFile(target, data, options, publish) {
+  const temp = options.temp ?? `${target}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile2(temp, data, { flag: "wx", mode: options.mode, flush: options.flush });
+    return await publish(temp);
+  } finally {
+    await rm2(temp, { force: true });
+  }
+}
 var init_publish = __esm({
   "core/fs/publish.ts"() {
     "use strict";
@@ -27895,7 +27909,7 @@ function getState(name) {
 }
 
 // action/src/temporary-files.ts
-import { mkdtemp, readdir as readdir3, rm as rm5 } from "node:fs/promises";
+import { mkdtemp, readdir as readdir3, rm as rm6 } from "node:fs/promises";
 import path5 from "node:path";
 
 // core/index.ts
@@ -28735,15 +28749,14 @@ function readUmask() {
 // core/restore/journal.ts
 init_errors();
 init_publish();
-import { randomBytes } from "node:crypto";
 import { readdirSync as readdirSync2, readFileSync, realpathSync } from "node:fs";
-import { rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import { rm as rm4 } from "node:fs/promises";
 import os5 from "node:os";
 import path2 from "node:path";
 
 // core/restore/fs-steps.ts
 import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
+import { rm as rm3 } from "node:fs/promises";
 import path from "node:path";
 var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
 var lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
@@ -28770,14 +28783,14 @@ function syncFolder(folder) {
 }
 async function removeTree(target) {
   try {
-    await rm2(target, { recursive: true, force: true, maxRetries: 2 });
+    await rm3(target, { recursive: true, force: true, maxRetries: 2 });
     return;
   } catch (error) {
     const code = error.code;
     if (code !== "EACCES" && code !== "EPERM") throw error;
   }
   makeFoldersWritable(target);
-  await rm2(target, { recursive: true, force: true, maxRetries: 2 });
+  await rm3(target, { recursive: true, force: true, maxRetries: 2 });
 }
 function makeFoldersWritable(folder) {
   const info2 = lstatOrUndefined(folder);
@@ -28875,13 +28888,11 @@ function sameLocation(a, b) {
 }
 async function writeJournal(journal) {
   const file = journalPathOf(journal.home);
-  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile2(temp, JSON.stringify(journal, null, 2), { flag: "wx", flush: true });
-  await rename2(temp, file);
+  await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
   syncFolder(path2.dirname(file));
 }
 async function deleteJournal(home) {
-  await rm3(journalPathOf(home), { force: true });
+  await rm4(journalPathOf(home), { force: true });
   syncFolder(path2.dirname(home));
 }
 function isRunning(journal) {
@@ -29033,7 +29044,7 @@ async function recoverInterruptedRestore(home) {
 init_errors();
 
 // core/step/interrupted.ts
-import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
+import { readdir as readdir2, rm as rm5 } from "node:fs/promises";
 import path4 from "node:path";
 async function removePartialUploads({ container, backupName }) {
   const names = Object.values(blobNames(backupName));
@@ -29047,14 +29058,14 @@ async function removePartialUploads({ container, backupName }) {
   const claim = claimNameOf(backupName);
   for (const entry of entries) {
     if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm4(path4.join(container, entry), { force: true });
+      await rm5(path4.join(container, entry), { force: true });
       removed.push(path4.join(container, entry));
       continue;
     }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm4(path4.join(container, entry), { force: true });
+      await rm5(path4.join(container, entry), { force: true });
       removed.push(path4.join(container, entry));
     }
   }
@@ -29087,7 +29098,7 @@ async function cleanUp(state) {
       () => true,
       () => false
     );
-    await rm5(tempDir, { recursive: true, force: true });
+    await rm6(tempDir, { recursive: true, force: true });
     if (existed) removed.push(tempDir);
   }
   const recorded = state.get(stateKeys.partialUploads);

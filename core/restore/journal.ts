@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { AppBackupError } from "../errors.js";
-import { publishExclusive } from "../fs/publish.js";
+import { publishExclusive, publishReplacing } from "../fs/publish.js";
 import { removeTree, syncFolder } from "./fs-steps.js";
 
 /**
@@ -146,9 +146,7 @@ function sameLocation(a: string, b: string): boolean {
 /** Replaces the journal in one atomic step, durably. */
 export async function writeJournal(journal: RestoreJournal): Promise<void> {
   const file = journalPathOf(journal.home);
-  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, JSON.stringify(journal, null, 2), { flag: "wx", flush: true });
-  await rename(temp, file);
+  await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
   syncFolder(path.dirname(file));
 }
 
