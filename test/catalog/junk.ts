@@ -1,8 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { runCli, type CliRun } from "../support/cli.js";
 
 /** Someone else's 30 MB XML document: valid XML, no manifest of ours. */
 export function foreignXml(megabytes = 30): Buffer {
@@ -48,21 +44,4 @@ export function junkObjects(): Array<{ name: string; data: Buffer }> {
     { name: "endless-head.xml", data: endlessHead() },
     { name: "not a backup name.xml", data: foreignXml(1) },
   ];
-}
-
-/**
- * Runs the CLI and reports its peak resident memory (getrusage's maxrss, what
- * `/usr/bin/time -f %M` prints), written by a preload at exit.
- */
-export async function runCliMeasured(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun & { peakRssMb: number }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "rss-"));
-  const preload = path.join(dir, "peak-rss.cjs");
-  await writeFile(
-    preload,
-    'process.on("exit", () => require("node:fs").writeSync(2, `\\npeak-rss-kb ${process.resourceUsage().maxRSS}\\n`));\n',
-  );
-  const run = await runCli(args, { env: { ...env, NODE_OPTIONS: `--require ${preload}` } });
-  const match = run.stderr.match(/peak-rss-kb (\d+)/);
-  if (!match) throw new Error(`The CLI reported no peak memory; stderr: ${run.stderr}`);
-  return { ...run, peakRssMb: Number(match[1]) / 1024 };
 }

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -7,7 +6,6 @@ import type { ArchiveEntry } from "../../core/archive/types.js";
 import { encodeCentralHeader, encodeEndOfCentralDirectory, encodeLocalHeader, METHOD_DEFLATE, METHOD_STORE, type CentralFields } from "../../core/archive/zip-format.js";
 import type { BackupManifest } from "../../core/format/manifest.js";
 import { manifestToXml } from "../../core/format/manifest-xml.js";
-import { cliPath, repoRoot } from "../support/cli.js";
 import type { TestApp } from "./support.js";
 
 /** Content given as `zeros` bytes of zero (made and compressed piece by piece, never held whole) or as bytes. */
@@ -147,38 +145,3 @@ export const metaEntry: CraftedEntry = {
   content: { bytes: Buffer.from('<?xml version="1.0"?><AppConfiguration formatVersion="1"><Name>shop</Name></AppConfiguration>') },
 };
 
-export interface MeasuredRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: any;
-  /** The most memory the process (main thread and workers) ever held resident, in bytes. */
-  peakRssBytes: number;
-}
-
-/** Runs the built CLI under GNU time, which reports the process's peak resident memory once it exits. */
-export async function runCliMeasured(args: string[]): Promise<MeasuredRun> {
-  const marker = "app-backup-peak-rss-kb=";
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/time", ["-q", "-f", `${marker}%M`, process.execPath, cliPath, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const at = stderr.lastIndexOf(marker);
-      if (at < 0) return reject(new Error(`GNU time did not report the peak memory:\n${stderr}`));
-      const peakRssBytes = Number.parseInt(stderr.slice(at + marker.length), 10) * 1024;
-      const last = stdout.trim().split("\n").at(-1) ?? "";
-      let json: unknown;
-      try {
-        json = JSON.parse(last);
-      } catch {
-        json = undefined;
-      }
-      // GNU time passes the child's exit status on; its own report is not part of what the CLI printed.
-      resolve({ code: code ?? -1, stdout, stderr: stderr.slice(0, at), json, peakRssBytes });
-    });
-  });
-}

@@ -1,7 +1,8 @@
 import { truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { metaEntry, plantCraftedBackup, runCliMeasured, type CraftedEntry } from "./crafted-backup.js";
+import { runCliMeasured } from "../support/cli.js";
+import { metaEntry, plantCraftedBackup, type CraftedEntry } from "./crafted-backup.js";
 import { backUp, leftovers, makeApp, treeFacts } from "./support.js";
 
 const MiB = 1024 * 1024;
