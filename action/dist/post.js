@@ -27942,11 +27942,6 @@ init_issues();
 init_schema();
 init_size();
 
-// core/archive/zip-writer.ts
-import { createHash } from "node:crypto";
-import zlib from "node:zlib";
-import { promisify } from "node:util";
-
 // core/archive/compression-policy.ts
 var WHOLE_FILE_LIMIT = 1024 * 1024;
 var CHUNK_SIZE = 1024 * 1024;
@@ -27956,373 +27951,23 @@ var SAMPLE_SIZE = 128 * 1024;
 var VERSION_MADE_BY = 3 << 8 | 63;
 var LOCAL_HEADER_SIZE = 30;
 
-// core/archive/errors.ts
-init_errors();
-
-// core/archive/deflate-worker-source.ts
-var DEFLATE_WORKER_SOURCE = String.raw`
-"use strict";
-const { parentPort, workerData } = require("node:worker_threads");
-const fs = require("node:fs");
-const zlib = require("node:zlib");
-const crypto = require("node:crypto");
-
-const MIN_SAVING = workerData.minSaving;
-const SAMPLE_SIZE = workerData.sampleSize;
-const SLOT_SIZE = workerData.slotSize;
-const SLOT_MEMORY = new Uint8Array(workerData.slotMemory);
-const WINDOW = 32 * 1024;
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0);
-
-const collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {};
-const sha256 = typeof crypto.hash === "function"
-  ? (data) => crypto.hash("sha256", data, "buffer")
-  : (data) => crypto.createHash("sha256").update(data).digest();
-/** Young-generation collections after this many bytes of deflate output, which V8 alone would let pile up. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-let allocatedSinceCollect = 0;
-function allocated(bytes) {
-  allocatedSinceCollect += bytes;
-  if (allocatedSinceCollect >= COLLECT_EVERY_BYTES) {
-    allocatedSinceCollect = 0;
-    collectGarbage();
-  }
-}
-
-const queue = [];
-let running = false;
-const creditCount = new Map();
-const creditWaiter = new Map();
-
-parentPort.on("message", (message) => {
-  if (message.type === "credit") {
-    const waiter = creditWaiter.get(message.id);
-    if (waiter) {
-      creditWaiter.delete(message.id);
-      waiter();
-    } else {
-      creditCount.set(message.id, (creditCount.get(message.id) || 0) + 1);
-    }
-    return;
-  }
-  queue.push(message);
-  if (!running) run();
-});
-
-async function run() {
-  running = true;
-  while (queue.length > 0) {
-    const job = queue.shift();
-    try {
-      if (job.type === "batch") runBatch(job);
-      else await runLarge(job);
-    } catch (error) {
-      parentPort.postMessage({ type: "failed", id: job.id, message: describe(error) });
-    }
-  }
-  running = false;
-}
-
-function describe(error) {
-  if (error && error.code === "ENOENT") return "the file no longer exists";
-  if (error && error.code === "EACCES") return "permission denied";
-  if (error && error.code === "EPERM") return "operation not permitted";
-  if (error && error.code === "EISDIR") return "it is now a folder";
-  if (error && error.code === "ELOOP") return "it is now a symlink loop";
-  if (error && error.code) return error.code + ": " + error.message;
-  return String(error && error.message ? error.message : error);
-}
-
-function slotView(slot) {
-  return SLOT_MEMORY.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
-}
-
-/** Opens a path that must still be a regular file; never blocks on a FIFO or device that replaced it. */
-function openRegularFile(path) {
-  let fd;
-  try {
-    fd = fs.openSync(path, OPEN_FLAGS);
-  } catch (error) {
-    return { reason: describe(error) };
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile()) {
-      fs.closeSync(fd);
-      return { reason: "it is no longer a regular file" };
-    }
-    return { fd, size: stats.size };
-  } catch (error) {
-    fs.closeSync(fd);
-    return { reason: describe(error) };
-  }
-}
-
-/** One read buffer per worker, grown as needed: reading allocates nothing per file. */
-let readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
-
-function roundUp(size) {
-  let rounded = 64 * 1024;
-  while (rounded < size) rounded *= 2;
-  return rounded;
-}
-
-/**
- * Reads the size the file has when opened: a file that grew or shrank since it
- * was listed is archived as it is now, and one still being appended to gives a
- * consistent prefix.
- */
-function readWhole(fd, size) {
-  if (readBuffer.length < size) readBuffer = Buffer.allocUnsafeSlow(roundUp(size));
-  let length = 0;
-  while (length < size) {
-    const read = fs.readSync(fd, readBuffer, length, size - length, null);
-    if (read === 0) break;
-    length += read;
-  }
-  return readBuffer.subarray(0, length);
-}
-
-function readChunk(fd, buffer, position, wanted) {
-  let length = 0;
-  while (length < wanted) {
-    const read = fs.readSync(fd, buffer, length, wanted - length, position + length);
-    if (read === 0) break;
-    length += read;
-  }
-  return length;
-}
-
-/**
- * Deflate options sized to the input: a window no larger than the file and an
- * output chunk that fits the result give the same bytes with less to set up.
- */
-function deflateOptions(level, length) {
-  let windowBits = 9;
-  while (windowBits < 15 && (1 << windowBits) < length + 262) windowBits++;
-  return { level, windowBits, chunkSize: Math.max(64, length + (length >> 8) + 64) };
-}
-
-/**
- * Deflating many small files: zlib.deflateRawSync builds a whole stream object
- * per call, which costs about a third as much as compressing a typical 2 KB
- * file. Instead one deflate context per level is reset and reused through the
- * same handle Node's own sync path drives. A self-check before first use, and
- * any error, fall back to deflateRawSync for good.
- */
-const reusableDeflates = new Map();
-let deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
-
-function deflateSmall(data, level) {
-  let context = reusableDeflates.get(level);
-  if (context === undefined) {
-    context = createReusableDeflate(level);
-    reusableDeflates.set(level, context);
-  }
-  if (context && !context.stream.destroyed) {
-    const needed = data.length + (data.length >> 3) + 1024;
-    if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
-    try {
-      const length = runReusableDeflate(context, data, deflateScratch);
-      if (length >= 0) return deflateScratch.subarray(0, length);
-    } catch {
-      reusableDeflates.set(level, null);
-    }
-  }
-  const deflated = zlib.deflateRawSync(data, deflateOptions(level, data.length));
-  allocated(deflated.length);
-  return deflated;
-}
-
-/** Output length, or -1 if the stream did not finish in the room given. */
-function runReusableDeflate(context, data, output) {
-  context.stream.reset();
-  context.handle.writeSync(zlib.constants.Z_FINISH, data, 0, data.length, output, 0, output.length);
-  const [availableOut, availableIn] = context.state;
-  return availableIn === 0 && availableOut > 0 ? output.length - availableOut : -1;
-}
-
-function createReusableDeflate(level) {
-  try {
-    const stream = zlib.createDeflateRaw({ level });
-    const handle = stream._handle;
-    const state = stream._writeState;
-    if (!handle || typeof handle.writeSync !== "function" || !(state instanceof Uint32Array) || typeof stream.reset !== "function") return null;
-    // A zlib error destroys the stream; the next use then falls back.
-    stream.on("error", () => {});
-    const context = { stream, handle, state };
-    const sample = Buffer.from("self-check of a reused deflate context ".repeat(50));
-    const output = Buffer.alloc(sample.length * 2 + 1024);
-    for (let i = 0; i < 2; i++) {
-      const length = runReusableDeflate(context, sample, output);
-      if (length < 0 || !zlib.inflateRawSync(output.subarray(0, length)).equals(sample)) return null;
-    }
-    return context;
-  } catch {
-    return null;
-  }
-}
-
-function saves(compressedLength, length) {
-  return compressedLength < length * (1 - MIN_SAVING);
-}
-
-/** A batch's bytes, back to back in its slot; kept in a private buffer only if they outgrow it. */
-class BatchOutput {
-  constructor(slot) {
-    this.slot = slot;
-    this.target = slotView(slot);
-    this.length = 0;
-    this.overflow = undefined;
-  }
-  append(data) {
-    if (!this.overflow && this.length + data.length <= this.target.length) {
-      this.target.set(data, this.length);
-    } else {
-      if (!this.overflow) this.overflow = [Buffer.from(this.target.subarray(0, this.length))];
-      this.overflow.push(Buffer.from(data));
-      allocated(data.length);
-    }
-    this.length += data.length;
-  }
-  message(fields) {
-    if (!this.overflow) return { message: { ...fields, slot: this.slot, length: this.length }, transfer: [] };
-    const bytes = new Uint8Array(this.length);
-    let at = 0;
-    for (const part of this.overflow) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    return { message: { ...fields, data: bytes.buffer, length: this.length }, transfer: [bytes.buffer] };
-  }
-}
-
-function runBatch(job) {
-  const paths = job.paths.split("\0");
-  const meta = new Float64Array(paths.length * 4);
-  const hashes = new Uint8Array(paths.length * 32);
-  const reasons = [];
-  const output = new BatchOutput(job.slots[0]);
-  for (let i = 0; i < paths.length; i++) {
-    meta[i * 4] = -1;
-    const opened = openRegularFile(paths[i]);
-    if (opened.reason) {
-      reasons.push([i, opened.reason]);
-      continue;
-    }
-    let data;
-    try {
-      data = readWhole(opened.fd, opened.size);
-    } catch (error) {
-      reasons.push([i, describe(error)]);
-      continue;
-    } finally {
-      fs.closeSync(opened.fd);
-    }
-    hashes.set(sha256(data), i * 32);
-    let method = 0;
-    let stored = data;
-    if (job.store[i] !== "1" && data.length > 0) {
-      const deflated = deflateSmall(data, job.level);
-      if (saves(deflated.length, data.length)) {
-        method = 8;
-        stored = deflated;
-      }
-    }
-    output.append(stored);
-    meta[i * 4] = data.length;
-    meta[i * 4 + 1] = zlib.crc32(data);
-    meta[i * 4 + 2] = method;
-    meta[i * 4 + 3] = stored.length;
-  }
-  const { message, transfer } = output.message({ type: "batch", id: job.id, meta, hashes, reasons });
-  parentPort.postMessage(message, transfer);
-}
-
-function takeCredit(id) {
-  const available = creditCount.get(id) || 0;
-  if (available > 0) {
-    creditCount.set(id, available - 1);
-    return undefined;
-  }
-  return new Promise((resolve) => creditWaiter.set(id, resolve));
-}
-
-/**
- * Large files: read in chunks; each chunk is deflated on its own with the
- * previous 32 KiB as dictionary and ends with a sync flush, so the chunks
- * concatenate into one deflate stream (as pigz does) while memory stays at a
- * few chunks. The method is chosen from a sample of the first chunk.
- */
-async function runLarge(job) {
-  const opened = openRegularFile(job.path);
-  if (opened.reason) {
-    parentPort.postMessage({ type: "largeEnd", id: job.id, reason: opened.reason });
-    return;
-  }
-  // Every slot of the job starts free.
-  creditCount.set(job.id, job.slots.length);
-  const buffer = Buffer.allocUnsafeSlow(job.chunkSize);
-  const hash = crypto.createHash("sha256");
-  let crc32 = 0;
-  let size = 0;
-  let method = job.store ? 0 : -1;
-  let dictionary = undefined;
-  let chunks = 0;
-  try {
-    for (;;) {
-      let length;
-      try {
-        // Up to the size at open, like small files: a file still being appended to gives a consistent prefix.
-        length = readChunk(opened.fd, buffer, size, Math.min(buffer.length, opened.size - size));
-      } catch (error) {
-        if (chunks === 0) {
-          parentPort.postMessage({ type: "largeEnd", id: job.id, reason: describe(error) });
-          return;
-        }
-        throw error;
-      }
-      if (length === 0) break;
-      const data = buffer.subarray(0, length);
-      size += length;
-      crc32 = zlib.crc32(data, crc32);
-      hash.update(data);
-      if (method === -1) {
-        const sample = data.subarray(0, SAMPLE_SIZE);
-        method = saves(zlib.deflateRawSync(sample, { level: 1 }).length, sample.length) ? 8 : 0;
-      }
-      let output = data;
-      if (method === 8) {
-        const options = { level: job.level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-        if (dictionary) options.dictionary = dictionary;
-        output = zlib.deflateRawSync(data, options);
-        allocated(output.length);
-        dictionary = Buffer.from(data.subarray(Math.max(0, length - WINDOW)));
-      }
-      const waiting = takeCredit(job.id);
-      if (waiting) await waiting;
-      const slot = job.slots[chunks % job.slots.length];
-      slotView(slot).set(output, 0);
-      parentPort.postMessage({ type: "chunk", id: job.id, method, slot, length: output.length, read: length });
-      chunks++;
-    }
-    if (method === -1) method = 0;
-    parentPort.postMessage({ type: "largeEnd", id: job.id, size, crc32, sha256: hash.digest(), method, finalBlock: method === 8 });
-  } finally {
-    fs.closeSync(opened.fd);
-    creditCount.delete(job.id);
-    creditWaiter.delete(job.id);
-  }
-}
-`;
-
-// core/archive/zip-writer.ts
-var SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
+// core/archive/entry-writer.ts
+import { createHash } from "node:crypto";
+import zlib from "node:zlib";
+import { promisify } from "node:util";
 var ASYNC_DEFLATE_SIZE = 64 * 1024;
-var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
 var EMPTY_SHA256 = createHash("sha256").digest();
 var FINAL_DEFLATE_BLOCK = Buffer.from([3, 0]);
 var deflateRawAsync = promisify(zlib.deflateRaw);
+
+// core/archive/errors.ts
+init_errors();
+
+// core/archive/job-scheduler.ts
+var SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
+
+// core/archive/zip-writer.ts
+var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
 
 // core/backup/backup.ts
 init_errors();
@@ -28444,307 +28089,11 @@ var dayMs = 24 * hourMs;
 // core/schedule/orphans.ts
 var orphanSafeAgeMs = 24 * 36e5;
 
-// core/archive/zip-index.ts
-var INITIAL_ROWS = 64 * 1024;
-
 // core/restore/restore.ts
-init_errors();
-
-// core/restore/archive-check.ts
-init_errors();
-
-// core/restore/compare.ts
 init_errors();
 
 // core/restore/databases.ts
 init_errors();
-
-// core/restore/extract-worker-source.ts
-var FIELD = {
-  /** Where the local header starts, within `data` (batches). */
-  at: 0,
-  /** Where the bytes available to the entry end, within `data` (batches). */
-  limit: 1,
-  method: 2,
-  compressedSize: 3,
-  size: 4,
-  /** Expected CRC-32, or -1 to skip that check. */
-  crc32: 5,
-  mode: 6,
-  /** 1 when the mode must be set explicitly (the umask took bits off the creation mode). */
-  chmod: 7,
-  mtimeMs: 8,
-  /** Owner to give the file, or -1. */
-  uid: 9,
-  gid: 10,
-  /** 1 to send the checked content back. */
-  returnData: 11
-};
-var FIELDS = 12;
-var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
-var EXTRACT_WORKER_SOURCE = String.raw`
-"use strict";
-const { parentPort } = require("node:worker_threads");
-const fs = require("node:fs");
-const zlib = require("node:zlib");
-const crypto = require("node:crypto");
-
-const F = ${JSON.stringify(FIELD)};
-const IN_MEMORY_ENTRY_BYTES = ${IN_MEMORY_ENTRY_BYTES};
-const FIELDS = ${FIELDS};
-const LOCAL_HEADER_SIGNATURE = 0x04034b50;
-const CREATE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0);
-const large = new Map();
-const queue = [];
-let running = false;
-
-parentPort.on("message", (message) => {
-  queue.push(message);
-  if (!running) run();
-});
-
-async function run() {
-  running = true;
-  while (queue.length > 0) {
-    const message = queue.shift();
-    try {
-      if (message.type === "batch") runBatch(message);
-      else if (message.type === "open") openLarge(message);
-      else if (message.type === "chunk") await chunkLarge(message);
-      else if (message.type === "end") await endLarge(message);
-    } catch (error) {
-      parentPort.postMessage({ type: "fatal", id: message.id, message: String((error && error.stack) || error) });
-    }
-  }
-  running = false;
-}
-
-function corrupt(index, message) {
-  return { index, corrupt: true, message };
-}
-
-function ioFailure(index, error) {
-  const code = error && error.code;
-  return { index, corrupt: false, code, message: error && error.message ? error.message : String(error) };
-}
-
-/** Where an entry's stored bytes start, from its local header (which may differ from the central one). */
-function dataStart(bytes, at, limit, compressedSize) {
-  if (at + 30 > limit || bytes.readUInt32LE(at) !== LOCAL_HEADER_SIGNATURE) return -1;
-  const start = at + 30 + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28);
-  if (start + compressedSize > limit) return -2;
-  return start;
-}
-
-function sameDigest(digest, expected, index) {
-  return digest.equals(expected.subarray(index * 32, index * 32 + 32));
-}
-
-/** One-shot hashing where Node has it: for small files, creating a Hash object per file costs as much as hashing. */
-const sha256Of = crypto.hash ? (content) => crypto.hash("sha256", content, "buffer") : (content) => crypto.createHash("sha256").update(content).digest();
-
-function writeAll(fd, content) {
-  let at = 0;
-  while (at < content.length) at += fs.writeSync(fd, content, at, content.length - at);
-}
-
-/** Mode, owner and time once the content is written; the fd is of a file this run created. */
-function finishFile(fd, fields, base) {
-  if (fields[base + F.chmod] === 1) fs.fchmodSync(fd, fields[base + F.mode]);
-  if (fields[base + F.uid] >= 0) fs.fchownSync(fd, fields[base + F.uid], fields[base + F.gid]);
-  // Half a microsecond over: the conversion to a timespec truncates, and ms/1000 is often just below the exact value.
-  const seconds = fields[base + F.mtimeMs] / 1000 + 5e-7;
-  fs.futimesSync(fd, seconds, seconds);
-}
-
-function ownCopy(content) {
-  const copy = new ArrayBuffer(content.length);
-  new Uint8Array(copy).set(content);
-  return copy;
-}
-
-function runBatch(job) {
-  const bytes = Buffer.from(job.data, 0, job.length);
-  const fields = job.fields;
-  const expected = Buffer.from(job.sha256);
-  const targets = job.targets.split("\0");
-  const count = fields.length / FIELDS;
-  const failures = [];
-  const returned = [];
-  const transfer = [];
-  for (let index = 0; index < count; index++) {
-    const base = index * FIELDS;
-    const size = fields[base + F.size];
-    const compressedSize = fields[base + F.compressedSize];
-    const start = dataStart(bytes, fields[base + F.at], fields[base + F.limit], compressedSize);
-    if (start < 0) {
-      failures.push(corrupt(index, start === -1 ? "its local header is missing or damaged" : "its data runs into the next entry"));
-      continue;
-    }
-    const stored = bytes.subarray(start, start + compressedSize);
-    let content;
-    if (fields[base + F.method] === 0) content = stored;
-    else {
-      try {
-        // One byte over the expected size is enough to tell that an entry holds more than it says; an output
-        // chunk of that size makes the result one allocation instead of 16 KiB pieces joined by a copy.
-        // Batches hold only entries that declare at most IN_MEMORY_ENTRY_BYTES; the chunk is capped there too, so no
-        // declared size ever decides an allocation.
-        content = zlib.inflateRawSync(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, Math.min(size + 1, IN_MEMORY_ENTRY_BYTES + 1)) });
-      } catch (error) {
-        failures.push(corrupt(index, error && error.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + error.message + ")"));
-        continue;
-      }
-    }
-    if (content.length !== size) {
-      failures.push(corrupt(index, "it holds " + content.length + " bytes where the manifest says " + size));
-      continue;
-    }
-    if (!sameDigest(sha256Of(content), expected, index)) {
-      failures.push(corrupt(index, "its SHA-256 does not match the manifest"));
-      continue;
-    }
-    const crc = fields[base + F.crc32];
-    if (crc >= 0 && zlib.crc32(content) >>> 0 !== crc) {
-      failures.push(corrupt(index, "its CRC-32 does not match the zip's"));
-      continue;
-    }
-    if (fields[base + F.returnData] === 1) {
-      const data = ownCopy(content);
-      returned.push({ index, data });
-      transfer.push(data);
-    }
-    const target = targets[index];
-    if (target) {
-      let fd;
-      try {
-        fd = fs.openSync(target, CREATE_FLAGS, fields[base + F.mode]);
-        writeAll(fd, content);
-        finishFile(fd, fields, base);
-      } catch (error) {
-        failures.push(ioFailure(index, error));
-      } finally {
-        if (fd !== undefined) fs.closeSync(fd);
-      }
-    }
-  }
-  transfer.push(job.data);
-  parentPort.postMessage({ type: "batch", id: job.id, failures, returned, recycled: job.data }, transfer);
-}
-
-function openLarge(message) {
-  const fields = message.fields;
-  const state = {
-    fields,
-    expected: Buffer.from(message.sha256),
-    size: 0,
-    hash: crypto.createHash("sha256"),
-    crc: fields[F.crc32] >= 0 ? 0 : undefined,
-    fd: undefined,
-    failure: undefined,
-    inflater: undefined,
-    chunks: fields[F.returnData] === 1 ? [] : undefined,
-  };
-  large.set(message.id, state);
-  if (message.targets) {
-    try {
-      state.fd = fs.openSync(message.targets, CREATE_FLAGS, fields[F.mode]);
-    } catch (error) {
-      state.failure = ioFailure(0, error);
-    }
-  }
-  if (fields[F.method] !== 0) {
-    state.inflater = zlib.createInflateRaw();
-    state.inflater.on("data", (content) => consume(state, content));
-    state.inflater.on("error", (error) => {
-      if (!state.failure) state.failure = corrupt(0, "it cannot be decompressed (" + error.message + ")");
-    });
-  }
-}
-
-function consume(state, content) {
-  if (state.failure) return;
-  state.size += content.length;
-  if (state.size > state.fields[F.size]) {
-    state.failure = corrupt(0, "it inflates to more than the manifest says");
-    if (state.inflater) state.inflater.destroy();
-    return;
-  }
-  state.hash.update(content);
-  if (state.crc !== undefined) state.crc = zlib.crc32(content, state.crc);
-  if (state.chunks) state.chunks.push(Buffer.from(content));
-  if (state.fd !== undefined) {
-    try {
-      writeAll(state.fd, content);
-    } catch (error) {
-      state.failure = ioFailure(0, error);
-    }
-  }
-}
-
-async function chunkLarge(message) {
-  const state = large.get(message.id);
-  const data = Buffer.from(message.data, 0, message.length);
-  if (state && !state.failure) {
-    if (state.inflater) {
-      await new Promise((resolve) => {
-        if (state.inflater.destroyed) return resolve();
-        state.inflater.write(data, () => resolve());
-      });
-    } else {
-      consume(state, data);
-    }
-  }
-  parentPort.postMessage({ type: "ack", id: message.id, bytes: data.length, failed: Boolean(state && state.failure), recycled: message.data }, [message.data]);
-}
-
-async function endLarge(message) {
-  const state = large.get(message.id);
-  large.delete(message.id);
-  if (!state) return;
-  if (state.inflater && !state.inflater.destroyed && !state.failure) {
-    await new Promise((resolve) => {
-      state.inflater.once("end", resolve);
-      state.inflater.once("error", resolve);
-      state.inflater.once("close", resolve);
-      state.inflater.end();
-    });
-  }
-  const fields = state.fields;
-  let failure = state.failure;
-  if (!failure) {
-    if (state.size !== fields[F.size]) failure = corrupt(0, "it holds " + state.size + " bytes where the manifest says " + fields[F.size]);
-    else if (!sameDigest(state.hash.digest(), state.expected, 0)) failure = corrupt(0, "its SHA-256 does not match the manifest");
-    else if (state.crc !== undefined && state.crc >>> 0 !== fields[F.crc32]) failure = corrupt(0, "its CRC-32 does not match the zip's");
-  }
-  if (state.fd !== undefined) {
-    try {
-      if (!failure) finishFile(state.fd, fields, 0);
-    } catch (error) {
-      failure = ioFailure(0, error);
-    } finally {
-      fs.closeSync(state.fd);
-    }
-  }
-  if (failure || !state.chunks) {
-    parentPort.postMessage({ type: "done", id: message.id, failure });
-    return;
-  }
-  const data = ownCopy(Buffer.concat(state.chunks));
-  parentPort.postMessage({ type: "done", id: message.id, data }, [data]);
-}
-`;
-
-// core/restore/extract.ts
-var MAX_RETURNED_BYTES = 16 * 1024 * 1024;
-var MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 65535;
-var MAX_BATCH_GAP = 64 * 1024;
-var processUmask = readUmask();
-function readUmask() {
-  const mask = process.umask(18);
-  process.umask(mask);
-  return mask;
-}
 
 // core/restore/journal.ts
 init_errors();
@@ -28931,6 +28280,18 @@ async function removeStrayStaging(home, own) {
   return stray;
 }
 
+// core/archive/zip-index.ts
+var INITIAL_ROWS = 64 * 1024;
+
+// core/restore/preflight.ts
+init_errors();
+
+// core/restore/archive-check.ts
+init_errors();
+
+// core/restore/compare.ts
+init_errors();
+
 // core/restore/source.ts
 init_errors();
 
@@ -28946,7 +28307,7 @@ var KEYS = ["name", "name64", "kind", "size", "compressedSize", "method", "crc32
 var KEY_BYTES = KEYS.map((key) => Buffer.from(key));
 var WORDS = ["file", "directory", "symlink", "deflate", "store"].map((word) => ({ word, bytes: Buffer.from(word) }));
 
-// core/restore/stage.ts
+// core/restore/restore-lock.ts
 init_errors();
 
 // core/restore/switch.ts
@@ -29039,6 +28400,36 @@ async function recoverInterruptedRestore(home) {
   else await completeSwitch(home, journal);
   return recovery;
 }
+
+// core/restore/restore-result.ts
+init_errors();
+
+// core/archive/extract-protocol.ts
+var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
+
+// core/archive/worker-entries.ts
+var processUmask = readUmask();
+function readUmask() {
+  const mask = process.umask(18);
+  process.umask(mask);
+  return mask;
+}
+
+// core/archive/extract-jobs.ts
+var MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 65535;
+var MAX_BATCH_GAP = 64 * 1024;
+
+// core/archive/extract.ts
+var MAX_RETURNED_BYTES = 16 * 1024 * 1024;
+
+// core/restore/settings-plan.ts
+init_errors();
+
+// core/restore/stage.ts
+init_errors();
+
+// core/restore/target-home.ts
+init_errors();
 
 // core/restore/target-plan.ts
 init_errors();

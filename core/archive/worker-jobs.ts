@@ -1,4 +1,4 @@
-import type { JobTicket, WorkerMessage } from "./worker-pool.js";
+import type { JobTicket, WorkerMessage, WorkerPool } from "./worker-pool.js";
 
 /** What a worker reports for one small file: its content facts, or why it could not be read. */
 export type FileResult =
@@ -74,6 +74,18 @@ export class LargeFileJob {
   private readonly messages: WorkerMessage[] = [];
   private waiter?: { resolve: (message: WorkerMessage) => void; reject: (error: Error) => void };
   private failure?: Error;
+
+  constructor(private readonly pool: WorkerPool) {}
+
+  /** A chunk's bytes in the job's slot: copy them out, then call `chunkCopied`. */
+  chunkBytes(message: WorkerMessage): Buffer {
+    return this.pool.bytes(this.ticket!, message);
+  }
+
+  /** The worker may reuse the slot of the oldest chunk for its next one. */
+  chunkCopied(): void {
+    this.pool.credit(this.ticket!);
+  }
 
   receive(message: WorkerMessage): void {
     if (this.waiter) {

@@ -21,15 +21,22 @@ export interface PublishOptions {
  * name was taken.
  */
 export async function publishExclusive(target: string, data: string | Buffer, options: PublishOptions = {}): Promise<boolean> {
-  return withTempFile(target, data, options, async (temp) => {
-    try {
-      await link(temp, target);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw error;
-    }
-  });
+  return withTempFile(target, data, options, (temp) => linkExclusive(temp, target));
+}
+
+/**
+ * Gives the complete file `temp` the name `target` unless something is there
+ * already (link(2) never replaces). False when the name was taken; `temp` is
+ * left for the caller to remove.
+ */
+export async function linkExclusive(temp: string, target: string): Promise<boolean> {
+  try {
+    await link(temp, target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
 }
 
 /** Replaces `target`'s content in one rename, so a reader sees the old content or the new, never a mix. */

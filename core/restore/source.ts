@@ -113,22 +113,3 @@ async function openDownloadedBackup(from: string, named: string | undefined): Pr
   const names = blobNames(stemName);
   return { store, name: manifest.backupName || stemName, zipName: names.zip, manifestName: names.manifest, manifest, entries };
 }
-
-/** A backup that may be restored: Succeeded or PartiallySucceeded, with a zip. */
-export async function assertRestorable(source: BackupSource): Promise<void> {
-  const { manifest } = source;
-  if (!restorableStatuses.has(manifest.status) || !manifest.zip) {
-    throw new AppBackupError(
-      "BACKUP_NOT_RESTORABLE",
-      `Backup ${source.name} is ${manifest.status}${manifest.error ? ` (${manifest.error})` : ""}; it cannot be restored.`,
-      "Restore a Succeeded or PartiallySucceeded backup; `app-backup list` shows their status.",
-    );
-  }
-  if (!(await source.store.exists(source.zipName))) {
-    throw new AppBackupError(
-      "BACKUP_CORRUPT",
-      `The zip of backup ${source.name} (${source.store.urlOf(source.zipName)}) is missing; the backup cannot be restored.`,
-      "The manifest is there but the zip was deleted or never uploaded; restore another backup.",
-    );
-  }
-}

@@ -158,12 +158,13 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
       try {
         url = new URL(spec.containerUrl);
       } catch {
-        throw new AppBackupError("CONFIG_INVALID", "backup.storage is not a valid container URL.", "Use https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS.");
+        throw storageValueError("backup.storage", "is not a valid container URL.", "is not a valid container URL.", "Use https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS.");
       }
       if (!url.search.includes("sig=")) {
-        throw new AppBackupError(
-          "CONFIG_INVALID",
-          `backup.storage (${displayUrl(spec.containerUrl)}) has no SAS token.`,
+        throw storageValueError(
+          "backup.storage",
+          `(${displayUrl(spec.containerUrl)}) has no SAS token.`,
+          `the container URL ${displayUrl(spec.containerUrl)} has no SAS token.`,
           "Append a container SAS (?sv=...&sig=...) granting read, write, list and delete, or use {connectionString, container} or {accountUrl, container}.",
         );
       }
@@ -174,9 +175,10 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
       try {
         service = BlobServiceClient.fromConnectionString(spec.connectionString, pipelineOptions);
       } catch {
-        throw new AppBackupError(
-          "CONFIG_INVALID",
-          "backup.storage.connectionString is not a valid Azure Storage connection string.",
+        throw storageValueError(
+          "backup.storage.connectionString",
+          "is not a valid Azure Storage connection string.",
+          "is not a valid Azure Storage connection string.",
           "Copy it from the storage account's Access keys page: DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net",
         );
       }
@@ -185,6 +187,11 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
     case "azure-identity":
       return new BlobServiceClient(spec.accountUrl, lazyDefaultCredential(), pipelineOptions).getContainerClient(spec.container);
   }
+}
+
+/** A storage value that cannot be used, with its key as an issue so each front end names its own input. */
+function storageValueError(key: string, afterKey: string, issue: string, hint: string): AppBackupError {
+  return new AppBackupError("CONFIG_INVALID", `${key} ${afterKey}`, hint, { issues: [{ path: key, message: issue }] });
 }
 
 /** DefaultAzureCredential, loaded only when a store actually uses Entra ID. */

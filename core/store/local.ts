@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { fileSource, type ReusableBufferSource } from "../archive/random-access-source.js";
 import { AppBackupError } from "../errors.js";
-import { publishExclusive, publishReplacing } from "../fs/publish.js";
+import { linkExclusive, publishExclusive, publishReplacing } from "../fs/publish.js";
 import { LocalLocker } from "./local-lock.js";
 import { assertPlainObjectName } from "./object-name.js";
 import { partialPathOf, partialPrefix } from "./partial-file.js";
@@ -188,13 +188,11 @@ class LocalUpload implements StagedUpload {
   async commit(): Promise<void> {
     await this.handle.sync();
     await this.handle.close();
-    await link(this.temp, this.target).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "EEXIST") {
-        throw new AppBackupError("STORAGE", `${path.basename(this.target)} already exists; it is never overwritten.`);
-      }
-      throw error;
-    });
+    const published = await linkExclusive(this.temp, this.target);
     await rm(this.temp, { force: true });
+    if (!published) {
+      throw new AppBackupError("STORAGE", `${path.basename(this.target)} already exists; it is never overwritten.`);
+    }
   }
 
   async abort(): Promise<void> {

@@ -2,8 +2,9 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promis
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devAccount, startAzurite, type Azurite } from "../support/azurite.js";
-import { blobNames, blobText, makeWorkspace, removeTemporaryFolders, shareWithNobody, zipEntries } from "./fixtures.js";
-import { runAction, type ActionRun } from "./run-action.js";
+import { makeWorkspace, removeTemporaryFolders, shareWithNobody, zipEntries } from "../support/action-workspace.js";
+import { blobNamesIn, blobText } from "../support/azurite-blobs.js";
+import { runAction, type ActionRun } from "../support/run-action.js";
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -44,7 +45,7 @@ describe("operation backup", () => {
     const zipProperties = await azurite.service.getContainerClient("deploys").getBlobClient(`${name}.zip`).getProperties();
     expect(Number(run.outputs["size-bytes"])).toBe(zipProperties.contentLength);
     expect(Number(run.outputs["duration-ms"])).toBeGreaterThanOrEqual(0);
-    expect(await blobNames(azurite, "deploys")).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
+    expect(await blobNamesIn(azurite, "deploys")).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
 
     expect(run.summary).toContain(`backup ${name} Succeeded`);
     expect(run.summary).toMatch(/\| Files \| 2 \|/);
@@ -88,7 +89,7 @@ describe("operation backup", () => {
     expect(run.code).toBe(0);
     expect(run.outputs["backup-name"]).toBe("shop_before-deploy-42");
     expect(run.outputs.files).toBe("3");
-    expect(await blobNames(azurite, "configured")).toEqual(["shop_before-deploy-42.log", "shop_before-deploy-42.xml", "shop_before-deploy-42.zip"]);
+    expect(await blobNamesIn(azurite, "configured")).toEqual(["shop_before-deploy-42.log", "shop_before-deploy-42.xml", "shop_before-deploy-42.zip"]);
     expect(run.masked).toContain(devAccount.key);
     expect(everythingVisible(run)).not.toContain(devAccount.key);
   });
@@ -145,7 +146,7 @@ describe("bad input: an ::error:: annotation that says what to do, exit code 1, 
     expect(run.errors[0]).toMatch(/^Azure Storage refused to reach the container at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/wrongkey \(HTTP 403/);
     expect(run.errors[0]).toContain("Check the SAS token");
     expect(everythingVisible(run)).not.toContain(signature);
-    expect(await blobNames(azurite, "wrongkey")).toEqual([]);
+    expect(await blobNamesIn(azurite, "wrongkey")).toEqual([]);
   });
 
   it("a storage value that is neither a URL nor file:, named by its input", async () => {

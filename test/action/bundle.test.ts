@@ -5,7 +5,7 @@ import { builtinModules } from "node:module";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
-import { removeTemporaryFolders, temporaryFolder } from "./fixtures.js";
+import { removeTemporaryFolders, temporaryFolder } from "../support/action-workspace.js";
 
 afterAll(removeTemporaryFolders);
 

@@ -5,8 +5,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMariaDbServer, TEST_PASSWORD, type MariaDbServer } from "../support/mariadb.js";
 import { freshDatabase, sql, startPostgres, type PostgresTestServer } from "../support/postgres.js";
-import { makeWorkspace, removeTemporaryFolders, zipEntries } from "./fixtures.js";
-import { runAction, type ActionRun } from "./run-action.js";
+import { makeWorkspace, removeTemporaryFolders, zipEntries } from "../support/action-workspace.js";
+import { runAction, type ActionRun } from "../support/run-action.js";
 
 let postgres: PostgresTestServer;
 let mariadb: MariaDbServer;

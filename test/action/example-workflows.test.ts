@@ -4,7 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
-import { removeTemporaryFolders, temporaryFolder } from "./fixtures.js";
+import { removeTemporaryFolders, temporaryFolder } from "../support/action-workspace.js";
 
 afterAll(removeTemporaryFolders);
 

@@ -2,8 +2,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
-import { makeWorkspace, removeTemporaryFolders } from "./fixtures.js";
-import { runAction } from "./run-action.js";
+import { makeWorkspace, removeTemporaryFolders } from "../support/action-workspace.js";
+import { runAction } from "../support/run-action.js";
 
 let azurite: Azurite;
 beforeAll(async () => {

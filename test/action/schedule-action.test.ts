@@ -3,8 +3,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBackup } from "../../core/backup/backup.js";
 import { loadConfig } from "../../core/config/load.js";
-import { makeWorkspace, removeTemporaryFolders } from "./fixtures.js";
-import { runAction } from "./run-action.js";
+import { makeWorkspace, removeTemporaryFolders } from "../support/action-workspace.js";
+import { runAction } from "../support/run-action.js";
 
 afterAll(removeTemporaryFolders);
 

@@ -8,7 +8,7 @@ import { fileSink } from "../../core/archive/file-sink.js";
 import type { ArchiveEntry } from "../../core/archive/types.js";
 import { ZipWriter } from "../../core/archive/zip-writer.js";
 import { openZipFile } from "../../core/archive/zip-reader.js";
-import { pythonInspect, tempFolder, unzipTest, zipinfo, type PythonEntry } from "./support/zip-tools.js";
+import { pythonInspect, tempFolder, unzipTest, zipinfo, type PythonEntry } from "../support/zip-tools.js";
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferSource, openZip, openZipFile, ZipFormatError, type ZipArchive } from "../../core/archive/zip-reader.js";
-import { tempFolder } from "./support/zip-tools.js";
+import { tempFolder } from "../support/zip-tools.js";
 
 const temp = tempFolder("zip-reader");
 afterAll(() => temp.remove());

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fileSink } from "../../core/archive/file-sink.js";
 import { ArchiveAbortedError, SizeLimitExceededError, ZipWriter, type ZipWriterOptions } from "../../core/archive/zip-writer.js";
 import { openZipFile } from "../../core/archive/zip-reader.js";
-import { pythonInspect, tempFolder, unzipTest } from "./support/zip-tools.js";
+import { pythonInspect, tempFolder, unzipTest } from "../support/zip-tools.js";
 
 const temp = tempFolder("zip-writer");
 afterAll(() => temp.remove());
@@ -370,7 +370,7 @@ describe("stopping", () => {
     const file = writeFile("alive/a.txt", "a".repeat(100_000));
     const big = writeFile("alive/big.log", "b".repeat(8 * 1024 * 1024));
     for (const ending of ["finish", "abort", "fail"]) {
-      const run = spawnSync(process.execPath, [path.join(here, "support", "exit-check.mjs"), ending, file.path, big.path, path.join(temp.path, `exit-${ending}.zip`)], {
+      const run = spawnSync(process.execPath, [path.join(here, "../support/zip-exit-check.mjs"), ending, file.path, big.path, path.join(temp.path, `exit-${ending}.zip`)], {
         encoding: "utf8",
         timeout: 60_000,
         cwd: path.resolve(here, "../.."),

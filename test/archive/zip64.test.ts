@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fileSink } from "../../core/archive/file-sink.js";
 import { ZipWriter } from "../../core/archive/zip-writer.js";
 import { openZipFile } from "../../core/archive/zip-reader.js";
-import { pythonInspect, sparseFileSink, tempFolder, unzipTest } from "./support/zip-tools.js";
+import { pythonInspect, sparseFileSink, tempFolder, unzipTest } from "../support/zip-tools.js";
 
 const temp = tempFolder("zip64");
 afterAll(() => temp.remove());

@@ -3,9 +3,9 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
-import { makeScheduledApp, ok, type ScheduledApp } from "../schedule/support.js";
+import { makeScheduledApp, ok, type ScheduledApp } from "../support/scheduled-app.js";
 import { runCliMeasured, type MeasuredRun } from "../support/cli.js";
-import { junkObjects } from "./junk.js";
+import { junkObjects } from "../support/junk-objects.js";
 
 const peakRssMb = (run: MeasuredRun) => run.peakRssBytes / 1024 / 1024;
 

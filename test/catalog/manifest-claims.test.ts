@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
-import { makeScheduledApp, ok, type ScheduledApp } from "../schedule/support.js";
+import { makeScheduledApp, ok, type ScheduledApp } from "../support/scheduled-app.js";
 
 let azurite: Azurite;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { Readable, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mysqlEngine } from "../../core/db/mysql/index.js";
 import { AppBackupError } from "../../core/errors.js";
-import { freePort } from "../support/free-port.mjs";
+import { freePort } from "../support/ports.js";
 import { rows, startMariaDbServer, type MariaDbServer } from "../support/mariadb.js";
 
 let server: MariaDbServer;

@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AppBackupError } from "../../core/errors.js";
 import { postgresEngine } from "../../core/db/postgres/index.js";
-import { freePort } from "../support/free-port.mjs";
+import { freePort } from "../support/ports.js";
 import { startPostgres, TEST_USER, type PostgresTestServer } from "../support/postgres.js";
 
 /** A TLS-only server (`hostssl`), as Azure Database for PostgreSQL is by default. */

@@ -8,7 +8,7 @@ import { readStoredConfiguration } from "../../core/schedule/stored-config.js";
 import { AzureBlobStore } from "../../core/store/azure.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { faultKinds, startFaultProxy, type FaultKind, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
-import { directStore, expectStorageAgrees, freshContainer, makeHome, optionsFor, useFaultEnv, type Outcome } from "./support.js";
+import { directStore, expectStorageAgrees, freshContainer, makeHome, optionsFor, useFaultEnv, type Outcome } from "../support/fault-setup.js";
 
 let azurite: Azurite;
 let proxy: FaultProxy;

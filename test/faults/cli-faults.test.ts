@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { leftovers, treeFacts } from "../restore/support.js";
+import { leftovers, treeFacts } from "../support/test-app.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { runCli } from "../support/cli.js";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
-import { directStore, faultEnv, freshContainer, makeHome } from "./support.js";
+import { directStore, faultEnv, freshContainer, makeHome } from "../support/fault-setup.js";
 
 let azurite: Azurite;
 let proxy: FaultProxy;

@@ -4,7 +4,7 @@ import { AzureBlobStore } from "../../core/store/azure.js";
 import { listAll } from "../../core/store/store.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
-import { directStore, faultEnv, freshContainer, useFaultEnv } from "./support.js";
+import { directStore, faultEnv, freshContainer, useFaultEnv } from "../support/fault-setup.js";
 
 let azurite: Azurite;
 let proxy: FaultProxy;

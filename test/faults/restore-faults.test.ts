@@ -6,10 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runBackup } from "../../core/backup/backup.js";
 import { AppBackupError } from "../../core/errors.js";
 import { runRestore } from "../../core/restore/restore.js";
-import { leftovers, treeFacts } from "../restore/support.js";
+import { leftovers, treeFacts } from "../support/test-app.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { faultKinds, startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
-import { directStore, freshContainer, makeHome, optionsFor, useFaultEnv } from "./support.js";
+import { directStore, freshContainer, makeHome, optionsFor, useFaultEnv } from "../support/fault-setup.js";
 
 let azurite: Azurite;
 let proxy: FaultProxy;

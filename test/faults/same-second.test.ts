@@ -12,7 +12,7 @@ import { LocalStore } from "../../core/store/local.js";
 import { listAll, type Store } from "../../core/store/store.js";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { runCli } from "../support/cli.js";
-import { directStore, freshContainer, makeHome, optionsFor } from "./support.js";
+import { directStore, freshContainer, makeHome, optionsFor } from "../support/fault-setup.js";
 
 let azurite: Azurite;
 let home: string;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { freshDatabase, sql, startPostgres, type PostgresTestServer } from "../support/postgres.js";
 import { createPulumiTestStack, type PulumiTestStack } from "../support/pulumi.js";
-import { backendFiles, blobNamesIn, blobText, makeAppHome, zipEntriesOf } from "./engine-support.js";
+import { blobNamesIn, blobText } from "../support/azurite-blobs.js";
+import { backendFiles, makeAppHome, zipEntriesOf } from "../support/provider-engine.js";
 
 let azurite: Azurite;
 let postgres: PostgresTestServer;

@@ -9,7 +9,8 @@ import { devAccount, startAzurite, type Azurite } from "../support/azurite.js";
 import { freePort } from "../support/ports.js";
 import { freshDatabase, sql, startPostgres, type PostgresTestServer } from "../support/postgres.js";
 import { createPulumiTestStack, type PulumiTestStack } from "../support/pulumi.js";
-import { backendFiles, blobNamesIn, blobText, makeAppHome, putBlobText, zipEntriesOf } from "./engine-support.js";
+import { blobNamesIn, blobText, putBlobText } from "../support/azurite-blobs.js";
+import { backendFiles, makeAppHome, zipEntriesOf } from "../support/provider-engine.js";
 
 let azurite: Azurite;
 let postgres: PostgresTestServer;

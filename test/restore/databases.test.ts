@@ -5,7 +5,7 @@ import { secretsInConnectionString } from "../../core/secrets.js";
 import { runCli } from "../support/cli.js";
 import { rows, startMariaDbServer, type MariaDbServer } from "../support/mariadb.js";
 import { contentChecksums, freshDatabase, sql, startPostgres, type PostgresTestServer } from "../support/postgres.js";
-import { backUp, makeApp, treeFacts, type TestApp } from "./support.js";
+import { backUp, makeApp, treeFacts, type TestApp } from "../support/test-app.js";
 
 let postgres: PostgresTestServer;
 let mariadb: MariaDbServer;

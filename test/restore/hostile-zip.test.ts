@@ -8,8 +8,8 @@ import type { BackupManifest } from "../../core/format/manifest.js";
 import { manifestToXml } from "../../core/format/manifest-xml.js";
 import { nameProblem } from "../../core/format/entry-name.js";
 import { runCli } from "../support/cli.js";
-import { metaEntry, plantCraftedBackup } from "./crafted-backup.js";
-import { leftovers, makeApp, treeFacts, type TestApp } from "./support.js";
+import { metaEntry, plantCraftedBackup } from "../support/crafted-backup.js";
+import { leftovers, makeApp, treeFacts, type TestApp } from "../support/test-app.js";
 
 /** One entry of a crafted zip: its name exactly as stored, content, and Unix mode (with type bits). */
 interface CraftedEntry {

@@ -2,8 +2,8 @@ import { truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCliMeasured } from "../support/cli.js";
-import { metaEntry, plantCraftedBackup, type CraftedEntry } from "./crafted-backup.js";
-import { backUp, leftovers, makeApp, treeFacts } from "./support.js";
+import { metaEntry, plantCraftedBackup, type CraftedEntry } from "../support/crafted-backup.js";
+import { backUp, leftovers, makeApp, treeFacts } from "../support/test-app.js";
 
 const MiB = 1024 * 1024;
 const MB = 1000 * 1000;

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { recoverInterruptedRestore } from "../../core/restore/switch.js";
 import { cliPath, repoRoot, runCli } from "../support/cli.js";
-import { backUp, leftovers, makeApp, treeFacts, type TestApp } from "./support.js";
+import { backUp, leftovers, makeApp, treeFacts, type TestApp } from "../support/test-app.js";
 
 /** Files the restore writes early (zip order follows the walk: `a-first/` comes first) and one large file it writes last. */
 async function addBulk(home: string, options: { smallFiles?: number; bigBytes?: number } = {}) {

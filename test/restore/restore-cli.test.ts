@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { runCli } from "../support/cli.js";
-import { backUp, leftovers, makeApp, treeFacts } from "./support.js";
+import { backUp, leftovers, makeApp, treeFacts } from "../support/test-app.js";
 
 let azurite: Azurite;
 beforeAll(async () => {

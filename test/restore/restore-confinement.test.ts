@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { recoverInterruptedRestore } from "../../core/restore/switch.js";
 import { runCli } from "../support/cli.js";
-import { leftovers, treeFacts } from "./support.js";
+import { leftovers, treeFacts } from "../support/test-app.js";
 
 /**
  * A source app whose `site` is a symlink to a release folder outside its home

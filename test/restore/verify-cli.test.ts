@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
-import { backUp, leftovers, makeApp, treeFacts } from "./support.js";
+import { backUp, leftovers, makeApp, treeFacts } from "../support/test-app.js";
 
 /** Flips one byte in the middle of an entry's stored data, leaving every header intact. */
 function damageEntryData(zip: string, entry: string): void {

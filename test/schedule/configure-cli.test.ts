@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
-import { makeScheduledApp, ok } from "./support.js";
+import { makeScheduledApp, ok } from "../support/scheduled-app.js";
 
 let azurite: Azurite;
 beforeAll(async () => {

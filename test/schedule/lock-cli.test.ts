@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { cliPath, repoRoot } from "../support/cli.js";
-import { addSlowContent, localBackupNames, makeScheduledApp, ok, type ScheduledApp } from "./support.js";
+import { addSlowContent, localBackupNames, makeScheduledApp, ok, type ScheduledApp } from "../support/scheduled-app.js";
 
 let azurite: Azurite;
 const apps: ScheduledApp[] = [];

@@ -2,7 +2,7 @@ import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { manifestToXml } from "../../core/format/manifest-xml.js";
-import { localBackupNames, makeScheduledApp, ok, type ScheduledApp } from "./support.js";
+import { localBackupNames, makeScheduledApp, ok, type ScheduledApp } from "../support/scheduled-app.js";
 
 /** A scheduled backup that failed (its database was unreachable, say): a manifest and a log, no zip. */
 async function failedScheduledBackup(app: ScheduledApp, name: string, startedAt: string): Promise<void> {

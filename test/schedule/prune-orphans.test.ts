@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { manifestToXml } from "../../core/format/manifest-xml.js";
 import { lockNameFor } from "../../core/schedule/lock.js";
 import { LocalStore } from "../../core/store/local.js";
-import { makeScheduledApp, ok, type ScheduledApp } from "./support.js";
+import { makeScheduledApp, ok, type ScheduledApp } from "../support/scheduled-app.js";
 
 const hour = 3_600_000;
 

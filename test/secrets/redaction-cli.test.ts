@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
-import { connectionStringForms, database, leaksIn, passwordArb } from "./connection-string-forms.js";
+import { connectionStringForms, database, leaksIn, passwordArb } from "../support/connection-string-forms.js";
 
 const seed = Number(process.env.FC_SEED ?? 20261206);
 

@@ -1,0 +1,91 @@
+/**
+ * What the main thread and an archive worker (deflate-worker.ts) say to each
+ * other. Job ids are chosen by the main thread.
+ *
+ * Output goes into slots of a SharedArrayBuffer (`slotMemory`, each `slotSize`
+ * bytes) that the main thread assigns per job and copies out; a job's slot is
+ * not touched again until the main thread hands it back.
+ */
+
+/** Given to every worker at start. */
+export interface DeflateWorkerData {
+  /** The fraction of its size deflate must save for a file to be stored deflated. */
+  minSaving: number;
+  /** How many leading bytes of a large file decide whether it is deflated. */
+  sampleSize: number;
+  slotMemory: SharedArrayBuffer;
+  slotSize: number;
+}
+
+/**
+ * Many small files in one job. One string each for paths and store flags: far
+ * cheaper to pass between threads than an object per file.
+ */
+export interface BatchRequest {
+  type: "batch";
+  id: number;
+  level: number;
+  slots: number[];
+  /** Paths joined with NUL. */
+  paths: string;
+  /** "1" for a file to store as it is, "0" for one that may be deflated; one character per file. */
+  store: string;
+}
+
+/** One large file, streamed in chunks through `slots` in turn; one credit frees the oldest slot. */
+export interface LargeRequest {
+  type: "large";
+  id: number;
+  level: number;
+  path: string;
+  store: boolean;
+  chunkSize: number;
+  slots: number[];
+}
+
+/** The main thread copied out a large job's oldest chunk. */
+export interface CreditRequest {
+  type: "credit";
+  id: number;
+}
+
+export type DeflateRequest = BatchRequest | LargeRequest | CreditRequest;
+
+/**
+ * A batch's answer. Per file, `meta` holds size, crc32, method and stored
+ * length, and `hashes` a 32-byte SHA-256; a file that could not be read has
+ * size -1 and a reason. The stored bytes lie back to back in `slot`, or, for a
+ * batch that outgrew its slot, in `data` (transferred).
+ */
+export type BatchReply = {
+  type: "batch";
+  id: number;
+  meta: Float64Array;
+  hashes: Uint8Array;
+  reasons: Array<[index: number, reason: string]>;
+  length: number;
+} & ({ slot: number; data?: undefined } | { data: ArrayBuffer; slot?: undefined });
+
+/** One chunk of a large file in `slot`: `length` stored bytes for `read` bytes of the file. */
+export interface ChunkReply {
+  type: "chunk";
+  id: number;
+  method: number;
+  slot: number;
+  length: number;
+  read: number;
+}
+
+/** A large file is complete, or could not be read at all. */
+export type LargeEndReply =
+  | { type: "largeEnd"; id: number; size: number; crc32: number; sha256: Uint8Array; method: number; finalBlock: boolean; reason?: undefined }
+  | { type: "largeEnd"; id: number; reason: string };
+
+/** An error after data was sent: the archive cannot be completed. */
+export interface FailedReply {
+  type: "failed";
+  id: number;
+  message: string;
+}
+
+export type DeflateReply = BatchReply | ChunkReply | LargeEndReply | FailedReply;

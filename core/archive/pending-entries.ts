@@ -1,0 +1,93 @@
+import type { ArchiveEntry } from "./types.js";
+import type { BatchJob, LargeFileJob } from "./worker-jobs.js";
+
+interface PendingBase {
+  name: string;
+  mtime: Date;
+  mode: number;
+  /** Uncompressed bytes expected when the entry was added (counted against the size limit until written). */
+  declared: number;
+}
+
+/** An entry whose bytes the caller handed over: a directory, a link's target, a buffer. */
+export interface PendingData extends PendingBase {
+  kind: "directory" | "symlink" | "buffer";
+  data: Buffer;
+}
+
+/** A file on disk, read and deflated by a worker; the job carrying it is set once started. */
+export interface PendingFile extends PendingBase {
+  kind: "file";
+  path: string;
+  store: boolean;
+  batch?: BatchJob;
+  batchIndex?: number;
+  large?: LargeFileJob;
+}
+
+/** A source of unknown length, deflated on the main thread as it streams. */
+export interface PendingStream extends PendingBase {
+  kind: "stream";
+  source: AsyncIterable<Buffer | Uint8Array | string>;
+  resolve: (entry: ArchiveEntry) => void;
+  reject: (error: Error) => void;
+}
+
+export type PendingEntry = PendingData | PendingFile | PendingStream;
+
+/**
+ * Entries added and not yet written, in archive order. Positions count every
+ * entry ever added, so the job scheduler's place in the queue stays valid when
+ * written entries are dropped from the front.
+ */
+export class PendingEntries {
+  private entries: Array<PendingEntry | undefined> = [];
+  /** Position of `entries[0]`. */
+  private base = 0;
+  /** Position of the next entry to write. */
+  head = 0;
+
+  /** Position after the last entry added. */
+  get end(): number {
+    return this.base + this.entries.length;
+  }
+
+  get count(): number {
+    return this.end - this.head;
+  }
+
+  push(entry: PendingEntry): void {
+    this.entries.push(entry);
+  }
+
+  /** The entry at `position`, which must lie between `head` and `end`. */
+  at(position: number): PendingEntry {
+    return this.entries[position - this.base]!;
+  }
+
+  /** The head entry was written: it is let go and the next one becomes the head. */
+  advance(): void {
+    this.entries[this.head++ - this.base] = undefined;
+  }
+
+  /** Drops written entries from the front so memory follows what is pending, not what was done. */
+  compact(): void {
+    const written = this.head - this.base;
+    if (written < 4096 || written * 2 < this.entries.length) return;
+    this.entries = this.entries.slice(written);
+    this.base = this.head;
+  }
+
+  /** Streams waiting to be written: their callers are told when the archive fails. */
+  *streams(): Generator<PendingStream> {
+    for (let position = this.head; position < this.end; position++) {
+      const entry = this.entries[position - this.base];
+      if (entry?.kind === "stream") yield entry;
+    }
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.base = this.head;
+  }
+}
