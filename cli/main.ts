@@ -3,6 +3,7 @@ import { toolVersion } from "../core/index.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerList } from "./commands/list.js";
 import { registerConfigure } from "./commands/configure.js";
+import { registerDelete } from "./commands/delete.js";
 import { registerConfigShow } from "./commands/config-show.js";
 import { registerRunScheduled } from "./commands/run-scheduled.js";
 import { registerPrune } from "./commands/prune.js";
@@ -23,6 +24,7 @@ const commands = [
   registerRestore,
   registerVerify,
   registerShow,
+  registerDelete,
 ];
 
 /** Runs the `app-backup` CLI and resolves to its exit code. */

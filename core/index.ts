@@ -26,7 +26,17 @@ export type { BackupProgress } from "./backup/progress.js";
 export { backupNameFor, blobNames } from "./format/backup-name.js";
 export { redactorFor } from "./backup/redactor.js";
 export { Redactor, displayUrl, redactPatterns, secretsInConnectionString } from "./secrets.js";
-export { listBackups, listingJson, readManifest, readManifestSummary, deleteBackup, type BackupListing } from "./catalog/catalog.js";
+export {
+  listBackups,
+  listingJson,
+  readManifest,
+  readManifestSummary,
+  deleteBackup,
+  backupObjectsOf,
+  findBackupAt,
+  assertBackupNameOfApp,
+  type BackupListing,
+} from "./catalog/catalog.js";
 export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./format/manifest.js";
 export { openStore } from "./store/open.js";
 export { listAll } from "./store/store.js";
@@ -62,7 +72,8 @@ export { restorableStatuses } from "./format/manifest.js";
 export { CONTENT_PREFIX, META_ENTRY } from "./format/zip-layout.js";
 export { storageSecrets } from "./backup/redactor.js";
 export { pruneApp } from "./schedule/prune.js";
-export { orphanJson } from "./schedule/orphans.js";
+export { deleteAppBackup, type DeleteBackupRun } from "./schedule/delete.js";
+export { orphanJson, type Orphan, type OrphanRule } from "./schedule/orphans.js";
 export { keepYoungGenerationSmall } from "./archive/garbage-collection.js";
 export { restoreHomeOf } from "./restore/home.js";
 export { removePartialUploads, settleInterruptedRestore, type PartialUploads, type SettledRestore } from "./step/interrupted.js";
@@ -70,7 +81,7 @@ export { cancelOnSignals } from "./step/signals.js";
 export type { Progress } from "./progress.js";
 export type { Fact } from "./report/facts.js";
 export { formatCount, formatDuration, formatUtc } from "./report/format.js";
-export { listingColumns, listingRow } from "./report/listing.js";
+export { listingColumns, listingRow, listingsByApp } from "./report/listing.js";
 export { decisionRow, decisionJson, type DecisionRow } from "./report/retention.js";
 export { describeConfiguration } from "./report/configuration.js";
 export { backupFacts, backupDatabaseColumns, backupDatabaseRows } from "./report/backup.js";

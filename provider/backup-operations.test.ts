@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../test/support/ports.js";
 import { backupOperations as operations } from "./backup-operations.js";
 import type { BackupInputs } from "./types.js";
+import { containerObjects } from "../test/support/container-files.js";
 
 let workDir: string;
 const envNames: string[] = [];
@@ -81,7 +82,7 @@ describe("Backup lifecycle in a local container", () => {
     const name = outs.backupName;
     expect(name).toMatch(/^shop_\d{14}$/);
     expect(id).toBe(`file://${app.container}/${name}.xml`);
-    expect((await readdir(app.container)).sort()).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
+    expect((await containerObjects(app.container))).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
     expect(outs).toEqual({
       ...inputs,
       filter: null,
@@ -135,13 +136,13 @@ describe("Backup lifecycle in a local container", () => {
     const app = await makeApp();
     const kept = await operations.create(await checked({ name: "shop", home: app.home, storage: `file:${app.container}` }));
     await operations.delete(kept.id, kept.outs);
-    expect(await readdir(app.container)).toHaveLength(3);
+    expect(await containerObjects(app.container)).toHaveLength(3);
 
     await new Promise((resolve) => setTimeout(resolve, 1100)); // backup names carry the second they were taken
     const removed = await operations.create(await checked({ name: "shop", home: app.home, storage: `file:${app.container}`, deleteOnDestroy: true }));
-    expect(await readdir(app.container)).toHaveLength(6);
+    expect(await containerObjects(app.container)).toHaveLength(6);
     await operations.delete(removed.id, removed.outs);
-    expect((await readdir(app.container)).sort()).toEqual([`${kept.outs.backupName}.log`, `${kept.outs.backupName}.xml`, `${kept.outs.backupName}.zip`]);
+    expect((await containerObjects(app.container))).toEqual([`${kept.outs.backupName}.log`, `${kept.outs.backupName}.xml`, `${kept.outs.backupName}.zip`]);
   });
 });
 
@@ -186,7 +187,7 @@ describe("Backup failures", () => {
 
     const failure = await failureOf(operations.create(inputs));
 
-    const files = await readdir(app.container);
+    const files = await containerObjects(app.container);
     const name = files.find((file) => file.endsWith(".log"))!.replace(/\.log$/, "");
     expect(files.sort()).toEqual([`${name}.log`, `${name}.xml`]);
     expect(failure.message).toMatch(new RegExp(`^The backup ${name} of shop failed: The dump of database MainDb \\(.*\\) failed: `));

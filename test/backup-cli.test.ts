@@ -53,7 +53,8 @@ describe("app-backup backup", () => {
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({ status: "Succeeded", files: 4, name: expect.stringMatching(/^shop_\d{14}$/) });
     const name: string = run.json.name;
-    expect((await readdir(app.backups)).sort()).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
+    // Beside them, the hidden record of the manifest's metadata, which Azure keeps on the blob itself.
+    expect((await readdir(app.backups)).sort()).toEqual([`.metadata-${name}.xml.json`, `${name}.log`, `${name}.xml`, `${name}.zip`]);
     expect(run.json.zip).toBe(`file://${app.backups}/${name}.zip`);
     expect(run.json.sizeBytes).toBe((await readFile(path.join(app.backups, `${name}.zip`))).length);
 
@@ -138,10 +139,10 @@ describe("app-backup backup", () => {
 
   it("refuses to overwrite an existing backup name", async () => {
     const app = await makeApp();
-    expect((await runCli(["backup", "--config", app.config, "--name", "same"])).code).toBe(0);
-    const again = await runCli(["backup", "--config", app.config, "--name", "same"]);
+    expect((await runCli(["backup", "--config", app.config, "--name", "shop_same"])).code).toBe(0);
+    const again = await runCli(["backup", "--config", app.config, "--name", "shop_same"]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/A backup named same already exists/);
+    expect(again.stderr).toMatch(/A backup named shop_same already exists/);
   });
 
   it("is PartiallySucceeded, naming the file, when a file cannot be read", async () => {

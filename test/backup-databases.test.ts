@@ -93,7 +93,7 @@ describe("backups with databases", () => {
     expect(run.json.zip).toBeNull();
     expect(run.json.error).toMatch(/The dump of database MainDb \(.*127\.0\.0\.1:\d+.*\) failed/);
     const files = await readdir(backups);
-    expect(files.sort()).toEqual([`${run.json.name}.log`, `${run.json.name}.xml`]);
+    expect(files.sort()).toEqual([`.metadata-${run.json.name}.xml.json`, `${run.json.name}.log`, `${run.json.name}.xml`]);
     const written = await Promise.all(files.map((f) => readFile(path.join(backups, f), "utf8")));
     for (const text of [run.stdout, run.stderr, ...written]) expect(text).not.toContain(badPassword);
     expect(written.join("\n")).toContain("<Status>Failed</Status>");

@@ -27428,6 +27428,16 @@ var init_object_name = __esm({
   }
 });
 
+// core/store/object-metadata.ts
+var maxMetadataBytes;
+var init_object_metadata = __esm({
+  "core/store/object-metadata.ts"() {
+    "use strict";
+    init_errors();
+    maxMetadataBytes = 8 * 1024;
+  }
+});
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -28000,7 +28010,11 @@ init_object_name();
 // core/store/partial-file.ts
 var partialPrefix = ".partial-";
 
+// core/store/local-metadata.ts
+init_publish();
+
 // core/store/local.ts
+init_object_metadata();
 init_object_name();
 var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
 
@@ -28029,7 +28043,7 @@ var claimNameOf = (backupName) => `claim.${backupName}.txt`;
 // core/index.ts
 init_secrets();
 
-// core/catalog/catalog.ts
+// core/catalog/app-names.ts
 init_errors();
 
 // core/format/manifest-head.ts
@@ -28041,6 +28055,12 @@ var MANIFEST_HEAD_LIMIT_BYTES = 128 * 1024 * 1024;
 // core/format/manifest-head.ts
 var keptHeadBudget = 4 * 1024 * 1024;
 var keptHeadLimit = 16 * 1024 * 1024;
+
+// core/catalog/manifests.ts
+init_errors();
+
+// core/catalog/find-at.ts
+var clockSkewMs = 60 * 60 * 1e3;
 
 // core/schedule/stored-config.ts
 init_dist();
@@ -28432,6 +28452,9 @@ init_errors();
 init_errors();
 
 // core/restore/target-plan.ts
+init_errors();
+
+// core/schedule/delete.ts
 init_errors();
 
 // core/step/interrupted.ts

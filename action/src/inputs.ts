@@ -1,7 +1,7 @@
 import { AppBackupError } from "../../core/index.js";
 
 /** The operations the Action runs; each is the CLI command of the same name. */
-export const operations = ["backup", "verify", "restore", "list", "configure", "run-scheduled", "prune"] as const;
+export const operations = ["backup", "verify", "restore", "list", "configure", "run-scheduled", "prune", "delete"] as const;
 export type Operation = (typeof operations)[number];
 
 /** One database to dump: a `databases` input line `NAME:DATABASE_TYPE=CONNECTION_STRING`. */
@@ -81,7 +81,7 @@ export const inlineAppInputNames: readonly InputName[] = [
 
 /** Inputs that only mean something to some operations; setting one elsewhere is a mistake worth reporting. */
 const operationsOfInput: Partial<Record<InputName, readonly Operation[]>> = {
-  "backup-name": ["backup", "verify", "restore"],
+  "backup-name": ["backup", "verify", "restore", "delete"],
   "read-data": ["verify"],
   "target-config": ["restore"],
   "ignore-databases": ["restore"],

@@ -8,6 +8,7 @@ import { paragraph } from "./markdown.js";
 import { SecretMasker } from "./masking.js";
 import { backupOperation } from "./operations/backup.js";
 import { configureOperation } from "./operations/configure.js";
+import { deleteOperation } from "./operations/delete.js";
 import { listOperation } from "./operations/list.js";
 import { pruneOperation } from "./operations/prune.js";
 import { restoreOperation } from "./operations/restore.js";
@@ -87,6 +88,8 @@ function runOperation(
       return runScheduledOperation(options, { dryRun: inputs.dryRun, failOnPartial: inputs.failOnPartial, origin: origin(), env: process.env }, report);
     case "prune":
       return pruneOperation(options, { dryRun: inputs.dryRun, env: process.env }, report);
+    case "delete":
+      return deleteOperation(options, { backupName: inputs.backupName, env: process.env }, report);
   }
 }
 

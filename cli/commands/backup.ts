@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatCount, formatDuration, formatSize, runBackup, type BackupResult } from "../../core/index.js";
+import { assertBackupNameOfApp, formatCount, formatDuration, formatSize, runBackup, type BackupResult } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { exitCodeForStatus } from "../exit-codes.js";
 import { progressReporter } from "../progress.js";
@@ -9,13 +9,14 @@ export function registerBackup(program: Command, io: CliIo, setExit: (code: numb
     .command("backup")
     .description("Back up the app's content, configuration and databases into its container.")
     .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
-    .option("--name <name>", "backup name instead of {app}_{yyyyMMddHHmmss}")
+    .option("--name <name>", "backup name instead of {app}_{yyyyMMddHHmmss}; it must start with {app}_")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
     .action(async (opts: { config: string; name?: string; json?: boolean }) => {
       const out = new CommandOutput(io, Boolean(opts.json));
       const progress = progressReporter({ json: out.json, stream: io.stderr });
       try {
         const options = await out.load(opts.config);
+        if (opts.name !== undefined) assertBackupNameOfApp(options.app.name, opts.name, "--name");
         const result = await runBackup(options, {
           name: opts.name,
           onProgress: (p) => progress.update(p),

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
-import { listBackups, listingColumns, listingJson, listingRow, openStore } from "../../core/index.js";
+import { listBackups, listingColumns, listingJson, listingRow, listingsByApp, openStore, type BackupListing } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
 import { table } from "../table.js";
 
 export function registerList(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command("list")
-    .description("List the backups in the app's container, newest first.")
+    .description("List the app's backups, newest first (with --all-apps, every app's in the container, grouped by app).")
     .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
-    .option("--all-apps", "include backups of other apps sharing the container")
+    .option("--all-apps", "list the backups of every app sharing the container, grouped by app")
     .option("--json", "print a JSON array as the last stdout line")
     .action(async (opts: { config: string; json?: boolean; allApps?: boolean }) => {
       const out = new CommandOutput(io, Boolean(opts.json));
@@ -18,18 +18,22 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
         const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name, onWarning: (m) => out.note(`warning: ${m}`) });
         out.result(backups.map(listingJson));
         if (backups.length === 0) {
-          out.print(`No backups of ${options.app.name} in ${store.location}.`);
+          out.print(opts.allApps ? `No backups in ${store.location}.` : `No backups of ${options.app.name} in ${store.location}.`);
+        } else if (opts.allApps) {
+          out.print(listingsByApp(backups).map((group) => `${group.appName} (${group.backups.length} backup(s)):\n${listingTable(group.backups)}`).join("\n\n"));
         } else {
-          out.print(
-            table(
-              listingColumns.map((column) => column.toUpperCase()),
-              backups.map(listingRow),
-            ),
-          );
+          out.print(listingTable(backups));
         }
         setExit(0);
       } catch (error) {
         setExit(out.fail(error));
       }
     });
+}
+
+function listingTable(backups: BackupListing[]): string {
+  return table(
+    listingColumns.map((column) => column.toUpperCase()),
+    backups.map(listingRow),
+  );
 }

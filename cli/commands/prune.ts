@@ -49,7 +49,7 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         const failed = new Set(result.failures.map((f) => f.name));
         const verb = opts.dryRun ? "would delete" : "deleted";
         const orphanLines = result.orphans.length
-          ? [`Retention ${verb} what ${result.orphans.length} unfinished backup(s) left:`, ...result.orphans.map((o) => `  ${o.objects.join(", ")}: ${o.reason}`)]
+          ? [`Retention ${verb} what ${result.orphans.length} unfinished backup(s) left:`, ...result.orphans.map((o) => `  ${o.objects.join(", ")}: ${o.reason} (rule ${o.rule})`)]
           : [];
         out.print(
           result.decisions.length === 0

@@ -9,12 +9,15 @@ import {
   runRestore,
   type RestoreResult,
 } from "../../core/index.js";
-import { CommandOutput, usageError, type CliIo } from "../context.js";
+import { assertOneBackup } from "../backup-choice.js";
+import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
+import { parseTime } from "../now.js";
 import { progressReporter } from "../progress.js";
 
 interface RestoreFlags {
   config: string;
+  at?: string;
   to?: string;
   from?: string;
   ignoreDatabases?: boolean;
@@ -27,9 +30,10 @@ interface RestoreFlags {
 export function registerRestore(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command("restore")
-    .argument("[backup]", "the backup's name (see `app-backup list`), or `latest`; optional with --from")
+    .argument("[backup]", "the backup's name (see `app-backup list`), or `latest`; none with --at, optional with --from")
     .description("Restore a backup's files, databases and (on request) configuration into the app, or into another app with --to.")
     .option("-c, --config <file>", "the app's app-backup.yml (where the backups are)", "app-backup.yml")
+    .option("--at <time>", "restore the newest restorable backup started at or before this ISO-8601 time (e.g. 2026-11-30T02:00Z)")
     .option("--to <file>", "restore into the app described by this app-backup.yml instead")
     .option("--from <path>", "use a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
     .option("--ignore-databases", "restore the files only")
@@ -46,7 +50,8 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
       };
       await cancelOnSignals(onSignal, async (signal) => {
         try {
-          if (!backup && !flags.from) throw usageError("Name the backup to restore, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+          const at = parseTime("--at", flags.at);
+          assertOneBackup("restore", backup, at, flags.from);
           const options = await out.load(flags.config);
           let target = options;
           if (flags.to) {
@@ -55,6 +60,7 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
           }
           const result = await runRestore(options, {
             backup,
+            at,
             from: flags.from,
             target,
             ignoreDatabases: flags.ignoreDatabases,

@@ -10,24 +10,28 @@ import {
   type BackupSource,
   type EntryTable,
 } from "../../core/index.js";
-import { CommandOutput, usageError, type CliIo } from "../context.js";
+import { assertOneBackup } from "../backup-choice.js";
+import { CommandOutput, type CliIo } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
+import { parseTime } from "../now.js";
 import { table } from "../table.js";
 
 export function registerShow(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command("show")
-    .argument("[backup]", "the backup's name, or `latest`; optional with --from")
+    .argument("[backup]", "the backup's name, or `latest`; none with --at or --from")
     .description("Show a backup's manifest: status, times, sizes, filter, databases, skipped files and origin.")
     .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
+    .option("--at <time>", "show the newest restorable backup started at or before this ISO-8601 time (e.g. 2026-11-30T02:00Z)")
     .option("--from <path>", "show a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
     .option("--json", "print the manifest (without its entry list) as one JSON object on the last stdout line")
-    .action(async (backup: string | undefined, flags: { config: string; from?: string; json?: boolean }) => {
+    .action(async (backup: string | undefined, flags: { config: string; at?: string; from?: string; json?: boolean }) => {
       const out = new CommandOutput(io, Boolean(flags.json));
       try {
-        if (!backup && !flags.from) throw usageError("Name the backup to show, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
+        const at = parseTime("--at", flags.at);
+        assertOneBackup("show", backup, at, flags.from);
         const options = await out.load(flags.config);
-        const source = await openBackupSource(options, { backup, from: flags.from });
+        const source = await openBackupSource(options, { backup, at, from: flags.from });
         out.result(showJson(source));
         out.print(describe(source));
         setExit(ExitCode.ok);

@@ -3,6 +3,7 @@ import type { SkippedEntry } from "../archive/types.js";
 import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
 import { AppBackupError } from "../errors.js";
 import { blobNames, isValidBackupName } from "../format/backup-name.js";
+import { catalogFactsOf, catalogMetadataOf } from "../format/catalog-metadata.js";
 import { manifestXmlChunks } from "../format/manifest-xml.js";
 import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../format/manifest.js";
 import { metaFromOptions, metaToXml } from "../format/meta.js";
@@ -258,10 +259,12 @@ async function archive(
 /**
  * Streams the manifest into a staged upload: a site of hundreds of thousands of
  * files makes a manifest of tens of megabytes, never held whole in memory. The
- * commit never overwrites, as the manifest is what makes a backup exist.
+ * commit never overwrites, as the manifest is what makes a backup exist, and
+ * carries the backup's catalog facts as metadata: they become visible with the
+ * manifest, so a listing knows the backup without opening it.
  */
 async function writeManifest(store: Store, name: string, manifest: ManifestToWrite): Promise<void> {
-  const upload = await store.upload(name);
+  const upload = await store.upload(name, { metadata: catalogMetadataOf(catalogFactsOf(manifest)) });
   const output = new ArchiveOutput(upload);
   try {
     for (const chunk of manifestXmlChunks(manifest)) await output.writeText(chunk);

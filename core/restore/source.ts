@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
-import { assertManifestOf, listBackups, readManifestSummary } from "../catalog/catalog.js";
+import { findBackupAt, findLatest } from "../catalog/find-at.js";
+import { assertManifestOf, readManifestSummary } from "../catalog/manifests.js";
 import { AppBackupError } from "../errors.js";
 import { blobNames, isValidBackupName } from "../format/backup-name.js";
 import { readManifestTable } from "../format/manifest-reader.js";
@@ -28,6 +29,8 @@ export interface BackupSource {
 export interface BackupSelection {
   /** A backup name, or `latest` for the newest restorable backup of the app. */
   backup?: string;
+  /** The newest restorable backup of the app started at or before this time (instead of `backup`). */
+  at?: Date;
   /** A zip and manifest downloaded by hand: the `.zip`, the `.xml` or their common stem. */
   from?: string;
   /** Used instead of opening the configured container. */
@@ -37,23 +40,10 @@ export interface BackupSelection {
 /** Finds the backup and reads its manifest; nothing else is read yet. */
 export async function openBackupSource(options: AppBackupOptions, selection: BackupSelection): Promise<BackupSource> {
   if (selection.from) return openDownloadedBackup(selection.from, selection.backup);
-  if (!selection.backup) {
-    throw new AppBackupError("USAGE", "No backup named.", "Name the backup to use (see `app-backup list`), `latest`, or pass --from with a downloaded zip.");
-  }
+  assertOneChoice(selection);
   // Loaded on demand: the blob storage SDK is large, and a restore from a local folder never needs it.
   const store = selection.store ?? (await openStore(options.backup.storage));
-  let name = selection.backup;
-  if (name === "latest") {
-    const latest = (await listBackups(store, { appName: options.app.name })).find((b) => restorableStatuses.has(b.status));
-    if (!latest) {
-      throw new AppBackupError(
-        "BACKUP_NOT_FOUND",
-        `No restorable backup of ${options.app.name} in ${store.location}.`,
-        "Run `app-backup list --config FILE` to see the backups and their status.",
-      );
-    }
-    name = latest.name;
-  }
+  const name = await chosenBackupName(store, options.app.name, selection);
   if (!isValidBackupName(name)) {
     throw new AppBackupError(
       "USAGE",
@@ -70,6 +60,38 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
   assertManifestOf(manifest, name, store.urlOf(names.manifest));
   assertAppOf(manifest, name, options.app.name, store);
   return { store, name, zipName: names.zip, manifestName: names.manifest, manifest, entries };
+}
+
+/**
+ * The backup a selection names: the name itself, or for `latest` and `at` the
+ * newest restorable backup (at or before `at`), found without listing the app
+ * or reading any manifest but the chosen one's.
+ */
+export async function chosenBackupName(store: Store, appName: string, selection: Pick<BackupSelection, "backup" | "at">): Promise<string> {
+  assertOneChoice(selection);
+  if (selection.backup !== undefined && selection.backup !== "latest") return selection.backup;
+  const chosen = selection.at ? await findBackupAt(store, appName, selection.at) : await findLatest(store, appName);
+  if (!chosen) {
+    const when = selection.at ? ` at or before ${selection.at.toISOString()}` : "";
+    throw new AppBackupError(
+      "BACKUP_NOT_FOUND",
+      `No restorable backup of ${appName}${when} in ${store.location}.`,
+      selection.at
+        ? "Give a later time, or run `app-backup list --config FILE` to see the backups, their times and their status."
+        : "Run `app-backup list --config FILE` to see the backups and their status.",
+    );
+  }
+  return chosen.name;
+}
+
+/** A backup name (or `latest`) or a time, exactly one of them. */
+function assertOneChoice(selection: Pick<BackupSelection, "backup" | "at">): void {
+  if (selection.at && selection.backup) {
+    throw new AppBackupError("USAGE", `Both a backup (${selection.backup}) and a time (--at) were given.`, "Name the backup, or give --at TIME to take the newest restorable backup at or before it; not both.");
+  }
+  if (!selection.backup && !selection.at) {
+    throw new AppBackupError("USAGE", "No backup named.", "Name the backup to use (see `app-backup list`), `latest`, --at TIME, or pass --from with a downloaded zip.");
+  }
 }
 
 function assertAppOf(manifest: ManifestSummary, name: string, appName: string, store: Store): void {

@@ -1,10 +1,13 @@
 import { isStampedBackupNameOf } from "../format/backup-name.js";
-import { deleteBackup, listBackups } from "../catalog/catalog.js";
+import { appPrefixOf } from "../catalog/app-names.js";
+import { collectBackupObjects } from "../catalog/backup-objects.js";
+import { deleteBackup } from "../catalog/delete.js";
+import { listingsOf } from "../catalog/listing.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
-import { listAll, type Store } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import { withAppLock } from "./lock.js";
-import { findOrphans, type Orphan } from "./orphans.js";
+import { deleteOrphan, findOrphans, listClaims, listLocalLeftovers, type Orphan } from "./orphans.js";
 import { planRetention, type RetentionDecision, type RetentionPolicy } from "./retention.js";
 import { requireStoredConfiguration } from "./stored-config.js";
 
@@ -13,7 +16,7 @@ export interface PruneResult {
   decisions: RetentionDecision[];
   /** Backups deleted (or, in a dry run, that would be). */
   deleted: RetentionDecision[];
-  /** Zips and logs of the app's unfinished backups deleted (or, in a dry run, that would be). */
+  /** What interrupted or failed runs of the app left, each with its rule, deleted (or, in a dry run, that would be). */
   orphans: Orphan[];
   /** Deletions that failed, with the reason; those backups are still there. */
   failures: Array<{ name: string; error: string }>;
@@ -35,9 +38,10 @@ export interface PruneOptions {
 /**
  * Applies the retention policy to an app's backups: zip, manifest and log go
  * together. Only the app's own stamped names are ever deleted, and of each only
- * `{name}.zip`, `{name}.xml` and `{name}.log`. Zips and logs of unfinished
- * backups of the app (no manifest, older than a day) go too. Callers hold the
- * app's lock, so no backup of the app is running beside this.
+ * `{name}.zip`, `{name}.xml` and `{name}.log`. What interrupted runs of the app
+ * left (see orphans.ts), older than a day, goes too. The app's prefix is listed
+ * once, with metadata, for retention and orphans alike. Callers hold the app's
+ * lock, so no scheduled backup of the app is running beside this.
  */
 export async function pruneBackups(store: Store, appName: string, policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
   const now = options.now ?? new Date();
@@ -49,10 +53,12 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
   // Ages of unfinished objects are judged at the real clock too, so a --now in the future never makes a running backup look abandoned.
   const judgedAt = new Date(Math.min(now.getTime(), Date.now()));
   const { signal } = options;
-  const orphans = findOrphans(await listAll(store, undefined, { abortSignal: signal }), appName, judgedAt);
-  const orphanNames = new Set(orphans.map((o) => o.name));
+  const groups = await collectBackupObjects(store.list(appPrefixOf(appName), { includeMetadata: true, abortSignal: signal }));
+  const found = { groups, claims: await listClaims(store, appName, signal), localFiles: await listLocalLeftovers(store, appName) };
+  const orphans = findOrphans(found, appName, judgedAt);
   // An orphan's zip is listed as an interrupted backup; it is dealt with as an orphan, not by retention.
-  const backups = (await listBackups(store, { appName, onWarning: warn })).filter((b) => !orphanNames.has(b.name));
+  for (const orphan of orphans) if (orphan.rule === "zip-without-manifest" || orphan.rule === "log-without-zip") groups.delete(orphan.name);
+  const backups = await listingsOf(store, groups, { appName, onWarning: warn, signal, recordFacts: !options.dryRun });
   const decisions = planRetention(backups, policy, now).map((decision): RetentionDecision => {
     if (decision.action !== "delete" || isStampedBackupNameOf(appName, decision.name)) return decision;
     warn(`${decision.name} claims to be a scheduled backup of ${appName}, but its name is not one of ${appName}'s ({app}_{yyyyMMddHHmmss}); retention leaves it alone.`);
@@ -80,7 +86,7 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
   for (const orphan of orphans) {
     signal?.throwIfAborted();
     try {
-      for (const object of orphan.objects) await store.delete(object);
+      await deleteOrphan(store, orphan);
       deletedOrphans.push(orphan);
     } catch (error) {
       failures.push({ name: orphan.name, error: (error as Error).message });

@@ -1,6 +1,5 @@
 import { runBackup, type BackupResult, type BackupRunOptions } from "../backup/backup.js";
-import { listBackups } from "../catalog/catalog.js";
-import { restorableStatuses } from "../format/manifest.js";
+import { findBackupAt, isRestorable } from "../catalog/find-at.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
@@ -109,8 +108,8 @@ export async function runScheduled(runner: AppBackupOptions, run: ScheduledRunOp
 
   const decide = async (): Promise<{ decision: DueDecision; last?: ScheduledBackupRef }> => {
     signal?.throwIfAborted();
-    const backups = await listBackups(store, { appName });
-    const newest = backups.find((b) => b.trigger === "Scheduled" && restorableStatuses.has(b.status));
+    // The newest stamp first, without listing the app's whole history.
+    const newest = await findBackupAt(store, appName, now, { accept: (b) => b.trigger === "Scheduled" && isRestorable(b), signal });
     const last = newest ? { name: newest.name, startedAt: newest.startedAt } : undefined;
     return { decision: decideDue(timing, now, last), last };
   };

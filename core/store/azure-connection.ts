@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BlobServiceClient, ContainerClient, RestError, type StoragePipelineOptions } from "@azure/storage-blob";
+import { BlobServiceClient, RestError, type StoragePipelineOptions } from "@azure/storage-blob";
 import { AppBackupError } from "../errors.js";
 import type { StorageSpec } from "../options.js";
 import { displayUrl, redactPatterns } from "../secrets.js";
+import { ListingContainerClient } from "./azure-list.js";
 import { assertPlainObjectName } from "./object-name.js";
 import { storageTimeoutEnvVar, storageTimeoutsFromEnv, type StorageTimeouts } from "./storage-timeouts.js";
 
@@ -31,7 +32,7 @@ function pipelineOptionsFor(timeouts: StorageTimeouts): StoragePipelineOptions {
  * A `cancel` signal given to a call gives it up and rejects with the signal's reason, undescribed.
  */
 export class AzureConnection {
-  readonly container: ContainerClient;
+  readonly container: ListingContainerClient;
   readonly timeouts: StorageTimeouts;
 
   constructor(spec: AzureSpec, env: NodeJS.ProcessEnv = process.env) {
@@ -151,7 +152,7 @@ export class AzureConnection {
   }
 }
 
-function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOptions): ContainerClient {
+function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOptions): ListingContainerClient {
   switch (spec.kind) {
     case "azure-sas": {
       let url: URL;
@@ -168,12 +169,11 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
           "Append a container SAS (?sv=...&sig=...) granting read, write, list and delete, or use {connectionString, container} or {accountUrl, container}.",
         );
       }
-      return new ContainerClient(spec.containerUrl, undefined, pipelineOptions);
+      return new ListingContainerClient(spec.containerUrl, undefined, pipelineOptions);
     }
     case "azure-connection-string": {
-      let service: BlobServiceClient;
       try {
-        service = BlobServiceClient.fromConnectionString(spec.connectionString, pipelineOptions);
+        return new ListingContainerClient(spec.connectionString, spec.container, pipelineOptions);
       } catch {
         throw storageValueError(
           "backup.storage.connectionString",
@@ -182,10 +182,12 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
           "Copy it from the storage account's Access keys page: DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net",
         );
       }
-      return service.getContainerClient(spec.container);
     }
-    case "azure-identity":
-      return new BlobServiceClient(spec.accountUrl, lazyDefaultCredential(), pipelineOptions).getContainerClient(spec.container);
+    case "azure-identity": {
+      // The SDK's own way from an account URL to a container's.
+      const containerUrl = new BlobServiceClient(spec.accountUrl).getContainerClient(spec.container).url;
+      return new ListingContainerClient(containerUrl, lazyDefaultCredential(), pipelineOptions);
+    }
   }
 }
 

@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { RestError } from "@azure/storage-blob";
+import { RestError, type BlockBlobClient } from "@azure/storage-blob";
 import { readingInto, type ReusableBufferSource } from "../archive/random-access-source.js";
 import { AppBackupError } from "../errors.js";
 import { displayUrl } from "../secrets.js";
 import { AzureConnection, seconds, type AzureSpec } from "./azure-connection.js";
+import { listPageSizeOf, type ListPageQuery } from "./azure-list.js";
 import { AzureLocker } from "./azure-lock.js";
+import { MalformedListPageError, type ListPage } from "./list-page.js";
+import { assertWritableMetadata, visibleMetadata, writeTokenMetadataName } from "./object-metadata.js";
 import { assertPlainObjectName } from "./object-name.js";
 import { failOnStall } from "./stall-guard.js";
 import { storageTimeoutEnvVar } from "./storage-timeouts.js";
-import type { CallOptions, StagedUpload, Store, StoredObject } from "./store.js";
+import type { CallOptions, ListOptions, StagedUpload, Store, StoredObject, WriteOptions } from "./store.js";
 
 /** Block size for staged uploads: large enough for throughput, small enough to keep memory flat. */
 const blockSize = 8 * 1024 * 1024;
@@ -21,7 +24,7 @@ const blockConcurrency = 4;
  * whose reply was lost, retried and then refused because the first try had
  * succeeded, is recognised as done rather than reported as a collision.
  */
-const writeTokenKey = "appbackupwrite";
+const writeTokenKey = writeTokenMetadataName;
 /** Times a streamed read picks up again from where a dropped connection left it. */
 const downloadResumes = 3;
 
@@ -64,24 +67,44 @@ export class AzureBlobStore implements Store {
     }
   }
 
-  async *list(prefix = "", options: CallOptions = {}): AsyncIterable<StoredObject> {
+  /**
+   * Page by page, each under its own deadline (a container of many backups
+   * takes many pages), and yielded before the next page is asked for.
+   */
+  async *list(prefix = "", options: ListOptions = {}): AsyncIterable<StoredObject> {
     if (prefix) assertPlainObjectName(prefix, this.location);
-    // Page by page, each under its own deadline: a container of many backups takes many pages.
-    let continuationToken: string | undefined;
+    const pageSize = listPageSizeOf(options.pageSize);
+    const includeMetadata = options.includeMetadata ?? false;
+    let marker: string | undefined;
     do {
-      const page = await this.connection.call(
-        "list the container",
-        async (abortSignal) => {
-          const pages = this.connection.container.listBlobsFlat({ prefix: prefix || undefined, abortSignal }).byPage({ continuationToken });
-          return (await pages.next()).value;
-        },
-        options.abortSignal,
-      );
-      for (const blob of page?.segment.blobItems ?? []) {
-        yield { name: blob.name, size: blob.properties.contentLength ?? 0, lastModified: blob.properties.lastModified };
+      const query = { prefix, marker, pageSize, includeMetadata };
+      const page = await this.connection.call("list the container", (abortSignal) => this.readListPage(query, abortSignal), options.abortSignal);
+      for (const blob of page.blobs) {
+        if (!blob.name.startsWith(prefix)) throw this.malformedListing(`it holds ${JSON.stringify(blob.name)}, outside the prefix ${JSON.stringify(prefix)} asked for`);
+        const metadata = includeMetadata ? visibleMetadata(blob.metadata) : undefined;
+        yield { name: blob.name, size: blob.size, lastModified: blob.lastModified, ...(metadata ? { metadata } : {}) };
       }
-      continuationToken = page?.continuationToken || undefined;
-    } while (continuationToken);
+      // A service that hands back the marker it was given would otherwise be asked for the same page forever.
+      if (page.nextMarker !== undefined && page.nextMarker === marker) throw this.malformedListing("it points to itself as the next page");
+      marker = page.nextMarker;
+    } while (marker);
+  }
+
+  private async readListPage(query: ListPageQuery, abortSignal: AbortSignal): Promise<ListPage> {
+    try {
+      return await this.connection.container.listPage(query, abortSignal);
+    } catch (error) {
+      if (error instanceof MalformedListPageError) throw this.malformedListing(error.message);
+      throw error;
+    }
+  }
+
+  private malformedListing(why: string): AppBackupError {
+    return new AppBackupError(
+      "STORAGE",
+      `Azure Storage at ${this.location} answered a listing of the container with a reply that cannot be used: ${why}.`,
+      "Check that backup.storage points at Azure Blob Storage (or Azurite) and not at a proxy or another service, then run again.",
+    );
   }
 
   async exists(name: string, options: CallOptions = {}): Promise<boolean> {
@@ -92,7 +115,8 @@ export class AzureBlobStore implements Store {
     const blob = this.connection.blob(name);
     try {
       const properties = await this.connection.attempt(`read ${name}`, (abortSignal) => blob.getProperties({ abortSignal }), options.abortSignal);
-      return { name, size: properties.contentLength ?? 0, lastModified: properties.lastModified ?? new Date(0) };
+      const metadata = visibleMetadata(properties.metadata);
+      return { name, size: properties.contentLength ?? 0, lastModified: properties.lastModified ?? new Date(0), ...(metadata ? { metadata } : {}) };
     } catch (error) {
       options.abortSignal?.throwIfAborted();
       if (error instanceof RestError && error.statusCode === 404) return undefined;
@@ -168,20 +192,23 @@ export class AzureBlobStore implements Store {
     return readingInto({ size: info.size, local: false, readInto });
   }
 
-  async upload(name: string, options: CallOptions = {}): Promise<StagedUpload> {
+  async upload(name: string, options: WriteOptions = {}): Promise<StagedUpload> {
     options.abortSignal?.throwIfAborted();
-    return new BlockUpload(this, name, options.abortSignal);
+    const blob = this.connection.blob(name);
+    assertWritableMetadata(options.metadata ?? {}, name);
+    return new BlockUpload(this, blob, name, { ...options.metadata }, options.abortSignal);
   }
 
-  async put(name: string, data: Buffer | string, options: CallOptions & { overwrite?: boolean } = {}): Promise<void> {
+  async put(name: string, data: Buffer | string, options: WriteOptions & { overwrite?: boolean } = {}): Promise<void> {
     const body = typeof data === "string" ? Buffer.from(data) : data;
     const blob = this.connection.blob(name);
+    assertWritableMetadata(options.metadata ?? {}, name);
     const headers = { blobContentType: contentTypeOf(name) };
     if (options.overwrite) {
       // Writing the same bytes again is harmless, so a retried overwrite needs no check.
       await this.connection.call(
         `write ${name}`,
-        (abortSignal) => blob.upload(body, body.length, { blobHTTPHeaders: headers, metadata: { [writeTokenKey]: newWriteToken() }, abortSignal }),
+        (abortSignal) => blob.upload(body, body.length, { blobHTTPHeaders: headers, metadata: { ...options.metadata, [writeTokenKey]: newWriteToken() }, abortSignal }),
         options.abortSignal,
       );
       return;
@@ -191,13 +218,15 @@ export class AzureBlobStore implements Store {
     }
   }
 
-  async create(name: string, data: Buffer | string, options: CallOptions = {}): Promise<boolean> {
+  async create(name: string, data: Buffer | string, options: WriteOptions = {}): Promise<boolean> {
     const body = typeof data === "string" ? Buffer.from(data) : data;
     const blob = this.connection.blob(name);
+    assertWritableMetadata(options.metadata ?? {}, name);
     return this.writeOnce(
       `write ${name}`,
       name,
       body.length,
+      options.metadata ?? {},
       (metadata, abortSignal) =>
         blob.upload(body, body.length, {
           conditions: { ifNoneMatch: "*" },
@@ -207,6 +236,19 @@ export class AzureBlobStore implements Store {
         }),
       options.abortSignal,
     );
+  }
+
+  async setMetadata(name: string, metadata: Record<string, string>, options: CallOptions = {}): Promise<boolean> {
+    assertWritableMetadata(metadata, name);
+    const blob = this.connection.blob(name);
+    try {
+      await this.connection.attempt(`write the metadata of ${name}`, (abortSignal) => blob.setMetadata(metadata, { abortSignal }), options.abortSignal);
+      return true;
+    } catch (error) {
+      options.abortSignal?.throwIfAborted();
+      if (error instanceof RestError && error.statusCode === 404) return false;
+      throw this.connection.describe(error, `write the metadata of ${name}`);
+    }
   }
 
   async delete(name: string, options: CallOptions = {}): Promise<void> {
@@ -219,18 +261,20 @@ export class AzureBlobStore implements Store {
    * happened, false when the name was already taken by someone else. When the
    * service refuses because the name exists, the blob's write token tells a
    * try of this very write that succeeded but whose reply was lost (done) from
-   * a real collision.
+   * a real collision. The token travels beside the caller's `metadata`, in
+   * the same request, so the object is never visible without either.
    */
   async writeOnce(
     action: string,
     name: string,
     size: number,
+    metadata: Readonly<Record<string, string>>,
     write: (metadata: Record<string, string>, abortSignal: AbortSignal) => Promise<unknown>,
     cancel?: AbortSignal,
   ): Promise<boolean> {
     const token = newWriteToken();
     try {
-      await this.connection.attempt(action, (abortSignal) => write({ [writeTokenKey]: token }, abortSignal), cancel);
+      await this.connection.attempt(action, (abortSignal) => write({ ...metadata, [writeTokenKey]: token }, abortSignal), cancel);
       return true;
     } catch (error) {
       cancel?.throwIfAborted();
@@ -261,15 +305,13 @@ class BlockUpload implements StagedUpload {
   private failure: unknown;
   private readonly uploadId = randomBytes(8).toString("hex");
 
-  private readonly blob;
-
   constructor(
     private readonly store: AzureBlobStore,
+    private readonly blob: BlockBlobClient,
     private readonly name: string,
+    private readonly metadata: Readonly<Record<string, string>>,
     private readonly cancel?: AbortSignal,
-  ) {
-    this.blob = store.connection.blob(name);
-  }
+  ) {}
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
@@ -294,6 +336,7 @@ class BlockUpload implements StagedUpload {
       `commit ${this.name}`,
       this.name,
       this.bytesWritten,
+      this.metadata,
       (metadata, abortSignal) =>
         this.blob.commitBlockList(this.blockIds, {
           conditions: { ifNoneMatch: "*" },

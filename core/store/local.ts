@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { createReadStream, type BigIntStats } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
@@ -8,9 +8,19 @@ import { fileSource, type ReusableBufferSource } from "../archive/random-access-
 import { AppBackupError } from "../errors.js";
 import { linkExclusive, publishExclusive, publishReplacing } from "../fs/publish.js";
 import { LocalLocker } from "./local-lock.js";
+import {
+  identityOf,
+  isAbandonedRecord,
+  metadataRecordFileOf,
+  objectOfMetadataRecord,
+  readMetadataRecord,
+  removeMetadataRecord,
+  writeMetadataRecord,
+} from "./local-metadata.js";
+import { assertWritableMetadata, visibleMetadata } from "./object-metadata.js";
 import { assertPlainObjectName } from "./object-name.js";
 import { partialPathOf, partialPrefix } from "./partial-file.js";
-import type { CallOptions, StagedUpload, Store, StoredObject } from "./store.js";
+import type { CallOptions, ListOptions, StagedUpload, Store, StoredObject, WriteOptions } from "./store.js";
 
 const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
@@ -43,7 +53,7 @@ export class LocalStore implements Store {
     options.abortSignal?.throwIfAborted();
     try {
       await mkdir(this.root, { recursive: true });
-      await this.removeAbandonedPartials();
+      await this.removeAbandonedFiles();
       const probe = path.join(this.root, `${partialPrefix}probe-${randomBytes(6).toString("hex")}`);
       await writeFile(probe, "");
       await unlink(probe);
@@ -57,20 +67,24 @@ export class LocalStore implements Store {
   }
 
   /**
-   * A killed run leaves its invisible temp file behind. A live upload keeps its
+   * A killed run leaves its invisible temp file behind, and may leave the
+   * metadata record of an object it never published. A live upload keeps its
    * file's mtime fresh, so one untouched for hours belongs to no one.
    */
-  private async removeAbandonedPartials(): Promise<void> {
+  private async removeAbandonedFiles(): Promise<void> {
     const cutoff = Date.now() - abandonedPartialAgeMs;
     for (const name of await readdir(this.root)) {
-      if (!name.startsWith(partialPrefix)) continue;
+      const recordOf = objectOfMetadataRecord(name);
+      if (!name.startsWith(partialPrefix) && recordOf === undefined) continue;
       const file = path.join(this.root, name);
       const info = await stat(file).catch(() => undefined);
-      if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
+      if (!info || info.mtimeMs >= cutoff) continue;
+      if (recordOf === undefined || (await isAbandonedRecord(this.root, recordOf))) await rm(file, { force: true });
     }
   }
 
-  async *list(prefix = "", options: CallOptions = {}): AsyncIterable<StoredObject> {
+  /** Metadata comes from each object's record, read only when asked for and only for objects that have one. */
+  async *list(prefix = "", options: ListOptions = {}): AsyncIterable<StoredObject> {
     options.abortSignal?.throwIfAborted();
     let names: string[];
     try {
@@ -79,23 +93,33 @@ export class LocalStore implements Store {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       throw error;
     }
+    const recorded = options.includeMetadata ? new Set(names.filter((name) => objectOfMetadataRecord(name) !== undefined)) : new Set<string>();
     for (const name of names.sort((a, b) => a.localeCompare(b))) {
       if (name.startsWith(".") || !name.startsWith(prefix)) continue;
-      const info = await this.stat(name, options);
+      options.abortSignal?.throwIfAborted();
+      const info = await this.statObject(name, recorded.has(metadataRecordFileOf(name)));
       if (info) yield info;
     }
   }
 
   async exists(name: string, options: CallOptions = {}): Promise<boolean> {
-    return (await this.stat(name, options)) !== undefined;
+    options.abortSignal?.throwIfAborted();
+    return (await this.statObject(name, false)) !== undefined;
   }
 
   async stat(name: string, options: CallOptions = {}): Promise<StoredObject | undefined> {
     options.abortSignal?.throwIfAborted();
+    return this.statObject(name, true);
+  }
+
+  private async statObject(name: string, withMetadata: boolean): Promise<StoredObject | undefined> {
+    const file = this.pathOf(name);
     try {
-      const info = await stat(this.pathOf(name));
+      const info = await stat(file, { bigint: true });
       if (!info.isFile()) return undefined;
-      return { name, size: info.size, lastModified: info.mtime };
+      const object: StoredObject = { name, size: Number(info.size), lastModified: info.mtime };
+      const metadata = withMetadata ? visibleMetadata(await readMetadataRecord(this.root, name, info)) : undefined;
+      return metadata ? { ...object, metadata } : object;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
@@ -120,20 +144,41 @@ export class LocalStore implements Store {
     return fileSource(this.pathOf(name));
   }
 
-  async upload(name: string, options: CallOptions = {}): Promise<StagedUpload> {
+  async upload(name: string, options: WriteOptions = {}): Promise<StagedUpload> {
+    return this.stage(name, "exclusive", options);
+  }
+
+  private async stage(name: string, publish: "exclusive" | "replacing", options: WriteOptions): Promise<LocalUpload> {
     options.abortSignal?.throwIfAborted();
     const target = this.pathOf(name);
+    if (options.metadata) assertWritableMetadata(options.metadata, name);
     await mkdir(this.root, { recursive: true });
     const temp = partialPathOf(this.root, name);
     const handle = await open(temp, "wx");
-    return new LocalUpload(handle, temp, target);
+    return new LocalUpload(handle, temp, target, publish, options.metadata && { root: this.root, name, metadata: { ...options.metadata } });
   }
 
-  async put(name: string, data: Buffer | string, options: CallOptions & { overwrite?: boolean } = {}): Promise<void> {
+  /** Small objects with metadata are staged like uploads: the record must name the very file that is published. */
+  private async writeWithMetadata(name: string, data: Buffer | string, publish: "exclusive" | "replacing", options: WriteOptions): Promise<boolean> {
+    const upload = await this.stage(name, publish, options);
+    try {
+      await upload.write(typeof data === "string" ? Buffer.from(data) : data);
+    } catch (error) {
+      await upload.abort();
+      throw error;
+    }
+    return upload.publish();
+  }
+
+  async put(name: string, data: Buffer | string, options: WriteOptions & { overwrite?: boolean } = {}): Promise<void> {
     if (!options.overwrite) {
       if (!(await this.create(name, data, options))) {
         throw new AppBackupError("STORAGE", `${name} already exists in ${this.root}; it is never overwritten.`);
       }
+      return;
+    }
+    if (options.metadata) {
+      await this.writeWithMetadata(name, data, "replacing", options);
       return;
     }
     const target = this.pathOf(name);
@@ -141,7 +186,8 @@ export class LocalStore implements Store {
     await publishReplacing(target, data, { temp: partialPathOf(this.root, name) });
   }
 
-  async create(name: string, data: Buffer | string, options: CallOptions = {}): Promise<boolean> {
+  async create(name: string, data: Buffer | string, options: WriteOptions = {}): Promise<boolean> {
+    if (options.metadata) return this.writeWithMetadata(name, data, "exclusive", options);
     const target = this.pathOf(name);
     await this.beforeWrite(options);
     // A complete file published in one step, never over another.
@@ -153,9 +199,23 @@ export class LocalStore implements Store {
     await mkdir(this.root, { recursive: true });
   }
 
+  /** The object goes first: its record without it is garbage, never an object without its record. */
+  async setMetadata(name: string, metadata: Record<string, string>, options: CallOptions = {}): Promise<boolean> {
+    options.abortSignal?.throwIfAborted();
+    assertWritableMetadata(metadata, name);
+    const info = await stat(this.pathOf(name), { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (!info?.isFile()) return false;
+    await writeMetadataRecord(this.root, name, identityOf(info), metadata);
+    return true;
+  }
+
   async delete(name: string, options: CallOptions = {}): Promise<void> {
     options.abortSignal?.throwIfAborted();
     await rm(this.pathOf(name), { force: true });
+    await removeMetadataRecord(this.root, name);
   }
 
   private async mustExist(name: string, options: CallOptions): Promise<void> {
@@ -163,6 +223,13 @@ export class LocalStore implements Store {
       throw new AppBackupError("STORAGE_NOT_FOUND", `${name} does not exist in ${this.root}.`);
     }
   }
+}
+
+/** Metadata to record for an upload's object. */
+interface RecordToWrite {
+  root: string;
+  name: string;
+  metadata: Record<string, string>;
 }
 
 class LocalUpload implements StagedUpload {
@@ -173,6 +240,8 @@ class LocalUpload implements StagedUpload {
     private readonly handle: FileHandle,
     private readonly temp: string,
     private readonly target: string,
+    private readonly mode: "exclusive" | "replacing",
+    private readonly record?: RecordToWrite,
   ) {}
 
   async write(chunk: Buffer): Promise<void> {
@@ -186,12 +255,36 @@ class LocalUpload implements StagedUpload {
   }
 
   async commit(): Promise<void> {
-    await this.handle.sync();
-    await this.handle.close();
-    const published = await linkExclusive(this.temp, this.target);
-    await rm(this.temp, { force: true });
-    if (!published) {
+    if (!(await this.publish())) {
       throw new AppBackupError("STORAGE", `${path.basename(this.target)} already exists; it is never overwritten.`);
+    }
+  }
+
+  /**
+   * Makes the file visible under its name, its metadata record first so that
+   * the object is never seen without it; false when the name was taken.
+   */
+  async publish(): Promise<boolean> {
+    try {
+      let written: BigIntStats;
+      try {
+        await this.handle.sync();
+        written = await this.handle.stat({ bigint: true });
+      } finally {
+        await this.handle.close();
+      }
+      if (this.record) {
+        // A taken name keeps its own record: the common case is refused before the record is replaced.
+        if (this.mode === "exclusive" && (await exists(this.target))) return false;
+        await writeMetadataRecord(this.record.root, this.record.name, identityOf(written), this.record.metadata);
+      }
+      if (this.mode === "replacing") {
+        await rename(this.temp, this.target);
+        return true;
+      }
+      return await linkExclusive(this.temp, this.target);
+    } finally {
+      await rm(this.temp, { force: true });
     }
   }
 
@@ -199,4 +292,14 @@ class LocalUpload implements StagedUpload {
     await this.handle.close().catch(() => undefined);
     await rm(this.temp, { force: true });
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return false;
+      throw error;
+    },
+  );
 }

@@ -8,6 +8,28 @@ export interface StoredObject {
   name: string;
   size: number;
   lastModified: Date;
+  /**
+   * The object's metadata (names in lower case), when it was listed or stat'ed
+   * with `includeMetadata` and has any. Never holds a credential.
+   */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** What `list` accepts besides a signal. */
+export interface ListOptions extends CallOptions {
+  /** Also fetch each object's metadata (blob metadata, or the local store's record of it). */
+  includeMetadata?: boolean;
+  /** Objects per request to blob storage: a small page when only the first few are wanted. */
+  pageSize?: number;
+}
+
+/** What writes accept besides a signal. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * Metadata stored with the object and visible once it is: names are lower-case
+   * letters and digits, values printable ASCII (see core/format/catalog-metadata.ts).
+   */
+  metadata?: Record<string, string>;
 }
 
 /** An upload that becomes visible under its name only when committed. */
@@ -45,8 +67,9 @@ export interface Store {
   /** Fails with a clear error when the container cannot be reached or written. */
   check(options?: CallOptions): Promise<void>;
   /** The objects whose names start with `prefix`, fetched as they are consumed (a page at a time from blob storage). */
-  list(prefix?: string, options?: CallOptions): AsyncIterable<StoredObject>;
+  list(prefix?: string, options?: ListOptions): AsyncIterable<StoredObject>;
   exists(name: string, options?: CallOptions): Promise<boolean>;
+  /** The object with its metadata, or undefined when nothing is under the name. */
   stat(name: string, options?: CallOptions): Promise<StoredObject | undefined>;
   /** Streams an object, optionally a byte range of it. */
   read(name: string, range?: { offset: number; length: number }, options?: CallOptions): Promise<Readable>;
@@ -58,20 +81,25 @@ export interface Store {
    * signal gives up the staging, never the commit: a commit whose reply is lost
    * may have made the object visible all the same.
    */
-  upload(name: string, options?: CallOptions): Promise<StagedUpload>;
+  upload(name: string, options?: WriteOptions): Promise<StagedUpload>;
   /** Writes a small object; fails if one already exists under that name and `overwrite` is not set. */
-  put(name: string, data: Buffer | string, options?: CallOptions & { overwrite?: boolean }): Promise<void>;
+  put(name: string, data: Buffer | string, options?: WriteOptions & { overwrite?: boolean }): Promise<void>;
   /**
    * Writes a small object only when nothing is under its name, in one atomic
    * step: true when this call created it, false when the name was taken. A
    * retry of this call that finds its own earlier try done counts as created.
    */
-  create(name: string, data: Buffer | string, options?: CallOptions): Promise<boolean>;
+  create(name: string, data: Buffer | string, options?: WriteOptions): Promise<boolean>;
   delete(name: string, options?: CallOptions): Promise<void>;
+  /**
+   * Replaces the metadata of an object that exists; false when nothing is under
+   * the name. For facts recorded after the object was written (see the catalog).
+   */
+  setMetadata(name: string, metadata: Record<string, string>, options?: CallOptions): Promise<boolean>;
 }
 
 /** Every object `list` yields, in one array, for callers that look at them all. */
-export async function listAll(store: Store, prefix?: string, options?: CallOptions): Promise<StoredObject[]> {
+export async function listAll(store: Store, prefix?: string, options?: ListOptions): Promise<StoredObject[]> {
   const objects: StoredObject[] = [];
   for await (const object of store.list(prefix, options)) objects.push(object);
   return objects;

@@ -204,7 +204,9 @@ describe("the post step", () => {
     const post = await runAction({ workspace, entry: "post", inputs: {}, state: main.state });
     expect(post.code).toBe(0);
     expect(post.visibleLog).not.toContain("Removed");
-    expect((await readdir(path.join(workspace, "backups"))).length).toBe(3);
+    // The backup's zip, log and manifest, and the record of the manifest's listing metadata.
+    expect((await readdir(path.join(workspace, "backups"))).filter((name) => !name.startsWith(".metadata-"))).toHaveLength(3);
+    expect((await readdir(path.join(workspace, "backups"))).length).toBe(4);
   });
 
   it("removes the temp folder and the half-written upload of a step that was stopped", async () => {
@@ -225,7 +227,7 @@ describe("the post step", () => {
     expect(post.code).toBe(0);
     expect(post.visibleLog).toContain(`Removed ${tempDir}`);
     await expect(stat(tempDir)).rejects.toThrow(/ENOENT/);
-    expect((await readdir(backups)).sort()).toEqual([".partial-ba9876543210-other_app.zip", "shop_done.log", "shop_done.xml", "shop_done.zip"]);
+    expect((await readdir(backups)).sort()).toEqual([".metadata-shop_done.xml.json", ".partial-ba9876543210-other_app.zip", "shop_done.log", "shop_done.xml", "shop_done.zip"]);
     expect(await readFile(path.join(backups, "shop_done.zip"))).toHaveLength(Number(main.outputs["size-bytes"]));
   });
 });

@@ -7,6 +7,7 @@ import { startMariaDbServer, TEST_PASSWORD, type MariaDbServer } from "../suppor
 import { freshDatabase, sql, startPostgres, type PostgresTestServer } from "../support/postgres.js";
 import { makeWorkspace, removeTemporaryFolders, zipEntries } from "../support/action-workspace.js";
 import { runAction, type ActionRun } from "../support/run-action.js";
+import { containerObjects } from "../support/container-files.js";
 
 let postgres: PostgresTestServer;
 let mariadb: MariaDbServer;
@@ -134,7 +135,7 @@ describe("databases", () => {
     expect(run.errors[0]).toMatch(/^Backup shop_\d{14} failed: The dump of database MainDb \(.*\) failed: /);
     expect(everythingVisible(run)).not.toContain("not-the-password-123");
     // A failed backup leaves its manifest and log (status Failed) and never a zip.
-    expect((await readdir(path.join(workspace, "backups"))).map((f) => path.extname(f)).sort()).toEqual([".log", ".xml"]);
+    expect((await containerObjects(path.join(workspace, "backups"))).map((f) => path.extname(f)).sort()).toEqual([".log", ".xml"]);
   });
 });
 

@@ -77,8 +77,8 @@ describe.each(containers)("backups of one app started in the same second, in %s"
 
   it("a name given by the user that exists is refused, never overwritten", async () => {
     const { options, store } = await open();
-    const first = await runBackup(options, { name: "release-1", store });
-    await expect(runBackup(options, { name: "release-1", store })).rejects.toThrow(/A backup named release-1 already exists/);
+    const first = await runBackup(options, { name: "shop_release-1", store });
+    await expect(runBackup(options, { name: "shop_release-1", store })).rejects.toThrow(/A backup named shop_release-1 already exists/);
     await expectRestorable(options, store, [first.name]);
   });
 
@@ -97,28 +97,28 @@ describe.each(containers)("backups of one app started in the same second, in %s"
 
   it("a name given by the user that a running backup holds is refused; once that run stops, the name is free again", async () => {
     const { options, store } = await open();
-    const running = await store.locker.tryLock(claimNameOf("release-2"), { ttlMs: 60_000, holder: "a running backup" });
+    const running = await store.locker.tryLock(claimNameOf("shop_release-2"), { ttlMs: 60_000, holder: "a running backup" });
     if (!running.acquired) throw new Error("the claim could not be taken");
-    await expect(runBackup(options, { name: "release-2", store })).rejects.toMatchObject({
+    await expect(runBackup(options, { name: "shop_release-2", store })).rejects.toMatchObject({
       code: "LOCKED",
-      message: expect.stringMatching(/Another backup named release-2 is running/),
+      message: expect.stringMatching(/Another backup named shop_release-2 is running/),
     });
-    expect(await listAll(store)).not.toContainEqual(expect.objectContaining({ name: expect.stringMatching(/^release-2\./) }));
+    expect(await listAll(store)).not.toContainEqual(expect.objectContaining({ name: expect.stringMatching(/^shop_release-2\./) }));
     await running.lock.release();
-    const retried = await runBackup(options, { name: "release-2", store });
+    const retried = await runBackup(options, { name: "shop_release-2", store });
     expect(retried.status).toBe("Succeeded");
-    await expectRestorable(options, store, ["release-2"]);
+    await expectRestorable(options, store, ["shop_release-2"]);
   });
 
   it("a name given by the user whose run was killed can be used again once its claim expires", async () => {
     const { options, store } = await open();
-    const killed = await store.locker.tryLock(claimNameOf("release-3"), { ttlMs: 1000, holder: "a backup that was killed" });
+    const killed = await store.locker.tryLock(claimNameOf("shop_release-3"), { ttlMs: 1000, holder: "a backup that was killed" });
     expect(killed.acquired).toBe(true);
     const expiresAt = Date.now() + (store instanceof LocalStore ? 1000 : 15_000);
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 500));
-    const retried = await runBackup(options, { name: "release-3", store });
+    const retried = await runBackup(options, { name: "shop_release-3", store });
     expect(retried.status).toBe("Succeeded");
-    await expectRestorable(options, store, ["release-3"]);
+    await expectRestorable(options, store, ["shop_release-3"]);
   });
 });
 

@@ -7,6 +7,7 @@ import { backupConfigurationOperations as operations } from "../../provider/back
 import { backupOperations } from "../../provider/backup-operations.js";
 import { unknownValue } from "../../provider/normalize.js";
 import type { BackupConfigurationInputs } from "../../provider/types.js";
+import { containerObjects } from "../support/container-files.js";
 
 let azurite: Azurite;
 let workDir: string;
@@ -189,11 +190,11 @@ describe("BackupConfiguration lifecycle in a local container", () => {
     const { id, outs } = await operations.create(inputs);
     const backup = await backupOperations.create({ ...appInputs, settings: {}, connectionStrings: {}, databases: [], deleteOnDestroy: false });
     const backupFiles = [`${backup.outs!.backupName}.log`, `${backup.outs!.backupName}.xml`, `${backup.outs!.backupName}.zip`];
-    expect((await readdir(app.container)).sort()).toEqual([...backupFiles, "shop.backup-config.json"].sort());
+    expect((await containerObjects(app.container))).toEqual([...backupFiles, "shop.backup-config.json"].sort());
 
     await operations.delete(id, outs);
 
-    expect((await readdir(app.container)).sort()).toEqual(backupFiles.sort());
+    expect((await containerObjects(app.container))).toEqual(backupFiles.sort());
   });
 
   it("delete refuses to touch a container other than the one the configuration lives in", async () => {

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupConfigurationProvider, backupProvider } from "../../provider/serialized-providers.js";
+import { containerObjects } from "../support/container-files.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const hostEntry = path.join(repoRoot, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js");
@@ -156,7 +157,7 @@ describe("the providers serialized into the state", () => {
       const { inputs } = await call("check", {}, { name: "shop", home: app.home, storage: `file:${app.container}`, triggers: ["1.0.0"], deleteOnDestroy: true });
       const { id, outs } = await call("create", inputs);
       expect(outs.status).toBe("Succeeded");
-      expect((await readdir(app.container)).sort()).toEqual([`${outs.backupName}.log`, `${outs.backupName}.xml`, `${outs.backupName}.zip`]);
+      expect((await containerObjects(app.container))).toEqual([`${outs.backupName}.log`, `${outs.backupName}.xml`, `${outs.backupName}.zip`]);
 
       expect(await call("diff", id, outs, inputs)).toEqual({ changes: false, replaces: [] });
       expect(await call("diff", id, outs, { ...inputs, triggers: ["1.0.1"] })).toEqual({ changes: true, replaces: ["triggers"] });

@@ -126,7 +126,9 @@ describe("app-backup restore", () => {
     const sasUrl = await azurite.containerWithSas("restorecontainer");
     const app = await makeApp({ storage: sasUrl });
     const original = treeFacts(app.home);
-    const name = await backUp(app, "shop_blob");
+    // Stamped, as `latest` chooses among stamped names only.
+    const { json: made } = await runCli(["backup", "--config", app.config, "--json"]);
+    const name: string = made.name;
     await rm(app.home, { recursive: true });
 
     const run = await runCli(["restore", "latest", "--config", app.config, "--json"]);

@@ -96,20 +96,20 @@ describe("app-backup verify", () => {
       app.config,
       (await readFile(app.config, "utf8")).replace("backup:", 'connectionStrings:\n  MainDb: { type: PostgreSQL, value: "Host=127.0.0.1;Port=9;Database=x;Username=u;Password=p" }\nbackup:'),
     );
-    const backup = await runCli(["backup", "--config", app.config, "--name", "broken", "--json"]);
+    const backup = await runCli(["backup", "--config", app.config, "--name", "shop_broken", "--json"]);
     expect(backup.code).toBe(1);
     expect(backup.json.status).toBe("Failed");
 
-    const verify = await runCli(["verify", "broken", "--config", app.config, "--json"]);
+    const verify = await runCli(["verify", "shop_broken", "--config", app.config, "--json"]);
     expect(verify.code).toBe(1);
     expect(verify.json).toMatchObject({ status: "NotRestorable", backupStatus: "Failed", restorable: false });
     expect(verify.json.error).toContain("It cannot be restored");
 
     const before = treeFacts(app.home);
-    const restore = await runCli(["restore", "broken", "--config", app.config, "--json"]);
+    const restore = await runCli(["restore", "shop_broken", "--config", app.config, "--json"]);
     expect(restore.code).toBe(2);
     expect(restore.json).toMatchObject({ status: "Error", error: { code: "BACKUP_NOT_RESTORABLE" } });
-    expect(restore.stderr).toContain("Backup broken is Failed");
+    expect(restore.stderr).toContain("Backup shop_broken is Failed");
     expect(treeFacts(app.home)).toEqual(before);
   });
 });

@@ -41,6 +41,7 @@ export function leftovers(home: string): string[] {
 const at = (iso: string) => new Date(iso);
 
 export interface TestApp {
+  name: string;
   dir: string;
   home: string;
   config: string;
@@ -93,12 +94,13 @@ ${options.settings ?? ""}backup:
   storage: "${options.storage ?? "file:./backups"}"
 ${options.extra ?? ""}`,
   );
-  return { dir, home, config, backups: path.join(dir, "backups") };
+  return { name: options.name ?? "shop", dir, home, config, backups: path.join(dir, "backups") };
 }
 
-/** Backs the app up with the CLI and returns the backup's name. */
+/** Backs the app up with the CLI and returns the backup's name: `{app}_{name}` unless `name` already starts so. */
 export async function backUp(app: TestApp, name = "b1", env?: NodeJS.ProcessEnv): Promise<string> {
-  const run = await runCli(["backup", "--config", app.config, "--name", name, "--json"], { env });
+  const full = name.startsWith(`${app.name}_`) ? name : `${app.name}_${name}`;
+  const run = await runCli(["backup", "--config", app.config, "--name", full, "--json"], { env });
   if (run.code !== 0 && run.code !== 3) throw new Error(`backup failed (${run.code}): ${run.stderr}`);
   return run.json.name as string;
 }

@@ -1,4 +1,12 @@
-import { backupDatabaseColumns, backupDatabaseRows, backupFacts, runBackup, type AppBackupOptions, type BackupResult } from "../../../core/index.js";
+import {
+  assertBackupNameOfApp,
+  backupDatabaseColumns,
+  backupDatabaseRows,
+  backupFacts,
+  runBackup,
+  type AppBackupOptions,
+  type BackupResult,
+} from "../../../core/index.js";
 import { facts, list, table } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 import { recordPartialUploads } from "../temporary-files.js";
@@ -13,6 +21,7 @@ const statusIcon: Record<string, string> = { Succeeded: "✅", PartiallySucceede
 
 /** `app-backup backup` as a step: outputs, a job summary, warnings as annotations. */
 export async function backupOperation(options: AppBackupOptions, inputs: BackupOperationInputs, report: Reporter): Promise<OperationOutcome> {
+  if (inputs.backupName !== undefined) assertBackupNameOfApp(options.app.name, inputs.backupName, "Input backup-name");
   const now = new Date();
   // A cancelled job stops this process mid-upload; the post step removes what it staged under the name it claimed.
   const container = options.backup.storage.kind === "local" ? options.backup.storage.path : undefined;

@@ -37,6 +37,7 @@ export async function pruneOperation(options: AppBackupOptions, inputs: PruneInp
   const verb = inputs.dryRun ? "would delete" : "deleted";
   report.info(`Retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s) of ${appName}.`);
   for (const decision of result.decisions) report.info(`  ${decision.name}: ${decision.action === "keep" ? "kept" : verb}: ${decision.reason}`);
+  for (const orphan of result.orphans) report.info(`  ${orphan.objects.join(", ")}: ${verb} (rule ${orphan.rule}): ${orphan.reason}`);
   await report.summary(
     `### app-backup: retention ${verb} ${result.deleted.length} of ${result.decisions.length} backup(s) of ${appName}\n\n${table(
       ["Name", "Trigger", "Status", "Started (UTC)", "Action", "Why"],

@@ -2,11 +2,11 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type Azurite } from "../../test/support/azurite.js";
-import { AppBackupError } from "../errors.js";
-import { AzureBlobStore } from "./azure.js";
-import { LocalStore } from "./local.js";
-import { listAll, type Store } from "./store.js";
+import { startAzurite, type Azurite } from "../support/azurite.js";
+import { AppBackupError } from "../../core/errors.js";
+import { AzureBlobStore } from "../../core/store/azure.js";
+import { LocalStore } from "../../core/store/local.js";
+import { listAll, type Store } from "../../core/store/store.js";
 
 let azurite: Azurite;
 beforeAll(async () => {
