@@ -44,9 +44,22 @@ export class AzureBlobStore implements Store {
     return this.connection.location;
   }
 
+  /**
+   * Built from the container's address without a blob client: a listing asks
+   * for three addresses per backup, and a client per address costs a pipeline each.
+   */
   urlOf(name: string): string {
+    assertPlainObjectName(name, this.location);
+    // Letters, digits and `-_.` need no escaping in a URL path; any other name is escaped as the SDK escapes it.
+    if (/^[A-Za-z0-9._-]+$/.test(name)) return `${this.containerDisplayUrl}/${name}`;
     return displayUrl(this.connection.blob(name).url);
   }
+
+  private get containerDisplayUrl(): string {
+    return (this.displayedContainer ??= displayUrl(this.connection.container.url).replace(/\/$/, ""));
+  }
+
+  private displayedContainer: string | undefined;
 
   async check(options: CallOptions = {}): Promise<void> {
     const { container } = this.connection;
@@ -69,25 +82,43 @@ export class AzureBlobStore implements Store {
 
   /**
    * Page by page, each under its own deadline (a container of many backups
-   * takes many pages), and yielded before the next page is asked for.
+   * takes many pages). A whole listing asks for the next page as soon as it
+   * has one, so the service prepares it while this one is consumed; a probe
+   * (`pageSize` given) asks for no page it may never read.
    */
   async *list(prefix = "", options: ListOptions = {}): AsyncIterable<StoredObject> {
     if (prefix) assertPlainObjectName(prefix, this.location);
     const pageSize = listPageSizeOf(options.pageSize);
     const includeMetadata = options.includeMetadata ?? false;
+    const readAhead = options.pageSize === undefined;
+    const stop = new AbortController();
+    const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, stop.signal]) : stop.signal;
+    const pageAt = (marker: string | undefined) =>
+      this.connection.call("list the container", (abortSignal) => this.readListPage({ prefix, marker, pageSize, includeMetadata }, abortSignal), signal);
     let marker: string | undefined;
-    do {
-      const query = { prefix, marker, pageSize, includeMetadata };
-      const page = await this.connection.call("list the container", (abortSignal) => this.readListPage(query, abortSignal), options.abortSignal);
-      for (const blob of page.blobs) {
-        if (!blob.name.startsWith(prefix)) throw this.malformedListing(`it holds ${JSON.stringify(blob.name)}, outside the prefix ${JSON.stringify(prefix)} asked for`);
-        const metadata = includeMetadata ? visibleMetadata(blob.metadata) : undefined;
-        yield { name: blob.name, size: blob.size, lastModified: blob.lastModified, ...(metadata ? { metadata } : {}) };
+    let next: Promise<ListPage> | undefined = pageAt(undefined);
+    try {
+      while (next) {
+        const page: ListPage = await next;
+        next = undefined;
+        // A service that hands back the marker it was given would otherwise be asked for the same page forever.
+        if (page.nextMarker !== undefined && page.nextMarker === marker) throw this.malformedListing("it points to itself as the next page");
+        marker = page.nextMarker;
+        if (marker && readAhead) next = pageAt(marker);
+        for (const blob of page.blobs) {
+          if (!blob.name.startsWith(prefix)) throw this.malformedListing(`it holds ${JSON.stringify(blob.name)}, outside the prefix ${JSON.stringify(prefix)} asked for`);
+          const metadata = includeMetadata ? visibleMetadata(blob.metadata) : undefined;
+          yield { name: blob.name, size: blob.size, lastModified: blob.lastModified, ...(metadata ? { metadata } : {}) };
+        }
+        if (marker && !readAhead) next = pageAt(marker);
       }
-      // A service that hands back the marker it was given would otherwise be asked for the same page forever.
-      if (page.nextMarker !== undefined && page.nextMarker === marker) throw this.malformedListing("it points to itself as the next page");
-      marker = page.nextMarker;
-    } while (marker);
+    } finally {
+      if (next) {
+        // Left early: the page asked for ahead is not wanted.
+        next.catch(() => undefined);
+        stop.abort();
+      }
+    }
   }
 
   private async readListPage(query: ListPageQuery, abortSignal: AbortSignal): Promise<ListPage> {
