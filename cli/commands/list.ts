@@ -16,8 +16,10 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
         const options = await out.load(opts.config);
         const store = await openStore(options.backup.storage);
         const backups = await listBackups(store, { appName: opts.allApps ? undefined : options.app.name, onWarning: (m) => out.note(`warning: ${m}`) });
-        out.result(backups.map(listingJson));
-        if (backups.length === 0) {
+        if (opts.json) {
+          // The table of thousands of rows is not built only to be left unprinted.
+          out.result(backups.map(listingJson));
+        } else if (backups.length === 0) {
           out.print(opts.allApps ? `No backups in ${store.location}.` : `No backups of ${options.app.name} in ${store.location}.`);
         } else if (opts.allApps) {
           out.print(listingsByApp(backups).map((group) => `${group.appName} (${group.backups.length} backup(s)):\n${listingTable(group.backups)}`).join("\n\n"));
