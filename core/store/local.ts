@@ -113,13 +113,18 @@ export class LocalStore implements Store {
   }
 
   private async statObject(name: string, withMetadata: boolean): Promise<StoredObject | undefined> {
-    const file = this.pathOf(name);
+    const info = await this.fileOf(name);
+    if (!info) return undefined;
+    const object: StoredObject = { name, size: Number(info.size), lastModified: info.mtime };
+    const metadata = withMetadata ? visibleMetadata(await readMetadataRecord(this.root, name, info)) : undefined;
+    return metadata ? { ...object, metadata } : object;
+  }
+
+  /** The object's file, or undefined when no file is under the name. */
+  private async fileOf(name: string): Promise<BigIntStats | undefined> {
     try {
-      const info = await stat(file, { bigint: true });
-      if (!info.isFile()) return undefined;
-      const object: StoredObject = { name, size: Number(info.size), lastModified: info.mtime };
-      const metadata = withMetadata ? visibleMetadata(await readMetadataRecord(this.root, name, info)) : undefined;
-      return metadata ? { ...object, metadata } : object;
+      const info = await stat(this.pathOf(name), { bigint: true });
+      return info.isFile() ? info : undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
@@ -203,11 +208,8 @@ export class LocalStore implements Store {
   async setMetadata(name: string, metadata: Record<string, string>, options: CallOptions = {}): Promise<boolean> {
     options.abortSignal?.throwIfAborted();
     assertWritableMetadata(metadata, name);
-    const info = await stat(this.pathOf(name), { bigint: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return undefined;
-      throw error;
-    });
-    if (!info?.isFile()) return false;
+    const info = await this.fileOf(name);
+    if (!info) return false;
     await writeMetadataRecord(this.root, name, identityOf(info), metadata);
     return true;
   }
