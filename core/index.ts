@@ -8,6 +8,7 @@ export { readSettingsFile } from "./config/settings-file.js";
 export { fixKeysHint } from "./config/issues.js";
 export {
   backupDefaults,
+  configSchema,
   connectionStringTypes,
   databaseTypes,
   scheduleDefaults,

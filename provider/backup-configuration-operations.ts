@@ -172,3 +172,21 @@ function setOrDelete<K extends "filter" | "backupSchedule">(target: BackupConfig
   if (value === undefined) delete target[key];
   else target[key] = value;
 }
+
+/** The inputs that declare a stored document as it is, in `storage`: what `pulumi import` records. */
+export function inputsOfDocument(document: StoredConfiguration, storage: BackupConfigurationInputs["storage"]): BackupConfigurationInputs {
+  const inputs: BackupConfigurationInputs = {
+    name: document.app.name,
+    home: document.app.home,
+    storage,
+    settings: { ...document.app.settings },
+    connectionStrings: connectionStringsOf(document, {}),
+    databases: document.backup.databases.map((database) => ({ ...database })),
+    maxSize: document.backup.maxSizeBytes,
+    databaseMaxSize: document.backup.databaseMaxSizeBytes,
+    enabled: document.backup.enabled,
+  };
+  setOrDelete(inputs, "filter", document.backup.filter ?? undefined);
+  setOrDelete(inputs, "backupSchedule", scheduleOf(document));
+  return inputs;
+}

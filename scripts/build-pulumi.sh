@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Pulumi CLI from source at the version of the installed @pulumi/pulumi npm package, because
-# the CLI is published neither on npm nor in Debian. The result is cached in .cache/pulumi/<version>/bin
-# and reused; the last line printed is the bin folder to put on PATH.
+# the CLI is published neither on npm nor in Debian, and beside it pulumi-gen-python-sdk
+# (scripts/pulumi/gen-python-sdk), Pulumi's Python SDK generator from the same release. The results are
+# cached in .cache/pulumi/<version>/bin and reused; the last line printed is the bin folder to put on PATH.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,8 +44,21 @@ install_dynamic_provider_launcher() {
 exec 9>"$cache_dir/.lock"
 flock 9
 
-if [ -x "$bin_dir/pulumi" ] && "$bin_dir/pulumi" version 2>/dev/null | grep -qx "v$version"; then
+# pkg/v3's Python code generator, built in the module the CLI was built in (same versions, same replacements).
+build_python_sdk_generator() {
+  if [ -x "$bin_dir/pulumi-gen-python-sdk" ] && cmp -s "$repo_root/scripts/pulumi/gen-python-sdk/main.go" "$module_dir/gen-python-sdk/main.go"; then
+    return
+  fi
+  echo "build-pulumi: building pulumi-gen-python-sdk v$version..." >&2
+  mkdir -p "$module_dir/gen-python-sdk"
+  cp "$repo_root/scripts/pulumi/gen-python-sdk/main.go" "$module_dir/gen-python-sdk/main.go"
+  (cd "$module_dir" && CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$bin_dir/pulumi-gen-python-sdk.tmp" ./gen-python-sdk)
+  mv "$bin_dir/pulumi-gen-python-sdk.tmp" "$bin_dir/pulumi-gen-python-sdk"
+}
+
+if [ -x "$bin_dir/pulumi" ] && "$bin_dir/pulumi" version 2>/dev/null | grep -qx "v$version" && [ -f "$module_dir/go.mod" ]; then
   install_dynamic_provider_launcher
+  build_python_sdk_generator
   echo "build-pulumi: pulumi v$version already built" >&2
   echo "$bin_dir"
   exit 0
@@ -84,6 +98,7 @@ go build -trimpath \
   -o "$bin_dir/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 mv "$bin_dir/pulumi.tmp" "$bin_dir/pulumi"
 install_dynamic_provider_launcher
+build_python_sdk_generator
 
 echo "build-pulumi: built pulumi v$version in $(( $(date +%s) - started ))s" >&2
 echo "$bin_dir"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian machine with Node and Go:
 # the database servers and archive tools from Debian's packages, the npm
-# dependencies, and the Pulumi CLI built from source.
+# dependencies, the Pulumi CLI and Pulumi YAML's language host built from
+# source, a Python environment with Pulumi's SDK, and the oldest Node.js
+# app-backup supports. (The test setup builds dist/ and the provider plugin.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql mariadb-server zip unzip openssl python3 util-linux time)
+packages=(postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -24,4 +26,7 @@ fi
 
 npm ci --no-audit --no-fund
 scripts/build-pulumi.sh
+scripts/build-pulumi-yaml.sh
+scripts/setup-python.sh
+scripts/fetch-node.sh
 scripts/actionlint.sh --install

@@ -2,11 +2,13 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** CLI tests run the built `app-backup` binary, the way users do: build it once first. */
+/**
+ * CLI tests run the built `app-backup` binary, and Pulumi tests install the built provider plugin,
+ * the way users do: build both once first.
+ */
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" });
+  run([path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"]);
+  run([path.join(root, "scripts/build-plugin.mjs")]);
 }

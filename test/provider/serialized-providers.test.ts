@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupConfigurationProvider, backupProvider } from "../../provider/serialized-providers.js";
 import { containerObjects } from "../support/container-files.js";
+import { oldestNode } from "../support/oldest-node.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const hostEntry = path.join(repoRoot, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js");
@@ -51,7 +52,10 @@ function builtProviders(): typeof import("../../provider/serialized-providers.js
 let workDir: string;
 const texts: Record<string, { configuration: string; backup: string }> = {};
 
+let node22: string;
+
 beforeAll(async () => {
+  node22 = await oldestNode();
   workDir = await mkdtemp(path.join(os.tmpdir(), "provider-serialized-"));
   texts.source = { configuration: await serialized(backupConfigurationProvider), backup: await serialized(backupProvider) };
   const built = builtProviders();
@@ -116,8 +120,8 @@ describe("the providers serialized into the state", () => {
   });
 
   const hosts: Array<[string, "source" | "built", () => string]> = [
-    ["from the sources (as a program run by a test runner serializes them), on Node 20", "source", () => process.execPath],
-    ["from the built package, on Node 20", "built", () => process.execPath],
+    ["from the sources (as a program run by a test runner serializes them), on Node 22, the oldest supported", "source", () => node22],
+    ["from the built package, on Node 22, the oldest supported", "built", () => node22],
     ["from the built package, on Node 24", "built", () => node24],
   ];
 

@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { access, constants, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, constants, copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { ensurePulumiYamlHost, installProviderPlugin } from "./pulumi-plugin.js";
 
 const runFile = promisify(execFile);
 
@@ -15,7 +16,14 @@ const buildScript = join(repoRoot, "scripts/build-pulumi.sh");
 const buildTimeoutMs = 20 * 60_000;
 
 export interface PulumiTestStackOptions {
-  program: PulumiFn;
+  /** An inline program, run in this process; or `projectFiles`, a program folder's files run by the `pulumi` CLI. */
+  program?: PulumiFn;
+  /** Files copied unchanged into the stack's work folder (e.g. an example's Pulumi.yaml), whose program `pulumi` runs. */
+  projectFiles?: string[];
+  /** Installs the app-backup provider plugin from its tarball into the stack's Pulumi home, as a user does. */
+  withPlugin?: boolean;
+  /** The `node` the dynamic provider launcher and the plugin run on; default: the one running the tests. */
+  node?: string;
   projectName?: string;
   stackName?: string;
   passphrase?: string;
@@ -23,6 +31,10 @@ export interface PulumiTestStackOptions {
 
 export interface PulumiTestStack {
   stack: Stack;
+  /** The folder `pulumi` runs the program in: relative paths of inputs are taken from it. */
+  workDir: string;
+  /** Environment of every `pulumi` command of the stack: PATH, backend, passphrase, Pulumi home. */
+  env: Record<string, string>;
   /** Root of the `file://` backend holding the state, its history and its backups. */
   backendDir: string;
   /** The stack's current state file inside the backend. */
@@ -39,12 +51,12 @@ export async function installedPulumiSdkVersion(): Promise<string> {
 }
 
 /**
- * Returns the folder holding the `pulumi` CLI (same version as the @pulumi/pulumi SDK) and the
- * dynamic provider launcher, building them from source first if they are missing.
+ * Returns the folder holding the `pulumi` CLI (same version as the @pulumi/pulumi SDK), the
+ * dynamic provider launcher and the Python SDK generator, building them from source first if they are missing.
  */
 export async function ensurePulumiCli(): Promise<string> {
   const binDir = join(repoRoot, ".cache/pulumi", await installedPulumiSdkVersion(), "bin");
-  const required = [join(binDir, "pulumi"), join(binDir, "pulumi-resource-pulumi-nodejs")];
+  const required = ["pulumi", "pulumi-resource-pulumi-nodejs", "pulumi-gen-python-sdk"].map((name) => join(binDir, name));
   const present = await Promise.all(required.map((file) => isExecutable(file)));
   if (present.every(Boolean)) return binDir;
 
@@ -59,7 +71,7 @@ export async function ensurePulumiCli(): Promise<string> {
 
 let cliPromise: Promise<{ binDir: string; command: PulumiCommand }> | undefined;
 
-async function pulumiCli(): Promise<{ binDir: string; command: PulumiCommand }> {
+export async function pulumiCli(): Promise<{ binDir: string; command: PulumiCommand }> {
   cliPromise ??= (async () => {
     const binDir = await ensurePulumiCli();
     const command = await PulumiCommand.get({ root: dirname(binDir) });
@@ -89,26 +101,29 @@ export async function createPulumiTestStack(options: PulumiTestStackOptions): Pr
   const workDir = join(rootDir, "work");
   await Promise.all([backendDir, pulumiHome, workDir].map((dir) => mkdir(dir)));
 
-  // The dynamic provider launcher runs `node` from PATH: make it the Node that runs these tests.
-  const path = [binDir, dirname(process.execPath), process.env.PATH ?? ""].join(delimiter);
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, projectName, program: options.program },
-    {
-      workDir,
-      pulumiHome,
-      pulumiCommand: command,
-      envVars: {
-        PATH: path,
-        PULUMI_BACKEND_URL: `file://${backendDir}`,
-        PULUMI_CONFIG_PASSPHRASE: options.passphrase ?? "app-backup test passphrase",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-      },
-    },
-  );
+  // The dynamic provider launcher and the provider plugin run `node` from PATH: make it the Node that runs these tests.
+  // Pulumi YAML's language host is found on PATH too, as the CLI finds it beside itself in a user's install.
+  const yamlBinDir = options.projectFiles ? [await ensurePulumiYamlHost()] : [];
+  const path = [binDir, ...yamlBinDir, dirname(options.node ?? process.execPath), process.env.PATH ?? ""].join(delimiter);
+  const env = {
+    PATH: path,
+    PULUMI_HOME: pulumiHome,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: options.passphrase ?? "app-backup test passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+  if (options.withPlugin) await installProviderPlugin(join(binDir, "pulumi"), env);
+  for (const file of options.projectFiles ?? []) await copyFile(file, join(workDir, basename(file)));
+  const workspaceOptions = { workDir, pulumiHome, pulumiCommand: command, envVars: env };
+  const stack = options.program
+    ? await LocalWorkspace.createOrSelectStack({ stackName, projectName, program: options.program }, workspaceOptions)
+    : await LocalWorkspace.createOrSelectStack({ stackName, workDir }, workspaceOptions);
 
   const stateFilePath = join(backendDir, ".pulumi", "stacks", projectName, `${stackName}.json`);
   return {
     stack,
+    workDir,
+    env,
     backendDir,
     stateFilePath,
     readState: () => readFile(stateFilePath, "utf8"),

@@ -1,0 +1,35 @@
+// The esbuild options shared by the bundles that run on Node with no node_modules (the GitHub Action,
+// the Pulumi provider plugin): one self-contained ES module per entry, every dependency inside.
+
+// Bundled CommonJS packages call require() and read __dirname/__filename, which
+// an ES module lacks. The banner provides them under names no module declares;
+// `define` points the free uses at them (modules that declare their own keep theirs).
+const banner = [
+  'import { createRequire as __appBackupCreateRequire } from "node:module";',
+  'import { fileURLToPath as __appBackupFileURLToPath } from "node:url";',
+  'import { dirname as __appBackupPathDirname } from "node:path";',
+  "const require = __appBackupCreateRequire(import.meta.url);",
+  "const __appBackupFilename = __appBackupFileURLToPath(import.meta.url);",
+  "const __appBackupDirname = __appBackupPathDirname(__appBackupFilename);",
+].join("\n");
+
+/** esbuild options of a self-contained ES module bundle for Node `target` (e.g. "node24"). */
+export function nodeBundleOptions(target) {
+  return {
+    bundle: true,
+    platform: "node",
+    target,
+    format: "esm",
+    // Database drivers and @azure/identity are imported dynamically; without
+    // code splitting esbuild inlines them, keeping one file per entry.
+    splitting: false,
+    banner: { js: banner },
+    define: { __filename: "__appBackupFilename", __dirname: "__appBackupDirname" },
+    // pg's optional native binding, loaded only with NODE_PG_FORCE_NATIVE set.
+    external: ["pg-native"],
+    legalComments: "eof",
+    charset: "utf8",
+    sourcemap: false,
+    logLevel: "warning",
+  };
+}
