@@ -11,7 +11,7 @@
  * which reads the older manifests and records their facts once, is timed and
  * checked on its own; the rounds after it are the steady state.
  *
- *   npx tsc -p tsconfig.build.json && node bench/catalog.mjs
+ *   npm run build && node bench/catalog.mjs
  *
  * Environment: BENCH_ROUNDS (default 3); BENCH_CATALOG_SCALE (default 1)
  * multiplies the number of backups, for a quick check of the benchmark itself
@@ -28,7 +28,7 @@ import { startCountingProxy } from "./lib/counting-proxy.mjs";
 import { CommandTimeout, measureCommand, median, mib, seconds } from "./lib/measure.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const cli = path.join(repoRoot, "dist", "cli", "bin.js");
+const cli = path.join(repoRoot, "dist", "cli", "app-backup.mjs");
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const HOUR = 3_600_000;
 const CAP_MS = 60_000;
@@ -387,7 +387,7 @@ function barLines(spec, measured) {
 
 async function main() {
   if (!existsSync(cli) || !existsSync(path.join(repoRoot, "dist", "core", "format", "catalog-metadata.js"))) {
-    console.error("Build first: npx tsc -p tsconfig.build.json");
+    console.error("Build first: npm run build");
     process.exit(2);
   }
   await loadEngine();

@@ -3,7 +3,7 @@ import path from "node:path";
 import { engineFor } from "../db/index.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
-import { reasonOf } from "../plan/walk.js";
+import { reasonOf } from "../plan/unreadable.js";
 import { walkApp } from "./plan.js";
 
 /** What a backup of the app would hold, found by reading the home only. */

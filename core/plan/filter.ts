@@ -3,7 +3,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { AppBackupError } from "../errors.js";
-import { homeUnreadable } from "./walk.js";
+import { homeUnreadable } from "./unreadable.js";
 
 /** Where Azure reads the filter from, then the home-level fallback. */
 export const filterFileLocations = ["site/wwwroot/_backup.filter", "_backup.filter"];

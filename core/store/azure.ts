@@ -69,9 +69,10 @@ export class AzureBlobStore implements Store {
     const { container } = this.connection;
     try {
       // Listing one blob works with a container SAS too (container properties need an account credential).
+      // The prefix of the write check's probe matches next to nothing, so the service answers without walking a large container's names.
       await this.connection.attempt(
         "list the container",
-        (abortSignal) => container.listBlobsFlat({ abortSignal }).byPage({ maxPageSize: 1 }).next(),
+        (abortSignal) => container.listBlobsFlat({ abortSignal, prefix: "write-check." }).byPage({ maxPageSize: 1 }).next(),
         options.abortSignal,
       );
     } catch (error) {
