@@ -2,7 +2,7 @@
  * Content-backup benchmark: `app-backup backup` against `zip -qr -6` on the same
  * generated app tree, measured in the same run, alternating, medians reported.
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc bench/content.mjs
+ *   npm run build && node --expose-gc bench/content.mjs
  *
  * The machine may be shared: rounds alternate who goes first, and each round's
  * ratio compares two runs made back to back. When other work saturates the
@@ -22,7 +22,7 @@ import { measureCommand, median, mib, seconds } from "./lib/measure.mjs";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = path.join(repoRoot, ".cache", "bench");
 const outDir = path.join(cacheDir, "out");
-const cli = path.join(repoRoot, "dist", "cli", "bin.js");
+const cli = path.join(repoRoot, "dist", "cli", "app-backup.mjs");
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const large = process.env.BENCH_LARGE === "1";
 
@@ -82,7 +82,7 @@ async function textShare(zipPath) {
 
 async function main() {
   if (!existsSync(path.join(repoRoot, "dist", "core", "archive", "zip-writer.js"))) {
-    console.error("Build first: npx tsc -p tsconfig.build.json");
+    console.error("Build first: npm run build");
     process.exit(2);
   }
   mkdirSync(outDir, { recursive: true });

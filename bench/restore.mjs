@@ -5,7 +5,7 @@
  * SHA-256 (unzip checks CRC-32); the restored tree is compared with the source
  * tree once at the end.
  *
- *   npx tsc -p tsconfig.build.json && node bench/restore.mjs
+ *   npm run build && node bench/restore.mjs
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_DIR (default /dev/shm/app-backup-bench-restore).
  * Exits 1 if a bar fails.
@@ -20,7 +20,7 @@ import { measureCommand, median, mib, seconds } from "./lib/measure.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cacheDir = path.join(repoRoot, ".cache", "bench");
-const cli = path.join(repoRoot, "dist", "cli", "bin.js");
+const cli = path.join(repoRoot, "dist", "cli", "app-backup.mjs");
 const workDir = process.env.BENCH_DIR ?? "/dev/shm/app-backup-bench-restore";
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BARS = { timeRatio: 0.8, stretchTimeRatio: 0.6, peakRssBytes: 200e6 };
@@ -64,7 +64,7 @@ function compareTrees(expected, actual) {
 
 async function main() {
   if (!existsSync(cli)) {
-    console.error("Build first: npx tsc -p tsconfig.build.json");
+    console.error("Build first: npm run build");
     process.exit(2);
   }
   const tree = ensureTree(cacheDir, "base", log);

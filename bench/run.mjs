@@ -20,7 +20,7 @@ for (const name of chosen) {
   }
 }
 
-execFileSync(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot, stdio: "inherit" });
+execFileSync(process.execPath, [path.join(repoRoot, "scripts/build-dist.mjs")], { cwd: repoRoot, stdio: "inherit" });
 
 const verdicts = [];
 let failed = false;

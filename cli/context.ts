@@ -18,6 +18,8 @@ export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process
  */
 export class CommandOutput {
   redactor = new Redactor();
+  /** The configuration as the user named it, for hints that send them to another command. */
+  configPath?: string;
 
   constructor(
     readonly io: CliIo,
@@ -26,6 +28,7 @@ export class CommandOutput {
 
   /** Loads the configuration and teaches the redactor its secrets before anything is printed. */
   async load(configPath: string): Promise<AppBackupOptions> {
+    this.configPath = configPath;
     const options = await loadConfig(configPath, this.io.env);
     this.redactor = redactorFor(options);
     return options;
@@ -45,10 +48,14 @@ export class CommandOutput {
     if (this.json) this.io.stdout.write(`${this.redactor.redact(JSON.stringify(value))}\n`);
   }
 
+  /** Another command as the user would type it, with the configuration this one was given. */
+  private readonly commandWithConfig = (name: string) =>
+    `\`app-backup ${name}${this.configPath === undefined ? " --config FILE" : ` --config ${shellQuoted(this.configPath)}`}\``;
+
   /** Prints an error the user can act on and returns the exit code. */
   fail(error: unknown): number {
     const appError = isAppBackupError(error) ? error : undefined;
-    const text = appError ? appError.describe() : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+    const text = appError ? appError.describe(this.commandWithConfig) : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`;
     const safe = redactPatterns(this.redactor.redact(text));
     this.io.stderr.write(`error: ${safe}\n`);
     if (this.json) {
@@ -56,6 +63,11 @@ export class CommandOutput {
     }
     return exitCodeForError(appError?.code);
   }
+}
+
+/** A path as a shell takes it back: as is when it is plain, else in single quotes. */
+export function shellQuoted(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 export function usageError(message: string, hint?: string): AppBackupError {

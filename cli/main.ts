@@ -12,6 +12,7 @@ import { registerVerify } from "./commands/verify.js";
 import { registerShow } from "./commands/show.js";
 import { processIo, type CliIo } from "./context.js";
 import { ExitCode } from "./exit-codes.js";
+import { programHelpText } from "./help.js";
 
 /** Each command registers itself; the program only wires them together. */
 const commands = [
@@ -27,9 +28,8 @@ const commands = [
   registerDelete,
 ];
 
-/** Runs the `app-backup` CLI and resolves to its exit code. */
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  let exitCode: number = ExitCode.ok;
+/** The program with every command registered; `setExit` receives the exit code a command settles on. */
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("app-backup")
     .description("Back up and restore a web app's content, configuration and databases, the way Azure App Service does, for any app.")
     .version(toolVersion)
@@ -39,12 +39,20 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
-  for (const register of commands) register(program, io, (code) => (exitCode = code));
+  program.addHelpText("after", programHelpText());
+  for (const register of commands) register(program, io, setExit);
+  return program;
+}
+
+/** Runs the `app-backup` CLI and resolves to its exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = createProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     throw error;
   }

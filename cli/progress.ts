@@ -41,10 +41,12 @@ function bar(stream: NodeJS.WriteStream): ProgressReporter {
         rate: formatSize(Math.round(p.bytes / Math.max(0.001, (Date.now() - startTime) / 1000))),
       };
       if (!started) {
-        progressBar.start(Math.max(1, p.totalBytes), Math.min(p.bytes, p.totalBytes), payload);
+        progressBar.start(Math.max(1, p.totalBytes), p.bytes, payload);
         started = true;
       } else {
-        progressBar.update(Math.min(p.bytes, p.totalBytes), payload);
+        // The total can grow (a file grew after the walk); core keeps bytes within it.
+        progressBar.setTotal(Math.max(1, p.totalBytes));
+        progressBar.update(p.bytes, payload);
       }
     },
     stop() {

@@ -20,10 +20,24 @@ export class AppBackupError extends Error {
     if (options?.issues) this.issues = options.issues;
   }
 
-  /** The message and the hint, as printed by the CLI and the Action. */
-  describe(): string {
-    return this.hint ? `${this.message}\n${this.hint}` : this.message;
+  /**
+   * The message and the hint, as printed by the CLI and the Action; `command`
+   * says how this front end runs another command (see withCommandsAs).
+   */
+  describe(command?: (name: string) => string): string {
+    const text = this.hint ? `${this.message}\n${this.hint}` : this.message;
+    return command ? withCommandsAs(text, command) : text;
   }
+}
+
+/**
+ * Texts that send the user to another command write it `app-backup list --config FILE`
+ * (in backticks): the engine does not know how the configuration was given,
+ * so each front end says it its own way — the CLI with the path it was given,
+ * the Action as an `operation:`.
+ */
+export function withCommandsAs(text: string, command: (name: string) => string): string {
+  return text.replace(/`app-backup ([a-z-]+) --config FILE`/g, (_, name: string) => command(name));
 }
 
 /** A problem at a key of the configuration, as written in app-backup.yml: `backup.databases[0].databaseType`. */
@@ -49,7 +63,9 @@ export type ErrorCode =
   | "ARCHIVE_HOSTILE"
   | "RESTORE"
   | "LOCKED"
-  | "USAGE";
+  | "USAGE"
+  /** Stopped by SIGINT or SIGTERM before it finished; what it staged was discarded. */
+  | "INTERRUPTED";
 
 export function isAppBackupError(error: unknown): error is AppBackupError {
   return error instanceof AppBackupError;

@@ -7,6 +7,18 @@ export { resolveStorage, storageStringForm, type StorageStringForm } from "./con
 export { readSettingsFile } from "./config/settings-file.js";
 export { fixKeysHint } from "./config/issues.js";
 export {
+  resolveInlineApp,
+  configFromInlineApp,
+  inlineStorage,
+  inTermsOfInline,
+  type InlineApp,
+  type InlineDatabase,
+  type InlineKey,
+  type InlineWording,
+} from "./config/inline-app.js";
+export { planBackupDryRun, type BackupDryRun } from "./backup/dry-run.js";
+export { storageTimeoutEnvVar, storageRetryDelayEnvVar } from "./store/storage-timeouts.js";
+export {
   backupDefaults,
   configSchema,
   connectionStringTypes,
@@ -40,6 +52,7 @@ export {
 } from "./catalog/catalog.js";
 export type { BackupManifest, ManifestSummary, BackupStatus, BackupTrigger, DatabaseRecord } from "./format/manifest.js";
 export { openStore } from "./store/open.js";
+export { federatedCredential, type FederatedCredentialOptions, type TokenCredential } from "./store/azure-credential.js";
 export { listAll } from "./store/store.js";
 export type { Store, StoredObject, StagedUpload, CallOptions } from "./store/store.js";
 export { toolVersion } from "./version.js";
@@ -88,3 +101,4 @@ export { describeConfiguration } from "./report/configuration.js";
 export { backupFacts, backupDatabaseColumns, backupDatabaseRows } from "./report/backup.js";
 export { restoreFacts, restoreDatabaseColumns, restoreDatabaseRows } from "./report/restore.js";
 export { verifyStatus, verifyChecked, type VerifyStatus } from "./report/verify.js";
+export { ExitCode, exitCodeTable, exitCodeForError, exitCodeForStatus, type ExitCodeValue } from "./report/exit-codes.js";

@@ -1,11 +1,21 @@
 import type { DatabaseType, ScheduleSpec } from "./config/schema.js";
+import type { TokenCredential } from "./store/azure-credential.js";
 
 /** Where backups live. Credentials stay inside these objects and are never printed. */
 export type StorageSpec =
   | { kind: "local"; path: string }
   | { kind: "azure-sas"; containerUrl: string }
   | { kind: "azure-connection-string"; connectionString: string; container: string }
-  | { kind: "azure-identity"; accountUrl: string; container: string };
+  | {
+      kind: "azure-identity";
+      accountUrl: string;
+      container: string;
+      /**
+       * The Entra ID credential to sign in with, when a front end has its own
+       * (the Action's OIDC federation); DefaultAzureCredential otherwise. Never persisted.
+       */
+      credential?: TokenCredential;
+    };
 
 export interface ConnectionString {
   type: string;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints the example workflows with actionlint, built from source with `go install`
+# Lints this repository's workflows and the example workflows with actionlint, built from source with `go install`
 # into .cache/actionlint/<version>/ the first time (needs Go and the Go module proxy).
 #
 # actionlint checks workflow files: their syntax and keys, `${{ }}` expressions and
@@ -10,7 +10,8 @@
 # itself; test/action/action-metadata.test.ts checks ours. shellcheck and pyflakes
 # on `run:` scripts are turned off so results do not depend on what is installed.
 #
-# Usage: scripts/actionlint.sh [files...]   (default: examples/workflows/*.yml)
+# Usage: scripts/actionlint.sh [-flags...] [files...]
+#          (no files: .github/workflows/*.yml examples/workflows/*.yml; e.g. `-verbose` lists each file linted)
 #        scripts/actionlint.sh --install    (only build it, e.g. from scripts/setup-tests.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,11 @@ if [ "${1:-}" = "--install" ]; then
   "$actionlint" -version | head -n 1
   exit 0
 fi
-if [ "$#" -eq 0 ]; then
-  set -- examples/workflows/*.yml
+files_given=false
+for arg in "$@"; do
+  [[ "$arg" == -* ]] || files_given=true
+done
+if ! $files_given; then
+  set -- "$@" .github/workflows/*.yml examples/workflows/*.yml
 fi
 exec "$actionlint" -no-color -shellcheck= -pyflakes= "$@"

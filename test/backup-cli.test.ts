@@ -211,7 +211,7 @@ describe("bad input: a clear error and nothing written", () => {
     const sasUrl = await azurite.containerWithSas("wrongsas", { key: Buffer.from("wrong key").toString("base64") });
     const app = await makeApp({ storage: sasUrl });
     const run = await runCli(["backup", "--config", app.config]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(11);
     expect(run.stderr).toMatch(/Azure Storage refused .* \(HTTP 403/);
     expect(run.stderr).toContain("SAS token");
     expect(run.stderr).not.toContain(new URL(sasUrl).searchParams.get("sig")!);
@@ -223,8 +223,8 @@ describe("bad input: a clear error and nothing written", () => {
   it("an unreachable storage endpoint", async () => {
     const app = await makeApp({ storage: "http://127.0.0.1:9/devstoreaccount1/c?sv=2024-01-01&sig=U0VDUkVU" });
     const run = await runCli(["backup", "--config", app.config]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/cannot be reached .*connection was refused/);
+    expect(run.code).toBe(10);
+    expect(run.stderr).toMatch(/cannot be reached: .*connection was refused/);
     expect(run.stderr).not.toContain("U0VDUkVU");
   });
 

@@ -69,7 +69,7 @@ describe("Entra ID storage", () => {
     const run = await runCli(["backup", "--config", config], {
       env: { PATH: searchPath.join(":"), AZURE_TOKEN_CREDENTIALS: "AzureCliCredential", NODE_EXTRA_CA_CERTS: azurite.caCertificate },
     });
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(11);
     expect(run.stderr).toMatch(/No Entra ID credential could get a token/);
     expect(run.stderr).toMatch(/az login/);
     // Refused before anything was written: signed in, a listing finds that the container was never even created.

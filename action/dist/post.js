@@ -19163,6 +19163,9 @@ var require_undici = __commonJS({
 });
 
 // core/errors.ts
+function withCommandsAs(text, command) {
+  return text.replace(/`app-backup ([a-z-]+) --config FILE`/g, (_, name) => command(name));
+}
 var AppBackupError;
 var init_errors = __esm({
   "core/errors.ts"() {
@@ -19182,10 +19185,14 @@ var init_errors = __esm({
        * so a front end can name its own input for the key instead of the key.
        */
       issues;
-      /** The message and the hint, as printed by the CLI and the Action. */
-      describe() {
-        return this.hint ? `${this.message}
+      /**
+       * The message and the hint, as printed by the CLI and the Action; `command`
+       * says how this front end runs another command (see withCommandsAs).
+       */
+      describe(command) {
+        const text = this.hint ? `${this.message}
 ${this.hint}` : this.message;
+        return command ? withCommandsAs(text, command) : text;
       }
     };
   }
@@ -27204,11 +27211,19 @@ var init_dist = __esm({
   }
 });
 
+// core/config/suggest.ts
+var init_suggest = __esm({
+  "core/config/suggest.ts"() {
+    "use strict";
+  }
+});
+
 // core/config/issues.ts
 var init_issues = __esm({
   "core/config/issues.ts"() {
     "use strict";
     init_errors();
+    init_suggest();
   }
 });
 
@@ -27351,47 +27366,6 @@ var init_schema = __esm({
   }
 });
 
-// core/db/ado-net-connection-string.ts
-var init_ado_net_connection_string = __esm({
-  "core/db/ado-net-connection-string.ts"() {
-    "use strict";
-  }
-});
-
-// core/db/postgres/connection-string.ts
-var init_connection_string = __esm({
-  "core/db/postgres/connection-string.ts"() {
-    "use strict";
-    init_errors();
-    init_ado_net_connection_string();
-  }
-});
-
-// core/connection-string-credentials.ts
-var init_connection_string_credentials = __esm({
-  "core/connection-string-credentials.ts"() {
-    "use strict";
-    init_ado_net_connection_string();
-    init_connection_string();
-  }
-});
-
-// core/credential-assignments.ts
-var init_credential_assignments = __esm({
-  "core/credential-assignments.ts"() {
-    "use strict";
-  }
-});
-
-// core/secrets.ts
-var init_secrets = __esm({
-  "core/secrets.ts"() {
-    "use strict";
-    init_connection_string_credentials();
-    init_credential_assignments();
-  }
-});
-
 // core/archive/random-access-source.ts
 var init_random_access_source = __esm({
   "core/archive/random-access-source.ts"() {
@@ -27435,6 +27409,75 @@ var init_object_metadata = __esm({
     "use strict";
     init_errors();
     maxMetadataBytes = 8 * 1024;
+  }
+});
+
+// core/store/storage-timeouts.ts
+var init_storage_timeouts = __esm({
+  "core/store/storage-timeouts.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// core/db/ado-net-connection-string.ts
+var init_ado_net_connection_string = __esm({
+  "core/db/ado-net-connection-string.ts"() {
+    "use strict";
+  }
+});
+
+// core/db/postgres/connection-string.ts
+var init_connection_string = __esm({
+  "core/db/postgres/connection-string.ts"() {
+    "use strict";
+    init_errors();
+    init_ado_net_connection_string();
+  }
+});
+
+// core/connection-string-credentials.ts
+var init_connection_string_credentials = __esm({
+  "core/connection-string-credentials.ts"() {
+    "use strict";
+    init_ado_net_connection_string();
+    init_connection_string();
+  }
+});
+
+// core/credential-assignments.ts
+var init_credential_assignments = __esm({
+  "core/credential-assignments.ts"() {
+    "use strict";
+  }
+});
+
+// core/secrets.ts
+var init_secrets = __esm({
+  "core/secrets.ts"() {
+    "use strict";
+    init_connection_string_credentials();
+    init_credential_assignments();
+  }
+});
+
+// core/store/sas.ts
+var sasPermissionsNeeded, newSasHint;
+var init_sas = __esm({
+  "core/store/sas.ts"() {
+    "use strict";
+    init_errors();
+    sasPermissionsNeeded = "read, add, create, write, delete and list (sp=racwdl)";
+    newSasHint = `Create a new container SAS granting ${sasPermissionsNeeded}, valid from now until after the backups and restores that use it, and put it in backup.storage.`;
+  }
+});
+
+// core/store/azure-credential.ts
+var init_azure_credential = __esm({
+  "core/store/azure-credential.ts"() {
+    "use strict";
+    init_errors();
+    init_secrets();
   }
 });
 
@@ -27897,9 +27940,9 @@ var arch = os3.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
-(function(ExitCode2) {
-  ExitCode2[ExitCode2["Success"] = 0] = "Success";
-  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+(function(ExitCode3) {
+  ExitCode3[ExitCode3["Success"] = 0] = "Success";
+  ExitCode3[ExitCode3["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
 function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
@@ -27949,6 +27992,44 @@ init_errors();
 
 // core/index.ts
 init_issues();
+
+// core/config/inline-app.ts
+init_errors();
+init_issues();
+
+// core/store/local.ts
+init_random_access_source();
+init_errors();
+init_publish();
+
+// core/store/local-lock.ts
+init_errors();
+init_publish();
+init_object_name();
+
+// core/store/partial-file.ts
+var partialPrefix = ".partial-";
+
+// core/store/local-metadata.ts
+init_publish();
+
+// core/store/local.ts
+init_object_metadata();
+init_object_name();
+var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
+
+// core/plan/unreadable.ts
+init_errors();
+
+// core/backup/plan.ts
+init_size();
+init_errors();
+
+// core/plan/filter.ts
+init_errors();
+
+// core/index.ts
+init_storage_timeouts();
 init_schema();
 init_size();
 
@@ -27997,35 +28078,11 @@ var CHUNK_CHARS = 16 * 1024;
 init_errors();
 init_secrets();
 
-// core/store/local.ts
-init_random_access_source();
+// core/store/preflight.ts
 init_errors();
-init_publish();
-
-// core/store/local-lock.ts
-init_errors();
-init_publish();
-init_object_name();
-
-// core/store/partial-file.ts
-var partialPrefix = ".partial-";
-
-// core/store/local-metadata.ts
-init_publish();
-
-// core/store/local.ts
-init_object_metadata();
-init_object_name();
-var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
+init_sas();
 
 // core/backup/databases.ts
-init_errors();
-
-// core/backup/plan.ts
-init_size();
-init_errors();
-
-// core/plan/filter.ts
 init_errors();
 
 // core/backup/redactor.ts
@@ -28061,6 +28118,9 @@ init_errors();
 
 // core/catalog/find-at.ts
 var clockSkewMs = 60 * 60 * 1e3;
+
+// core/index.ts
+init_azure_credential();
 
 // core/schedule/stored-config.ts
 init_dist();
@@ -28496,6 +28556,57 @@ async function settleInterruptedRestore(home) {
 
 // core/report/format.ts
 init_size();
+
+// core/report/exit-codes.ts
+var ExitCode2 = {
+  ok: 0,
+  /** The operation ran and failed (a `Failed` backup, a failed restore). */
+  failed: 1,
+  /** Nothing was done: the command line or the configuration is wrong. */
+  usage: 2,
+  /** The backup finished but some files could not be read (`PartiallySucceeded`). */
+  partial: 3,
+  /** `verify` found a difference between the manifest and the zip. */
+  mismatch: 4,
+  /** The storage could not be reached (network, DNS, timeout, service busy): worth retrying. */
+  storageUnreachable: 10,
+  /** The storage refused the credentials or their permissions (expired or read-only SAS, wrong key, missing role). */
+  storageRefused: 11,
+  /** The backup (or the container) named does not exist. */
+  notFound: 12,
+  /** Another run holds the app's lock or the backup's name; nothing was done: worth retrying. */
+  locked: 75,
+  /** Stopped by SIGINT or SIGTERM; nothing half-done is left looking complete. */
+  interrupted: 130
+};
+var exitCodeTable = [
+  { code: ExitCode2.ok, meaning: "succeeded" },
+  { code: ExitCode2.failed, meaning: "the backup, restore or other operation ran and failed" },
+  { code: ExitCode2.usage, meaning: "usage or configuration error: nothing was done" },
+  { code: ExitCode2.partial, meaning: "partially succeeded: some files could not be read" },
+  { code: ExitCode2.mismatch, meaning: "verify found differences between the manifest and the zip" },
+  { code: ExitCode2.storageUnreachable, meaning: "storage unreachable (retryable)" },
+  { code: ExitCode2.storageRefused, meaning: "storage refused the credentials or permissions" },
+  { code: ExitCode2.notFound, meaning: "backup (or container) not found" },
+  { code: ExitCode2.locked, meaning: "locked by another run (retryable)" },
+  { code: ExitCode2.interrupted, meaning: "interrupted (SIGINT/SIGTERM)" }
+];
+var codeOfError = {
+  CONFIG_INVALID: ExitCode2.usage,
+  CONFIG_UNREADABLE: ExitCode2.usage,
+  HOME_MISSING: ExitCode2.usage,
+  FILTER_INVALID: ExitCode2.usage,
+  SIZE_LIMIT: ExitCode2.usage,
+  USAGE: ExitCode2.usage,
+  ARCHIVE_HOSTILE: ExitCode2.usage,
+  BACKUP_NOT_RESTORABLE: ExitCode2.usage,
+  STORAGE_UNREACHABLE: ExitCode2.storageUnreachable,
+  STORAGE_AUTH: ExitCode2.storageRefused,
+  STORAGE_NOT_FOUND: ExitCode2.notFound,
+  BACKUP_NOT_FOUND: ExitCode2.notFound,
+  LOCKED: ExitCode2.locked,
+  INTERRUPTED: ExitCode2.interrupted
+};
 
 // action/src/temporary-files.ts
 var stateKeys = {

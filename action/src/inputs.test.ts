@@ -96,6 +96,46 @@ describe("inline inputs", () => {
   });
 });
 
+describe("inputs azure-client-id and azure-tenant-id", () => {
+  const clientId = "0f9c2a6e-3d1b-4c5e-8a7f-61b2c3d4e5f6";
+  it("sign in as the app registration when both are set, and not at all when neither is", () => {
+    expect(inputs({ ...app, "azure-client-id": clientId, "azure-tenant-id": "contoso.onmicrosoft.com" }).azureSignIn).toEqual({ clientId, tenantId: "contoso.onmicrosoft.com" });
+    expect(inputs({ ...app, "azure-client-id": clientId, "azure-tenant-id": "AB1F708D-50F6-404C-A006-D71B2AC7A606" }).azureSignIn?.tenantId).toBe("AB1F708D-50F6-404C-A006-D71B2AC7A606");
+    expect(inputs(app).azureSignIn).toBeUndefined();
+  });
+
+  it("say which is missing or malformed, and how to set them", () => {
+    expect(() => inputs({ ...app, "azure-tenant-id": "contoso.onmicrosoft.com" })).toThrow(
+      "Input azure-client-id is not set, but input azure-tenant-id is: the OIDC sign-in to Entra ID needs both.",
+    );
+    expect(() => inputs({ ...app, "azure-client-id": "shop-backups", "azure-tenant-id": "contoso.onmicrosoft.com" })).toThrow(
+      'Input azure-client-id is "shop-backups", which is not an application (client) ID: it is a GUID.',
+    );
+    expect(() => inputs({ ...app, "azure-client-id": clientId, "azure-tenant-id": "https://login.microsoftonline.com/contoso" })).toThrow(/^Input azure-tenant-id is "https:.*", which is neither/);
+    const thrown = (() => {
+      try {
+        inputs({ ...app, "azure-client-id": clientId });
+      } catch (error) {
+        return error as AppBackupError;
+      }
+    })();
+    expect(thrown?.hint).toContain("permissions: id-token: write");
+  });
+});
+
+describe("input list-limit", () => {
+  it("is 100 by default, any whole number from 1 to 1000 when set, and only for list", () => {
+    const list = { ...app, operation: "list" };
+    expect(inputs(list).listLimit).toBe(100);
+    expect(inputs({ ...list, "list-limit": "1" }).listLimit).toBe(1);
+    expect(inputs({ ...list, "list-limit": " 1000 " }).listLimit).toBe(1000);
+    for (const wrong of ["0", "1001", "2.5", "-3", "1e3", "ten"]) {
+      expect(() => inputs({ ...list, "list-limit": wrong }), wrong).toThrow(`Input list-limit is "${wrong}", which is not a whole number from 1 to 1000.`);
+    }
+    expect(() => inputs({ ...app, "list-limit": "10" })).toThrow("Input list-limit applies to list, not to backup.");
+  });
+});
+
 describe("inline inputs built on ${env:VAR}", () => {
   it("reject a variable that is empty, as an unset secret expands, naming the input and the variable", async () => {
     expect(await failure(options({ ...app, storage: "file:b", databases: "MainDb:PostgreSql=${env:MAIN_DB}" }, { MAIN_DB: "" }))).toBe(

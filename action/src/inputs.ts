@@ -25,10 +25,18 @@ export interface InlineAppInputs {
   databaseMaxSize?: string;
 }
 
+/** An app registration to sign in as through GitHub's OIDC token (workload identity federation). */
+export interface AzureSignInInputs {
+  clientId: string;
+  tenantId: string;
+}
+
 export interface ActionInputs {
   operation: Operation;
   config?: string;
   app: InlineAppInputs;
+  /** Set when azure-client-id and azure-tenant-id are: Entra ID sign-in without `azure/login`. */
+  azureSignIn?: AzureSignInInputs;
   backupName?: string;
   failOnPartial: boolean;
   readData: boolean;
@@ -37,6 +45,8 @@ export interface ActionInputs {
   restoreSettings: boolean;
   adjustConnectionStrings: boolean;
   dryRun: boolean;
+  /** list: how many of the newest backups the `backups` output and the job summary show. */
+  listLimit: number;
 }
 
 /** Every input the Action reads; action.yml documents each one (a test keeps the two equal). */
@@ -60,6 +70,9 @@ export const inputNames = [
   "restore-settings",
   "adjust-connection-strings",
   "dry-run",
+  "azure-client-id",
+  "azure-tenant-id",
+  "list-limit",
 ] as const;
 export type InputName = (typeof inputNames)[number];
 
@@ -88,6 +101,7 @@ const operationsOfInput: Partial<Record<InputName, readonly Operation[]>> = {
   "restore-settings": ["restore"],
   "adjust-connection-strings": ["restore"],
   "dry-run": ["restore", "run-scheduled", "prune"],
+  "list-limit": ["list"],
 };
 
 export function readInputs(read: InputReader): ActionInputs {
@@ -126,6 +140,7 @@ export function readInputs(read: InputReader): ActionInputs {
       maxSize: text("max-size"),
       databaseMaxSize: text("database-max-size"),
     },
+    azureSignIn: azureSignInOf(text("azure-client-id"), text("azure-tenant-id")),
     backupName: text("backup-name"),
     failOnPartial: parseBoolean("fail-on-partial", read("fail-on-partial"), true),
     readData: parseBoolean("read-data", read("read-data"), false),
@@ -134,7 +149,25 @@ export function readInputs(read: InputReader): ActionInputs {
     restoreSettings: parseBoolean("restore-settings", read("restore-settings"), false),
     adjustConnectionStrings: parseBoolean("adjust-connection-strings", read("adjust-connection-strings"), false),
     dryRun: parseBoolean("dry-run", read("dry-run"), false),
+    listLimit: parseListLimit(read("list-limit")),
   };
+}
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const domainName = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i;
+
+/** Both sign-in inputs or neither: one alone is a half-written step, not a request for `azure/login`. */
+function azureSignInOf(clientId: string | undefined, tenantId: string | undefined): AzureSignInInputs | undefined {
+  if (!clientId && !tenantId) return undefined;
+  const setUp = "Set azure-client-id and azure-tenant-id to the app registration's Application (client) ID and Directory (tenant) ID, e.g. ${{ vars.AZURE_CLIENT_ID }}, and give the job `permissions: id-token: write`.";
+  if (!clientId || !tenantId) {
+    throw usage(`Input ${clientId ? "azure-tenant-id" : "azure-client-id"} is not set, but input ${clientId ? "azure-client-id" : "azure-tenant-id"} is: the OIDC sign-in to Entra ID needs both.`, setUp);
+  }
+  if (!guid.test(clientId)) throw usage(`Input azure-client-id is "${clientId}", which is not an application (client) ID: it is a GUID.`, setUp);
+  if (!guid.test(tenantId) && !domainName.test(tenantId)) {
+    throw usage(`Input azure-tenant-id is "${tenantId}", which is neither a directory (tenant) ID (a GUID) nor a domain name.`, setUp);
+  }
+  return { clientId, tenantId };
 }
 
 /** Non-empty lines, trimmed. */
@@ -174,6 +207,20 @@ export function parseDatabases(value: string): DatabaseInput[] {
     databases.push({ connectionStringName: name, databaseType: type, connectionString: connectionString.trim() });
   }
   return databases;
+}
+
+/** The default and the largest `list-limit`: a thousand listings stay well within GitHub's 1 MB of outputs. */
+export const defaultListLimit = 100;
+export const maxListLimit = 1000;
+
+function parseListLimit(value: string): number {
+  const trimmed = value.trim();
+  if (!trimmed) return defaultListLimit;
+  const limit = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!(limit >= 1 && limit <= maxListLimit)) {
+    throw usage(`Input list-limit is "${trimmed}", which is not a whole number from 1 to ${maxListLimit}.`, `Set list-limit to how many of the newest backups to show (default ${defaultListLimit}).`);
+  }
+  return limit;
 }
 
 /** YAML 1.2 core-schema booleans, as `core.getBooleanInput` accepts them, with a clearer message. */

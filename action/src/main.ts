@@ -1,8 +1,9 @@
 import { rm } from "node:fs/promises";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
-import { cancelOnSignals, isAppBackupError, keepYoungGenerationSmall, type AppBackupOptions } from "../../core/index.js";
+import { AppBackupError, cancelOnSignals, ExitCode, exitCodeForError, isAppBackupError, keepYoungGenerationSmall, type AppBackupOptions } from "../../core/index.js";
 import { optionsFromInputs, targetOptionsFromInputs } from "./app-options.js";
+import { signedInOptions, withContainerFromStorageUrl } from "./azure-sign-in.js";
 import { readInputs, type ActionInputs } from "./inputs.js";
 import { paragraph } from "./markdown.js";
 import { SecretMasker } from "./masking.js";
@@ -37,15 +38,17 @@ export async function run(): Promise<void> {
     operation = inputs.operation;
     tempDir = await createStepTempDir(state);
     const context = { workspace: process.env.GITHUB_WORKSPACE || process.cwd(), env: process.env };
-    const options = await optionsFromInputs(inputs, context);
+    const oidc = { getIdToken: (audience: string) => core.getIDToken(audience), onToken: (token: string) => masker.add([token]), env: process.env };
+    const options = signedInOptions(await optionsFromInputs(withContainerFromStorageUrl(inputs), context), inputs.azureSignIn, oidc);
     masker.addOptions(options);
     const target = await targetOptionsFromInputs(inputs, context);
     if (target) masker.addOptions(target);
     const outcome = await runOperation(inputs, options, target, report);
-    if (outcome.failure) core.setFailed(masker.redact(outcome.failure));
+    if (outcome.failure) fail(masker.redact(outcome.failure), outcome.exitCode ?? ExitCode.failed);
+    else report.output("exit-code", ExitCode.ok);
   } catch (error) {
     const message = masker.redact(describeError(error, masker));
-    core.setFailed(message);
+    fail(message, exitCodeForError(isAppBackupError(error) ? error.code : undefined));
     await report.summary(`### ❌ app-backup: ${operation} failed\n\n${paragraph(message)}\n`);
   } finally {
     if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
@@ -81,7 +84,7 @@ function runOperation(
         ),
       );
     case "list":
-      return listOperation(options, report);
+      return listOperation(options, { limit: inputs.listLimit }, report);
     case "configure":
       return configureOperation(options, report);
     case "run-scheduled":
@@ -101,11 +104,23 @@ function runOperation(
  */
 function cancelledRestore(signal: NodeJS.Signals): Error {
   core.info(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
-  return new Error(`The step was cancelled (${signal}) before the restore switched; nothing was changed.`);
+  return new AppBackupError("INTERRUPTED", `The step was cancelled (${signal}) before the restore switched; nothing was changed.`);
+}
+
+/**
+ * Fails the step with the CLI's exit code for the same failure (README: "Exit
+ * codes"), as the process's own and as the `exit-code` output, so a later step
+ * or a wrapping script tells a retryable outage from a mistake to fix.
+ */
+function fail(message: string, exitCode: number): void {
+  core.setFailed(message);
+  core.setOutput("exit-code", String(exitCode));
+  process.exitCode = exitCode;
 }
 
 function describeError(error: unknown, masker: SecretMasker): string {
-  if (isAppBackupError(error)) return error.describe();
+  // Hints that name another command name the Action's operation instead.
+  if (isAppBackupError(error)) return error.describe((name) => `\`operation: ${name}\``);
   // The stack's first line is the message, which may quote a path, a URL or a connection string.
   if (error instanceof Error && error.stack) core.debug(masker.redact(error.stack));
   return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;

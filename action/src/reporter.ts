@@ -12,8 +12,10 @@ export const outputNames = [
   "files",
   "duration-ms",
   "backups",
+  "backups-total",
   "due",
   "pruned",
+  "exit-code",
 ] as const;
 export type OutputName = (typeof outputNames)[number];
 
@@ -33,7 +35,8 @@ export interface Reporter {
   readonly state: StateStore;
 }
 
-/** How an operation ended; `failure` makes the step fail with that message. */
+/** How an operation ended; `failure` makes the step fail with that message, and exit with `exitCode` (default 1). */
 export interface OperationOutcome {
   failure?: string;
+  exitCode?: number;
 }

@@ -1,37 +1,99 @@
 import type { Command } from "commander";
-import { assertBackupNameOfApp, formatCount, formatDuration, formatSize, runBackup, type BackupResult } from "../../core/index.js";
+import {
+  AppBackupError,
+  assertBackupNameOfApp,
+  cancelOnSignals,
+  formatCount,
+  formatDuration,
+  formatSize,
+  planBackupDryRun,
+  runBackup,
+  type BackupDryRun,
+  type BackupResult,
+} from "../../core/index.js";
+import { addAppFlags, loadApp, type AppFlags } from "../app-flags.js";
 import { CommandOutput, type CliIo } from "../context.js";
-import { exitCodeForStatus } from "../exit-codes.js";
+import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { progressReporter } from "../progress.js";
 
+interface BackupFlags extends AppFlags {
+  name?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+const examples: HelpExample[] = [
+  { does: "back up the app described by ./app-backup.yml, with one JSON result on stdout", command: "app-backup backup --json" },
+  {
+    does: "back up an app described by flags alone, with its PostgreSQL database",
+    command: "app-backup backup --app shop --home /srv/shop --storage file:/var/backups/shop --database 'MainDb=PostgreSql:${env:SHOP_DB}'",
+  },
+  { does: "show what would go into a backup (files, bytes, filter lines, databases), writing nothing", command: "app-backup backup --config /srv/shop/app-backup.yml --dry-run" },
+];
+
 export function registerBackup(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
-    .command("backup")
-    .description("Back up the app's content, configuration and databases into its container.")
-    .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
+  const command = program.command("backup").description("Back up the app's content, configuration and databases into its container.");
+  addAppFlags(command, "backup")
     .option("--name <name>", "backup name instead of {app}_{yyyyMMddHHmmss}; it must start with {app}_")
+    .option("--dry-run", "walk the home with its filter and say what would go in; write, claim and lock nothing")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
-    .action(async (opts: { config: string; name?: string; json?: boolean }) => {
+    .action(async (opts: BackupFlags) => {
       const out = new CommandOutput(io, Boolean(opts.json));
       const progress = progressReporter({ json: out.json, stream: io.stderr });
       try {
-        const options = await out.load(opts.config);
+        const options = await loadApp(out, opts, "backup", io.env);
         if (opts.name !== undefined) assertBackupNameOfApp(options.app.name, opts.name, "--name");
-        const result = await runBackup(options, {
-          name: opts.name,
-          onProgress: (p) => progress.update(p),
-          onLog: (line) => {
-            if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
-          },
-        });
+        if (opts.dryRun) {
+          const plan = await planBackupDryRun(options);
+          printDryRun(out, plan);
+          // The backup itself would stop at the size limit: a script that checks first is told the same way.
+          setExit(plan.overLimit ? ExitCode.usage : ExitCode.ok);
+          return;
+        }
+        // A signal stops the backup before its zip is committed: the staged upload and the name's claim are given up.
+        const onSignal = (signal: NodeJS.Signals) => {
+          out.note(`${signal}: stopping the backup; what was staged is discarded.`);
+          return new AppBackupError("INTERRUPTED", `The backup was stopped by ${signal}; nothing of it was kept.`);
+        };
+        const result = await cancelOnSignals(onSignal, (signal) =>
+          runBackup(options, {
+            name: opts.name,
+            signal,
+            onProgress: (p) => progress.update(p),
+            onLog: (line) => {
+              if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
+            },
+          }),
+        );
         progress.stop();
         printResult(out, result);
-        setExit(exitCodeForStatus(result.status));
+        setExit(exitCodeForStatus(result.status, result.errorCode));
       } catch (error) {
         progress.stop();
         setExit(out.fail(error));
       }
     });
+  withHelp(command, examples, "file-or-flags");
+}
+
+function printDryRun(out: CommandOutput, plan: BackupDryRun): void {
+  out.result({ dryRun: true, ...plan });
+  const lines = [
+    `Dry run: a backup of ${plan.app} from ${plan.home} into ${plan.storage} would hold`,
+    `  ${formatCount(plan.files)} files, ${formatCount(plan.folders)} folders and ${formatCount(plan.symlinks)} symlinks: ${formatSize(plan.bytes)} uncompressed`,
+    plan.overLimit ? `  over the ${formatSize(plan.maxSizeBytes)} limit (backup.maxSize / --max-size): the backup would stop` : undefined,
+    plan.filter.lines.length === 0
+      ? "  filter: none (full backup)"
+      : `  filter: ${plan.filter.lines.length} line(s) from ${plan.filter.source}`,
+    ...plan.filter.lines.map(({ line, matched }) => `    ${line}: ${matched === 0 ? "matches NOTHING in the home (a typo?)" : `excludes ${formatCount(matched)} path(s)`}`),
+    ...plan.unreadable.map((u) => `  cannot read ${u.path}: ${u.reason} (it would be left out)`),
+    ...plan.ignored.map((u) => `  not backed up: ${u.path}: ${u.reason}`),
+    plan.databases.length === 0 ? "  databases: none" : `  databases (not connected to; dumped when the backup runs):`,
+    ...plan.databases.map((d) => `    ${d.connectionStringName} (${d.databaseType}): ${d.server}`),
+    "Nothing was written.",
+  ];
+  out.print(lines.filter((l) => l !== undefined).join("\n"));
 }
 
 export function backupResultJson(result: BackupResult) {

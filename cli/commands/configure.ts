@@ -1,10 +1,17 @@
 import type { Command } from "commander";
 import { describeConfiguration, storeConfiguration, toolVersion } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { parseNow } from "../now.js";
 
+const examples: HelpExample[] = [
+  { does: "store the schedule and retention of ./app-backup.yml in the app's container", command: "app-backup configure" },
+  { does: "store another app's configuration, as JSON", command: "app-backup configure --config /srv/shop/app-backup.yml --json" },
+  { does: "store it with a given first schedule time when none is declared", command: "app-backup configure --now 2026-12-01T02:00Z" },
+];
+
 export function registerConfigure(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command("configure")
     .description("Store the app's backup configuration (schedule, retention, what to back up) in its container, where scheduled runners read it.")
     .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
@@ -34,4 +41,5 @@ export function registerConfigure(program: Command, io: CliIo, setExit: (code: n
         setExit(out.fail(error));
       }
     });
+  withHelp(command, examples);
 }

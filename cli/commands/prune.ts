@@ -1,26 +1,34 @@
 import type { Command } from "commander";
 import { decisionJson, decisionRow, lockTtlFromEnv, orphanJson, pruneApp } from "../../core/index.js";
+import { addAppFlags, loadApp, type AppFlags } from "../app-flags.js";
 import { CommandOutput, type CliIo } from "../context.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseNow } from "../now.js";
 import { table } from "../table.js";
 
+const examples: HelpExample[] = [
+  { does: "say which backups retention would delete and why, deleting nothing", command: "app-backup prune --dry-run" },
+  { does: "apply the stored retention to the app of a configuration file", command: "app-backup prune --config /srv/shop/app-backup.yml" },
+  { does: "judge ages at a given time, as JSON", command: "app-backup prune --dry-run --now 2026-12-01T00:00Z --json" },
+];
+
 export function registerPrune(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command("prune")
     .description(
       "Apply the stored schedule's retention: delete scheduled backups past retentionPeriodInDays (zip, manifest and log together), saying for every backup whether it is kept or deleted and why. On-demand backups are never deleted.",
-    )
-    .option("-c, --config <file>", "the app's app-backup.yml (its name and storage say where to look)", "app-backup.yml")
+    );
+  addAppFlags(command, "storage", "the app's app-backup.yml (its name and storage say where to look; default: app-backup.yml)")
     .option("--dry-run", "say what would be deleted, deleting nothing")
     .option("--now <time>", "judge ages at this ISO-8601 time instead of now")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (opts: { config: string; dryRun?: boolean; now?: string; json?: boolean }) => {
+    .action(async (opts: AppFlags & { dryRun?: boolean; now?: string; json?: boolean }) => {
       const out = new CommandOutput(io, Boolean(opts.json));
       try {
         const now = parseNow(opts.now) ?? new Date();
         const lockTtlMs = lockTtlFromEnv(io.env);
-        const options = await out.load(opts.config);
+        const options = await loadApp(out, opts, "prune", io.env);
         const appName = options.app.name;
         const { location, policy, result } = await pruneApp(options, {
           now,
@@ -71,4 +79,5 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
         setExit(out.fail(error));
       }
     });
+  withHelp(command, examples, "file-or-flags");
 }

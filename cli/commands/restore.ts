@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import {
+  AppBackupError,
   cancelOnSignals,
   formatCount,
   formatDuration,
@@ -10,13 +11,15 @@ import {
   type RestoreResult,
 } from "../../core/index.js";
 import { assertOneBackup } from "../backup-choice.js";
+import { addAppFlags, loadApp, type AppFlags } from "../app-flags.js";
+import { canAsk, confirm } from "../confirm.js";
 import { CommandOutput, type CliIo } from "../context.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseTime } from "../now.js";
 import { progressReporter } from "../progress.js";
 
-interface RestoreFlags {
-  config: string;
+interface RestoreFlags extends AppFlags {
   at?: string;
   to?: string;
   from?: string;
@@ -24,15 +27,22 @@ interface RestoreFlags {
   restoreSettings?: boolean;
   adjustConnectionStrings?: boolean;
   dryRun?: boolean;
+  yes?: boolean;
   json?: boolean;
 }
 
+const examples: HelpExample[] = [
+  { does: "see what restoring the newest backup would write and delete, changing nothing", command: "app-backup restore latest --dry-run" },
+  { does: "restore the backup current at a given time, without being asked", command: "app-backup restore --at 2026-11-30T02:00Z --yes" },
+  { does: "restore a backup into another app, files only", command: "app-backup restore shop_20261130020000 --to /srv/shop-staging/app-backup.yml --ignore-databases" },
+];
+
 export function registerRestore(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command("restore")
     .argument("[backup]", "the backup's name (see `app-backup list`), or `latest`; none with --at, optional with --from")
-    .description("Restore a backup's files, databases and (on request) configuration into the app, or into another app with --to.")
-    .option("-c, --config <file>", "the app's app-backup.yml (where the backups are)", "app-backup.yml")
+    .description("Restore a backup's files, databases and (on request) configuration into the app, or into another app with --to.");
+  addAppFlags(command, "restore", "the app's app-backup.yml, where the backups are (default: app-backup.yml)")
     .option("--at <time>", "restore the newest restorable backup started at or before this ISO-8601 time (e.g. 2026-11-30T02:00Z)")
     .option("--to <file>", "restore into the app described by this app-backup.yml instead")
     .option("--from <path>", "use a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
@@ -40,25 +50,26 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
     .option("--restore-settings", "write the backup's app settings into the target's configuration file")
     .option("--adjust-connection-strings", "write the backup's connection strings into the target's configuration file")
     .option("--dry-run", "list what would be written, deleted and kept; change nothing")
+    .option("--yes", "restore without asking first (on a terminal, restore shows what it will write and delete and asks)")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
     .action(async (backup: string | undefined, flags: RestoreFlags) => {
       const out = new CommandOutput(io, Boolean(flags.json));
       const progress = progressReporter({ json: out.json, stream: io.stderr });
       const onSignal = (signal: NodeJS.Signals) => {
         out.note(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
-        return new Error(`The restore was stopped by ${signal} before the switch; nothing was changed.`);
+        return new AppBackupError("INTERRUPTED", `The restore was stopped by ${signal} before the switch; nothing was changed.`);
       };
       await cancelOnSignals(onSignal, async (signal) => {
         try {
           const at = parseTime("--at", flags.at);
           assertOneBackup("restore", backup, at, flags.from);
-          const options = await out.load(flags.config);
+          const options = await loadApp(out, flags, "restore", io.env);
           let target = options;
           if (flags.to) {
             target = await loadConfig(flags.to, io.env);
             out.redactor.include(redactorFor(target));
           }
-          const result = await runRestore(options, {
+          const restoreOptions = {
             backup,
             at,
             from: flags.from,
@@ -66,8 +77,21 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
             ignoreDatabases: flags.ignoreDatabases,
             restoreSettings: flags.restoreSettings,
             adjustConnectionStrings: flags.adjustConnectionStrings,
-            dryRun: flags.dryRun,
             signal,
+          };
+          // Someone at a terminal sees what will be written and deleted, and says yes, before anything changes.
+          if (!flags.dryRun && !flags.yes && canAsk(io) && io.stderr.isTTY) {
+            const plan = await runRestore(options, { ...restoreOptions, dryRun: true });
+            if (!(await confirm(io, out, restoreConfirmation(plan)))) {
+              out.print("Nothing was restored.");
+              out.result({ ...restoreResultJson(plan), status: "Declined" });
+              setExit(ExitCode.failed);
+              return;
+            }
+          }
+          const result = await runRestore(options, {
+            ...restoreOptions,
+            dryRun: flags.dryRun,
             onProgress: (p) => progress.update(p),
             onLog: (line) => {
               if (line.level !== "info") out.note(`${line.level}: ${line.message}`);
@@ -84,6 +108,22 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
         }
       });
     });
+  withHelp(command, examples, "file-or-flags");
+}
+
+function restoreConfirmation(plan: RestoreResult) {
+  const databases = plan.databases.map((db) => `${db.connectionStringName}${db.target ? ` into ${db.target}` : ""}`);
+  return {
+    what: [
+      `Restoring ${plan.backup} into ${plan.app} (${plan.home}) will`,
+      `  write ${formatCount(plan.written.length)} paths (${formatCount(plan.files)} files, ${formatSize(plan.bytes)}),`,
+      `  delete ${formatCount(plan.deleted.length)} paths that are not in the backup,`,
+      `  keep ${formatCount(plan.keptByFilter.length + plan.keptOther.length)} paths as they are,`,
+      databases.length > 0 ? `  and replace the content of ${databases.length} database(s): ${databases.join(", ")}.` : "  and restore no database.",
+      "Run with --dry-run to see every path.",
+    ],
+    question: "Proceed?",
+  };
 }
 
 export function restoreResultJson(result: RestoreResult) {

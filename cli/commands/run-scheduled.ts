@@ -1,13 +1,20 @@
 import type { Command } from "commander";
 import { decisionJson, lockTtlFromEnv, orphanJson, redactorFor, runScheduled, type ScheduledRunResult } from "../../core/index.js";
 import { CommandOutput, type CliIo } from "../context.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
 import { parseNow } from "../now.js";
 import { progressReporter } from "../progress.js";
 import { backupResultJson } from "./backup.js";
 
+const examples: HelpExample[] = [
+  { does: "back up if the stored schedule says one is due, then apply retention (run it hourly)", command: "app-backup run-scheduled" },
+  { does: "say whether a backup is due and what retention would delete, changing nothing", command: "app-backup run-scheduled --dry-run --json" },
+  { does: "evaluate the schedule at a given time", command: "app-backup run-scheduled --config /srv/shop/app-backup.yml --now 2026-12-01T02:00Z --dry-run" },
+];
+
 export function registerRunScheduled(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command("run-scheduled")
     .description(
       "Run the app's scheduled backup if one is due under its stored configuration, then apply retention. Run it often (say hourly); it backs up only when due, and only one runner at a time.",
@@ -45,13 +52,14 @@ export function registerRunScheduled(program: Command, io: CliIo, setExit: (code
         for (const failure of result.pruneFailures) out.note(`error: retention could not delete ${failure.name}: ${failure.error}`);
         out.result(scheduledRunResultJson(result));
         out.print(describe(result));
-        if (result.backup) setExit(exitCodeForStatus(result.backup.status));
+        if (result.backup) setExit(exitCodeForStatus(result.backup.status, result.backup.errorCode));
         else setExit(result.pruneFailures.length > 0 ? ExitCode.failed : ExitCode.ok);
       } catch (error) {
         progress.stop();
         setExit(out.fail(error));
       }
     });
+  withHelp(command, examples);
 }
 
 /** The `--json` result of run-scheduled, for front ends that print the same shape. */

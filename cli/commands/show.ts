@@ -11,26 +11,34 @@ import {
   type EntryTable,
 } from "../../core/index.js";
 import { assertOneBackup } from "../backup-choice.js";
+import { addAppFlags, loadApp, type AppFlags } from "../app-flags.js";
 import { CommandOutput, type CliIo } from "../context.js";
+import { withHelp, type HelpExample } from "../help.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseTime } from "../now.js";
 import { table } from "../table.js";
 
+const examples: HelpExample[] = [
+  { does: "show the newest backup of the app described by ./app-backup.yml", command: "app-backup show latest" },
+  { does: "show the backup that was current at a given time, as JSON", command: "app-backup show --at 2026-11-30T02:00Z --json" },
+  { does: "show a backup downloaded by hand", command: "app-backup show --from ./shop_20261130020000.zip" },
+];
+
 export function registerShow(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command("show")
     .argument("[backup]", "the backup's name, or `latest`; none with --at or --from")
-    .description("Show a backup's manifest: status, times, sizes, filter, databases, skipped files and origin.")
-    .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
+    .description("Show a backup's manifest: status, times, sizes, filter, databases, skipped files and origin.");
+  addAppFlags(command, "storage")
     .option("--at <time>", "show the newest restorable backup started at or before this ISO-8601 time (e.g. 2026-11-30T02:00Z)")
     .option("--from <path>", "show a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
     .option("--json", "print the manifest (without its entry list) as one JSON object on the last stdout line")
-    .action(async (backup: string | undefined, flags: { config: string; at?: string; from?: string; json?: boolean }) => {
+    .action(async (backup: string | undefined, flags: AppFlags & { at?: string; from?: string; json?: boolean }) => {
       const out = new CommandOutput(io, Boolean(flags.json));
       try {
         const at = parseTime("--at", flags.at);
         assertOneBackup("show", backup, at, flags.from);
-        const options = await out.load(flags.config);
+        const options = await loadApp(out, flags, "show", io.env);
         const source = await openBackupSource(options, { backup, at, from: flags.from });
         out.result(showJson(source));
         out.print(describe(source));
@@ -39,6 +47,7 @@ export function registerShow(program: Command, io: CliIo, setExit: (code: number
         setExit(out.fail(error));
       }
     });
+  withHelp(command, examples, "file-or-flags");
 }
 
 function entryCounts(entries: EntryTable) {

@@ -1,7 +1,7 @@
 import { ArchiveOutput } from "../archive/archive-output.js";
 import type { SkippedEntry } from "../archive/types.js";
 import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
-import { AppBackupError } from "../errors.js";
+import { AppBackupError, type ErrorCode } from "../errors.js";
 import { blobNames, isValidBackupName } from "../format/backup-name.js";
 import { catalogFactsOf, catalogMetadataOf } from "../format/catalog-metadata.js";
 import { manifestXmlChunks } from "../format/manifest-xml.js";
@@ -10,12 +10,13 @@ import { metaFromOptions, metaToXml } from "../format/meta.js";
 import { CONTENT_PREFIX, contentEntryName, META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
+import { assertContainerAllows } from "../store/preflight.js";
 import type { StagedUpload, Store } from "../store/store.js";
 import { toolVersion } from "../version.js";
 import { archiveDatabases } from "./databases.js";
 import { BackupLog, type LogLine } from "./log.js";
 import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
-import type { BackupProgress } from "./progress.js";
+import { BackupProgressCounter, type BackupProgress } from "./progress.js";
 import { redactorFor } from "./redactor.js";
 import { claimBackupName } from "./reserve-name.js";
 
@@ -68,6 +69,8 @@ export interface BackupResult {
   durationMs: number;
   /** Why the backup failed, redacted. */
   error?: string;
+  /** The code of the error that failed the backup, when it was one of ours (STORAGE_UNREACHABLE, STORAGE_AUTH, DATABASE...). */
+  errorCode?: ErrorCode;
 }
 
 /**
@@ -93,9 +96,10 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   const store = run.store ?? (await openStore(options.backup.storage));
   const trigger = run.trigger ?? "OnDemand";
 
-  const plan = await planBackup(options, log);
+  // Before the walk and the database dumps: a container this run cannot write fails it now.
+  await assertContainerAllows(store, "backup", { abortSignal: signal });
   signal?.throwIfAborted();
-  await store.check({ abortSignal: signal });
+  const plan = await planBackup(options, log);
   signal?.throwIfAborted();
   const claim = await claimBackupName(store, { appName: options.app.name, startedAt, trigger, givenName: run.name, ttlMs: run.claimTtlMs, onWarning: (message) => log.warning(message) });
   const { name } = claim;
@@ -105,6 +109,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
 
   let status: BackupStatus = "Failed";
   let error: string | undefined;
+  let errorCode: ErrorCode | undefined;
   let archived: Awaited<ReturnType<typeof archive>> | undefined;
   try {
     archived = await archive(options, plan, store, names.zip, log, startedAt, run.onProgress, signal);
@@ -116,6 +121,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
       throw signal.reason;
     }
     error = redactor.redact(failure instanceof AppBackupError ? failure.describe() : (failure as Error).message ?? String(failure));
+    if (failure instanceof AppBackupError) errorCode = failure.code;
     log.error(`Backup failed: ${error}`);
   }
   const finishedAt = finishTime();
@@ -174,6 +180,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     finishedAt,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     error,
+    ...(errorCode ? { errorCode } : {}),
   };
 }
 
@@ -189,22 +196,23 @@ async function archive(
 ) {
   // The zip's steps (meta, dumps, content entries, commit) are where an aborted run stops.
   const upload: StagedUpload = await store.upload(zipName, { abortSignal: signal });
-  const totalFiles = plan.walk.files;
-  const totalBytes = plan.walk.contentBytes;
-  let phase: BackupProgress["phase"] = "databases";
+  const progress = new BackupProgressCounter({ files: plan.walk.files, bytes: plan.walk.contentBytes }, onProgress);
   const zip = new ZipWriter(upload, {
     // The total (content + database dumps) is what the limit caps, as in Azure.
     maxBytesIn: options.backup.maxSizeBytes,
-    onProgress: (p) => onProgress?.({ phase, files: p.files, totalFiles, bytes: p.bytesIn, totalBytes, bytesOut: p.bytesOut }),
+    onProgress: (p) => progress.archived(p),
   });
   try {
     const meta = metaFromOptions(options, (message) => log.warning(message));
-    zip.addBuffer(META_ENTRY, Buffer.from(metaToXml(meta)), { mtime: startedAt, mode: 0o100644 });
+    const metaXml = Buffer.from(metaToXml(meta));
+    zip.addBuffer(META_ENTRY, metaXml, { mtime: startedAt, mode: 0o100644 });
     signal?.throwIfAborted();
-    const databases = await archiveDatabases(options, zip, log, startedAt);
+    const databases = await archiveDatabases(options, zip, log, startedAt, signal);
     signal?.throwIfAborted();
 
-    phase = "content";
+    // The meta entry and the dumps are written before any content entry: their bytes are not the home's.
+    await zip.whenQueuedAtMost(0);
+    progress.startContent(metaXml.length + databases.reduce((sum, d) => sum + d.sizeBytes, 0));
     // Each planned entry is let go once the writer has it: on a large tree the plan would otherwise
     // stay whole in memory beside the writer's own record of what it wrote.
     const planned: Array<(typeof plan.walk.entries)[number] | undefined> = plan.walk.entries;
@@ -220,16 +228,19 @@ async function archive(
       else zip.addFile(name, absolute, { size: entry.size, mtime: entry.mtime, mode: entry.mode });
     }
     const result = await zip.finish();
-    phase = "finish";
     const skipped = [
       ...plan.walk.unreadable.map((u) => ({ name: contentEntryName(u.path), reason: u.reason })),
       ...result.skipped,
     ];
     let files = 0;
     let contentBytes = 0;
+    // The home's bytes alone, the measure of the plan's total.
+    let homeBytes = 0;
     for (const entry of result.entries) {
       contentBytes += entry.size;
-      if (entry.kind === "file" && entry.name.startsWith(CONTENT_PREFIX)) files++;
+      if (!entry.name.startsWith(CONTENT_PREFIX)) continue;
+      homeBytes += entry.size;
+      if (entry.kind === "file") files++;
     }
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
     signal?.throwIfAborted();
@@ -237,7 +248,7 @@ async function archive(
     log.info(
       `Archived ${files} files and ${databases.length} database(s) (${databaseBytes} bytes of dumps) into ${upload.bytesWritten} bytes.`,
     );
-    onProgress?.({ phase, files: totalFiles, totalFiles, bytes: contentBytes, totalBytes, bytesOut: upload.bytesWritten });
+    progress.finished({ bytes: homeBytes, bytesOut: upload.bytesWritten });
     return {
       entries: result.entries,
       skipped,

@@ -10,13 +10,15 @@ import { sizeLimitError } from "./plan.js";
 
 /**
  * Streams each configured database's dump into the zip, one after another, with
- * no temp file; the dumps together may not exceed the database size limit.
+ * no temp file; the dumps together may not exceed the database size limit. An
+ * abort of `signal` ends the dump under way, its connection included.
  */
 export async function archiveDatabases(
   options: AppBackupOptions,
   zip: ZipWriter,
   log: BackupLog,
   startedAt: Date,
+  signal?: AbortSignal,
 ): Promise<DatabaseRecord[]> {
   const records: DatabaseRecord[] = [];
   let databaseBytes = 0;
@@ -41,7 +43,7 @@ export async function archiveDatabases(
     dumpOutput.pipe(limited);
     dumpOutput.on("error", (error) => limited.destroy(error));
 
-    const dumping = engine.dump(connectionString.value, dumpOutput).catch((error: unknown) => {
+    const dumping = engine.dump(connectionString.value, dumpOutput, { signal }).catch((error: unknown) => {
       limited.destroy(error as Error);
       throw error;
     });

@@ -14,6 +14,21 @@ export interface BackupPlan {
 
 /** Everything a backup can check before it writes a byte: the home, the filter, the walk and the size limit. */
 export async function planBackup(options: AppBackupOptions, log: BackupLog): Promise<BackupPlan> {
+  const { filter, walk } = await walkApp(options);
+  if (!filter.isEmpty) log.info(`Partial backup: ${filter.lines.length} filter line(s) from ${filter.source}.`);
+  for (const line of filter.unusedLines()) log.warning(`Filter line "${line}" matches nothing in the home.`);
+  for (const item of walk.ignored) log.warning(`Not backed up: ${item.path}: ${item.reason}.`);
+  for (const item of walk.unreadable) log.warning(`Cannot read ${item.path}: ${item.reason}.`);
+
+  if (walk.contentBytes > options.backup.maxSizeBytes) {
+    throw sizeLimitError(options.backup.maxSizeBytes, walk.contentBytes);
+  }
+  log.info(`Planned ${walk.files} files, ${walk.entries.length - walk.files} folders and links, ${formatSize(walk.contentBytes)}.`);
+  return { filter, walk };
+}
+
+/** The home checked, its filter read and the home walked with it: what a backup would archive. Reads only. */
+export async function walkApp(options: AppBackupOptions): Promise<BackupPlan> {
   const home = options.app.home;
   const info = await stat(home).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -24,21 +39,11 @@ export async function planBackup(options: AppBackupOptions, log: BackupLog): Pro
     );
   }
   const filter = await loadFilter(home, options.backup.filter);
-  if (!filter.isEmpty) log.info(`Partial backup: ${filter.lines.length} filter line(s) from ${filter.source}.`);
-
   const localContainer = options.backup.storage.kind === "local" ? path.resolve(options.backup.storage.path) : undefined;
   const walk = walkHome(home, filter, {
     // A local container inside the home would otherwise back up earlier backups.
     exclude: localContainer ? (absolute) => absolute === localContainer : undefined,
   });
-  for (const line of filter.unusedLines()) log.warning(`Filter line "${line}" matches nothing in the home.`);
-  for (const item of walk.ignored) log.warning(`Not backed up: ${item.path}: ${item.reason}.`);
-  for (const item of walk.unreadable) log.warning(`Cannot read ${item.path}: ${item.reason}.`);
-
-  if (walk.contentBytes > options.backup.maxSizeBytes) {
-    throw sizeLimitError(options.backup.maxSizeBytes, walk.contentBytes);
-  }
-  log.info(`Planned ${walk.files} files, ${walk.entries.length - walk.files} folders and links, ${formatSize(walk.contentBytes)}.`);
   return { filter, walk };
 }
 

@@ -1,5 +1,6 @@
 import type { BaseIssue } from "valibot";
 import { AppBackupError, type ConfigIssue } from "../errors.js";
+import { closestWord } from "./suggest.js";
 
 type Issue = BaseIssue<unknown>;
 type Key = string | number;
@@ -14,14 +15,58 @@ export function issueKey(issue: Issue, dropLast = false, under: readonly Key[] =
 const isUnknownKey = (issue: Issue) => issue.type === "strict_object" && issue.expected === "never";
 const isMissingKey = (issue: Issue) => issue.kind === "schema" && issue.path?.at(-1)?.origin === "key" && issue.input === undefined;
 
-/** The validator's issues at their configuration keys; `under` is where the validated value sits in the configuration. */
-export function configIssuesOf(issues: readonly Issue[], under: readonly Key[] = []): ConfigIssue[] {
-  return issues.map((issue) =>
-    // A strict object reports its first unknown key, at the key itself: name the object and the key.
-    isUnknownKey(issue)
-      ? { path: issueKey(issue, true, under), message: `unknown key "${String(issue.path!.at(-1)!.key)}"` }
-      : { path: issueKey(issue, false, under), message: isMissingKey(issue) ? "is required" : issue.message },
-  );
+/**
+ * The validator's issues at their configuration keys; `under` is where the
+ * validated value sits in the configuration, `schema` what validated it.
+ */
+export function configIssuesOf(issues: readonly Issue[], under: readonly Key[] = [], schema?: SchemaShape): ConfigIssue[] {
+  return issues.flatMap((issue): ConfigIssue[] => {
+    if (!isUnknownKey(issue)) return [{ path: issueKey(issue, false, under), message: isMissingKey(issue) ? "is required" : issue.message }];
+    // A strict object reports only its first unknown key, at the key itself: name the object and every unknown key in it.
+    const path = issueKey(issue, true, under);
+    const keys = schema ? keysAt(schema, issue) : undefined;
+    const unknown = keys ? keys.unknown : [String(issue.path!.at(-1)!.key)];
+    return unknown.map((key) => {
+      const meant = keys && closestWord(key, keys.known);
+      return { path, message: `unknown key "${key}"${meant ? ` (did you mean "${meant}"?)` : ""}` };
+    });
+  });
+}
+
+/** As much of a valibot schema as it takes to find the keys an object of it may have. */
+interface SchemaShape {
+  type?: string;
+  entries?: Record<string, SchemaShape>;
+  item?: SchemaShape;
+  value?: SchemaShape;
+  wrapped?: SchemaShape;
+}
+
+/** The keys the strict object of an unknown-key issue knows, and those of its value it does not. */
+function keysAt(schema: SchemaShape, issue: Issue): { known: string[]; unknown: string[] } | undefined {
+  const path = issue.path!;
+  let at: SchemaShape | undefined = schema;
+  for (const item of path.slice(0, -1)) at = childOf(at, item.key as Key);
+  const entries = unwrapped(at)?.entries;
+  const value = path.at(-1)!.input;
+  if (!entries || value === null || typeof value !== "object") return undefined;
+  const known = Object.keys(entries);
+  return { known, unknown: Object.keys(value).filter((key) => !Object.hasOwn(entries, key)) };
+}
+
+function childOf(schema: SchemaShape | undefined, key: Key): SchemaShape | undefined {
+  const shape = unwrapped(schema);
+  if (shape?.entries) return shape.entries[String(key)];
+  if (shape?.type === "array") return shape.item;
+  if (shape?.type === "record") return shape.value;
+  return undefined;
+}
+
+/** Through optional and nullable wrappers to the schema they wrap. */
+function unwrapped(schema: SchemaShape | undefined): SchemaShape | undefined {
+  let shape = schema;
+  while (shape?.wrapped) shape = shape.wrapped;
+  return shape;
 }
 
 /** What is wrong, a line per key. */

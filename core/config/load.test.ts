@@ -106,6 +106,32 @@ backup:
     );
   });
 
+  it("names every unknown key of a section, each with the key it most likely meant", () => {
+    const raw = {
+      name: "shop",
+      home: "./site",
+      Home: "./other",
+      backup: { storage: "file:./b", maxsize: "1GB", retenton: 3, schedul: {}, nonsense: true, schedule: { frequencyIntervl: 2 } },
+    };
+    let caught: unknown;
+    try {
+      resolveConfig(raw, { baseDir: "/cfg", env: {} });
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as AppBackupError;
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.issues).toEqual([
+      { path: "backup.schedule", message: 'unknown key "frequencyIntervl" (did you mean "frequencyInterval"?)' },
+      { path: "backup", message: 'unknown key "maxsize" (did you mean "maxSize"?)' },
+      { path: "backup", message: 'unknown key "retenton"' },
+      { path: "backup", message: 'unknown key "schedul" (did you mean "schedule"?)' },
+      { path: "backup", message: 'unknown key "nonsense"' },
+      { path: "", message: 'unknown key "Home" (did you mean "home"?)' },
+    ]);
+    expect(error.message).toContain('- backup: unknown key "nonsense"');
+  });
+
   it("gives each problem of a storage resolved alone at its key", () => {
     expect(resolveStorage({ path: "b" }, { baseDir: "/cfg", env: {} })).toEqual({ kind: "local", path: "/cfg/b" });
     expect(resolveStorage("${env:SAS}", { baseDir: "/cfg", env: { SAS: "https://acct.blob.core.windows.net/c?sig=x" } })).toEqual({

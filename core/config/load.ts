@@ -45,7 +45,7 @@ export function resolveConfig(raw: unknown, context: ConfigContext): AppBackupOp
     throw new AppBackupError("CONFIG_INVALID", `The configuration${where} must be a mapping with at least "name" and "home".`);
   }
   const parsed = safeParse(configSchema, raw);
-  if (!parsed.success) throw invalidConfiguration(where, configIssuesOf(parsed.issues), fixKeysHint);
+  if (!parsed.success) throw invalidConfiguration(where, configIssuesOf(parsed.issues, [], configSchema), fixKeysHint);
   const file: ConfigFile = parsed.output;
   const substitute = substitutionFor(context);
 

@@ -32,6 +32,16 @@ describe("PathFilter", () => {
     expect(filter.unusedLines()).toEqual(["site/unused"]);
   });
 
+  it("counts the paths each line excluded", () => {
+    const filter = new PathFilter(["site/logs", "**/*.tmp", "# note", "site/none"], "test");
+    for (const p of ["site/logs", "site/a.tmp", "b.tmp", "site/keep.txt"]) filter.excludes(p);
+    expect(filter.lineMatches()).toEqual([
+      { line: "site/logs", matched: 1 },
+      { line: "**/*.tmp", matched: 2 },
+      { line: "site/none", matched: 0 },
+    ]);
+  });
+
   it("rejects a line escaping the home, naming the line and where it is", () => {
     expect(() => new PathFilter(["ok", "..\\..\\etc"], "/h/_backup.filter")).toThrow(
       /Filter line "\.\.\\\.\.\\etc" \(\/h\/_backup\.filter, line 2\) escapes the app's home/,

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { AppBackupError } from "../errors.js";
+import { homeUnreadable } from "./unreadable.js";
 
 /** Where Azure reads the filter from, then the home-level fallback. */
 export const filterFileLocations = ["site/wwwroot/_backup.filter", "_backup.filter"];
@@ -12,7 +14,8 @@ interface FilterRule {
   /** Normalized path pattern relative to the home, `/`-separated, no leading slash. */
   pattern: string;
   matches: (relativePath: string) => boolean;
-  used: boolean;
+  /** Paths this line excluded during the walk (a folder counts once: its subtree is not walked). */
+  matched: number;
 }
 
 /**
@@ -50,7 +53,7 @@ export class PathFilter {
     let excluded = false;
     for (const rule of this.rules) {
       if (rule.matches(relativePath)) {
-        rule.used = true;
+        rule.matched++;
         excluded = true;
       }
     }
@@ -59,7 +62,12 @@ export class PathFilter {
 
   /** Lines that excluded nothing during the walk: worth a warning, usually a typo. */
   unusedLines(): string[] {
-    return this.rules.filter((rule) => !rule.used).map((rule) => rule.line);
+    return this.rules.filter((rule) => rule.matched === 0).map((rule) => rule.line);
+  }
+
+  /** Each effective line with the number of paths it excluded during the walk. */
+  lineMatches(): Array<{ line: string; matched: number }> {
+    return this.rules.map((rule) => ({ line: rule.line, matched: rule.matched }));
   }
 }
 
@@ -91,7 +99,7 @@ function compileRule(line: string, where: string): FilterRule {
       "Name a folder or file inside the home, or remove the line.",
     );
   }
-  const rule: FilterRule = { line, pattern: cleaned, used: false, matches: () => false };
+  const rule: FilterRule = { line, pattern: cleaned, matched: 0, matches: () => false };
   if (picomatch.scan(cleaned).isGlob) {
     const isMatch = picomatch(cleaned, { dot: true });
     rule.matches = (relativePath) => isMatch(relativePath);
@@ -114,7 +122,15 @@ export async function loadFilter(home: string, inline: string[] | undefined): Pr
       text = await readFile(file, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new AppBackupError("FILTER_INVALID", `Cannot read the filter file ${file}: ${(error as Error).message}.`);
+      // Reading a file in a home this user cannot enter fails at the file; the home is what to fix.
+      await access(home, constants.R_OK | constants.X_OK).catch((denied: unknown) => {
+        throw homeUnreadable(home, denied);
+      });
+      throw new AppBackupError(
+        "FILTER_INVALID",
+        `Cannot read the filter file ${file}: ${(error as Error).message}.`,
+        "Make the file readable by the user that runs app-backup, or remove it (or set backup.filter in the configuration).",
+      );
     }
     return new PathFilter(text.replace(/^\uFEFF/, "").split(/\r?\n/), file);
   }

@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
+import { accessSync, constants, lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { PathFilter } from "./filter.js";
+import { homeUnreadable, reasonOf } from "./unreadable.js";
 
 /** One thing found under the home, as it will be archived. */
 export interface PlannedEntry {
@@ -74,13 +75,12 @@ export function walkHome(home: string, filter: PathFilter, options: { exclude?: 
       }
     }
   };
+  try {
+    // The home itself unreadable is no partial backup: nothing of the app would be in it.
+    accessSync(home, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    throw homeUnreadable(home, error);
+  }
   visit(home, "");
   return result;
-}
-
-function reasonOf(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === "EACCES" || e.code === "EPERM") return `permission denied (${e.code})`;
-  if (e.code === "ENOENT") return "vanished while the backup ran (ENOENT)";
-  return e.code ? `${e.code}: ${e.message}` : String(error);
 }

@@ -10,6 +10,7 @@ import { restorableStatuses, type ManifestSummary } from "../format/manifest.js"
 import type { AppBackupOptions } from "../options.js";
 import { LocalStore } from "../store/local.js";
 import { openStore } from "../store/open.js";
+import { assertContainerAllows } from "../store/preflight.js";
 import type { Store } from "../store/store.js";
 
 /** Where a backup's zip and manifest are read from, with its manifest. */
@@ -43,6 +44,7 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
   assertOneChoice(selection);
   // Loaded on demand: the blob storage SDK is large, and a restore from a local folder never needs it.
   const store = selection.store ?? (await openStore(options.backup.storage));
+  await assertContainerAllows(store, selection.backup === undefined || selection.backup === "latest" ? "find-backup" : "read-backup");
   const name = await chosenBackupName(store, options.app.name, selection);
   if (!isValidBackupName(name)) {
     throw new AppBackupError(

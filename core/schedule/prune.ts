@@ -53,8 +53,13 @@ export async function pruneBackups(store: Store, appName: string, policy: Retent
   // Ages of unfinished objects are judged at the real clock too, so a --now in the future never makes a running backup look abandoned.
   const judgedAt = new Date(Math.min(now.getTime(), Date.now()));
   const { signal } = options;
-  const groups = await collectBackupObjects(store.list(appPrefixOf(appName), { includeMetadata: true, abortSignal: signal }));
-  const found = { groups, claims: await listClaims(store, appName, signal), localFiles: await listLocalLeftovers(store, appName) };
+  // The claims lie outside the app's prefix: they are listed while the app's pages come in.
+  const [groups, claims, localFiles] = await Promise.all([
+    collectBackupObjects(store.list(appPrefixOf(appName), { includeMetadata: true, abortSignal: signal })),
+    listClaims(store, appName, signal),
+    listLocalLeftovers(store, appName),
+  ]);
+  const found = { groups, claims, localFiles };
   const orphans = findOrphans(found, appName, judgedAt);
   // An orphan's zip is listed as an interrupted backup; it is dealt with as an orphan, not by retention.
   for (const orphan of orphans) if (orphan.rule === "zip-without-manifest" || orphan.rule === "log-without-zip") groups.delete(orphan.name);

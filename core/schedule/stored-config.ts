@@ -199,7 +199,7 @@ export async function requireStoredConfiguration(store: Store, appName: string):
     throw new AppBackupError(
       "CONFIG_UNREADABLE",
       `No backup configuration of ${appName} is stored in ${store.location} (${storedConfigurationName(appName)}).`,
-      "Store it first with `app-backup configure --config FILE` (or the GitHub Action / Pulumi resource that declares it).",
+      "Store it first with `app-backup configure --config FILE`, or with the Pulumi resource that declares it.",
     );
   }
   return doc;

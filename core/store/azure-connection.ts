@@ -3,8 +3,10 @@ import { BlobServiceClient, RestError, type StoragePipelineOptions } from "@azur
 import { AppBackupError } from "../errors.js";
 import type { StorageSpec } from "../options.js";
 import { displayUrl, redactPatterns } from "../secrets.js";
+import { defaultCredential } from "./azure-credential.js";
 import { ListingContainerClient } from "./azure-list.js";
 import { assertPlainObjectName } from "./object-name.js";
+import { outOfTermError, sasPermissionsNeeded, sasTermsOf, type SasTerms } from "./sas.js";
 import { storageTimeoutEnvVar, storageTimeoutsFromEnv, type StorageTimeouts } from "./storage-timeouts.js";
 
 export type AzureSpec = Exclude<StorageSpec, { kind: "local" }>;
@@ -34,10 +36,13 @@ function pipelineOptionsFor(timeouts: StorageTimeouts): StoragePipelineOptions {
 export class AzureConnection {
   readonly container: ListingContainerClient;
   readonly timeouts: StorageTimeouts;
+  /** The SAS the container is reached with (a SAS URL, or a connection string's SharedAccessSignature), if any. */
+  readonly sas: SasTerms | undefined;
 
   constructor(spec: AzureSpec, env: NodeJS.ProcessEnv = process.env) {
     this.timeouts = storageTimeoutsFromEnv(env);
     this.container = containerClientFor(spec, pipelineOptionsFor(this.timeouts));
+    this.sas = sasTermsOf(this.container.url);
   }
 
   get location(): string {
@@ -106,13 +111,7 @@ export class AzureConnection {
     const where = this.location;
     if (error instanceof RestError) {
       const code = (error.details as { errorCode?: string } | undefined)?.errorCode ?? error.code ?? "";
-      if (error.statusCode === 403 || error.statusCode === 401) {
-        return new AppBackupError(
-          "STORAGE_AUTH",
-          `Azure Storage refused to ${action} at ${where} (HTTP ${error.statusCode} ${code}).`,
-          "Check the SAS token or account key: it must be valid, not expired, and grant read, write, list and delete on the container.",
-        );
-      }
+      if (error.statusCode === 403 || error.statusCode === 401) return this.refused(action, `HTTP ${error.statusCode}${code ? ` ${code}` : ""}`);
       if (error.statusCode === 404) {
         return new AppBackupError(
           "STORAGE_NOT_FOUND",
@@ -127,10 +126,14 @@ export class AzureConnection {
         return new AppBackupError("STORAGE", `Could not ${action} at ${where}: it already exists and is never overwritten.`);
       }
       if (error.statusCode === undefined || error.code === "REQUEST_SEND_ERROR") {
+        return unreachable(action, where, networkReason(error), "Check the account URL and the network (DNS, firewall, proxy), then run again.");
+      }
+      if (error.statusCode >= 500) {
+        // The SDK has retried it already: the service is down or overloaded for now.
         return new AppBackupError(
           "STORAGE_UNREACHABLE",
-          `Azure Storage at ${where} cannot be reached to ${action}: ${networkReason(error)}.`,
-          "Check the account URL and the network (DNS, firewall, proxy).",
+          `Could not ${action}: Azure Storage at ${where} kept answering HTTP ${error.statusCode}${code ? ` ${code}` : ""}, every retry included.`,
+          "The service is unavailable or busy: run again later, and check the storage account's health in the Azure portal if it lasts.",
         );
       }
       return new AppBackupError("STORAGE", `Azure Storage could not ${action} at ${where} (HTTP ${error.statusCode} ${code}).`);
@@ -143,13 +146,36 @@ export class AzureConnection {
         "Sign in with `az login`, run where a managed identity is assigned, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or a federated token). The identity needs the Storage Blob Data Contributor role on the container.",
       );
     }
-    const reason = networkReason(error);
-    return new AppBackupError(
-      "STORAGE_UNREACHABLE",
-      `Azure Storage at ${where} cannot be reached to ${action}: ${reason}.`,
-      "Check the account URL and the network (DNS, firewall, proxy), and for Entra ID that a credential is available.",
+    return unreachable(
+      action,
+      where,
+      networkReason(error),
+      "Check the account URL and the network (DNS, firewall, proxy), and for Entra ID that a credential is available, then run again.",
     );
   }
+
+  /**
+   * The service refused the credential: a SAS out of its term says so (the
+   * service only answers AuthenticationFailed), anything else names what to check.
+   */
+  refused(action: string, reply?: string): AppBackupError {
+    const where = this.location;
+    const because = reply ? ` (${reply})` : "";
+    const outOfTerm = outOfTermError(this.sas, action, where, reply);
+    if (outOfTerm) return outOfTerm;
+    return new AppBackupError(
+      "STORAGE_AUTH",
+      `Azure Storage refused to ${action} at ${where}${because}.`,
+      this.sas
+        ? `Check the SAS token: it must be signed with a current account key, be in force now, and grant ${sasPermissionsNeeded} on the container.`
+        : "Check the account key or the identity: the key must be current, and an Entra ID identity needs the Storage Blob Data Contributor role on the container.",
+    );
+  }
+}
+
+/** Every action reads the same way: "Could not list the container: Azure Storage at … cannot be reached: …". */
+function unreachable(action: string, where: string, reason: string, hint: string): AppBackupError {
+  return new AppBackupError("STORAGE_UNREACHABLE", `Could not ${action}: Azure Storage at ${where} cannot be reached: ${reason}.`, hint);
 }
 
 function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOptions): ListingContainerClient {
@@ -166,7 +192,7 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
           "backup.storage",
           `(${displayUrl(spec.containerUrl)}) has no SAS token.`,
           `the container URL ${displayUrl(spec.containerUrl)} has no SAS token.`,
-          "Append a container SAS (?sv=...&sig=...) granting read, write, list and delete, or use {connectionString, container} or {accountUrl, container}.",
+          `Append a container SAS (?sv=...&sig=...) granting ${sasPermissionsNeeded}, or use {connectionString, container} or {accountUrl, container}.`,
         );
       }
       return new ListingContainerClient(spec.containerUrl, undefined, pipelineOptions);
@@ -186,7 +212,7 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
     case "azure-identity": {
       // The SDK's own way from an account URL to a container's.
       const containerUrl = new BlobServiceClient(spec.accountUrl).getContainerClient(spec.container).url;
-      return new ListingContainerClient(containerUrl, lazyDefaultCredential(), pipelineOptions);
+      return new ListingContainerClient(containerUrl, spec.credential ?? defaultCredential(), pipelineOptions);
     }
   }
 }
@@ -194,17 +220,6 @@ function containerClientFor(spec: AzureSpec, pipelineOptions: StoragePipelineOpt
 /** A storage value that cannot be used, with its key as an issue so each front end names its own input. */
 function storageValueError(key: string, afterKey: string, issue: string, hint: string): AppBackupError {
   return new AppBackupError("CONFIG_INVALID", `${key} ${afterKey}`, hint, { issues: [{ path: key, message: issue }] });
-}
-
-/** DefaultAzureCredential, loaded only when a store actually uses Entra ID. */
-function lazyDefaultCredential() {
-  let credential: Promise<import("@azure/identity").DefaultAzureCredential> | undefined;
-  const load = () => (credential ??= import("@azure/identity").then((m) => new m.DefaultAzureCredential()));
-  return {
-    async getToken(scopes: string | string[], options?: object) {
-      return (await load()).getToken(scopes, options);
-    },
-  };
 }
 
 export function seconds(ms: number): string {

@@ -44,6 +44,10 @@ export class AzureBlobStore implements Store {
     return this.connection.location;
   }
 
+  get sas() {
+    return this.connection.sas;
+  }
+
   /**
    * Built from the container's address without a blob client: a listing asks
    * for three addresses per backup, and a client per address costs a pipeline each.
@@ -65,9 +69,10 @@ export class AzureBlobStore implements Store {
     const { container } = this.connection;
     try {
       // Listing one blob works with a container SAS too (container properties need an account credential).
+      // The prefix of the write check's probe matches next to nothing, so the service answers without walking a large container's names.
       await this.connection.attempt(
-        "reach the container",
-        (abortSignal) => container.listBlobsFlat({ abortSignal }).byPage({ maxPageSize: 1 }).next(),
+        "list the container",
+        (abortSignal) => container.listBlobsFlat({ abortSignal, prefix: "write-check." }).byPage({ maxPageSize: 1 }).next(),
         options.abortSignal,
       );
     } catch (error) {
@@ -76,7 +81,7 @@ export class AzureBlobStore implements Store {
         await this.connection.call("create the container", (abortSignal) => container.createIfNotExists({ abortSignal }), options.abortSignal);
         return;
       }
-      throw this.connection.describe(error, "reach the container");
+      throw this.connection.describe(error, "list the container");
     }
   }
 

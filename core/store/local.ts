@@ -58,8 +58,11 @@ export class LocalStore implements Store {
       await writeFile(probe, "");
       await unlink(probe);
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Permissions (or a read-only file system) refuse this user, as a SAS without write permission would.
+      const refused = code === "EACCES" || code === "EPERM" || code === "EROFS";
       throw new AppBackupError(
-        "STORAGE",
+        refused ? "STORAGE_AUTH" : "STORAGE",
         `The local container ${this.root} cannot be written: ${(error as Error).message}.`,
         "Point backup.storage at a folder this user can create and write.",
       );

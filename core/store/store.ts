@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { ByteSink } from "../archive/types.js";
 import type { ReusableBufferSource } from "../archive/random-access-source.js";
 import type { Locker } from "./locker.js";
+import type { SasTerms } from "./sas.js";
 
 /** A blob (or file) in a backup container. */
 export interface StoredObject {
@@ -57,6 +58,8 @@ export interface Store {
   readonly location: string;
   /** Locks kept in this container (app locks, backup name claims). */
   readonly locker: Locker;
+  /** What the SAS the container is reached with grants, and when, for a container reached by one. */
+  readonly sas?: SasTerms;
   /** Address of one object, safe to print: no SAS, no key. */
   urlOf(name: string): string;
   /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devAccount, startAzurite, type Azurite } from "../support/azurite.js";
 import { makeWorkspace, removeTemporaryFolders, shareWithNobody, zipEntries } from "../support/action-workspace.js";
 import { blobNamesIn, blobText } from "../support/azurite-blobs.js";
+import { freePort } from "../support/ports.js";
 import { runAction, type ActionRun } from "../support/run-action.js";
 
 let azurite: Azurite;
@@ -102,7 +103,8 @@ describe("operation backup", () => {
     await chmod(locked, 0o000);
 
     const strict = await runAction({ workspace, asUser: "nobody", inputs: { "app-name": "shop", home: "home", storage: "file:./backups" } });
-    expect(strict.code).toBe(1);
+    expect(strict.code).toBe(3);
+    expect(strict.outputs["exit-code"]).toBe("3");
     expect(strict.outputs.status).toBe("PartiallySucceeded");
     expect(strict.errors).toHaveLength(1);
     expect(strict.errors[0]).toMatch(/is PartiallySucceeded: 1 file\(s\) could not be read .*fs\/site\/wwwroot\/locked\.txt.*fail-on-partial: false/);
@@ -118,22 +120,23 @@ describe("operation backup", () => {
     });
     expect(lenient.errors).toEqual([]);
     expect(lenient.code).toBe(0);
+    expect(lenient.outputs["exit-code"]).toBe("0");
     expect(lenient.outputs.status).toBe("PartiallySucceeded");
     const zip = path.join(workspace, "backups", `${lenient.outputs["backup-name"]}.zip`);
     expect(Object.keys(zipEntries(zip))).not.toContain("fs/site/wwwroot/locked.txt");
   });
 });
 
-describe("bad input: an ::error:: annotation that says what to do, exit code 1, nothing written", () => {
+describe("bad input: an ::error:: annotation that says what to do, the CLI's exit code, nothing written", () => {
   it("no storage", async () => {
     const { workspace } = await makeWorkspace();
     const run = await runAction({ workspace, inputs: { "app-name": "shop", home: "home" } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors).toEqual([
       "Input storage is required for backup when config is not set.\nEither set config to the path of an app-backup.yml, or describe the app with inputs app-name, home and storage.",
     ]);
     expect(run.summary).toContain("app-backup: backup failed");
-    expect(run.outputs).toEqual({});
+    expect(run.outputs).toEqual({ "exit-code": "2" });
   });
 
   it("a SAS signed with the wrong key", async () => {
@@ -141,18 +144,30 @@ describe("bad input: an ::error:: annotation that says what to do, exit code 1, 
     const sasUrl = await azurite.containerWithSas("wrongkey", { key: Buffer.from("not the account key").toString("base64") });
     const signature = new URL(sasUrl).searchParams.get("sig")!;
     const run = await runAction({ workspace, inputs: { "app-name": "shop", home: "home", storage: sasUrl } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(11);
+    expect(run.outputs["exit-code"]).toBe("11");
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toMatch(/^Azure Storage refused to reach the container at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/wrongkey \(HTTP 403/);
+    expect(run.errors[0]).toMatch(/^Azure Storage refused to list the container at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/wrongkey \(HTTP 403/);
     expect(run.errors[0]).toContain("Check the SAS token");
     expect(everythingVisible(run)).not.toContain(signature);
     expect(await blobNamesIn(azurite, "wrongkey")).toEqual([]);
   });
 
+  it("storage that cannot be reached: the step exits 10, as the CLI would, and says so in exit-code", async () => {
+    const { workspace } = await makeWorkspace();
+    const port = await freePort();
+    const storage = `http://127.0.0.1:${port}/devstoreaccount1/c?sv=2024-01-01&sp=racwdl&sig=U0VDUkVU`;
+    const run = await runAction({ workspace, inputs: { "app-name": "shop", home: "home", storage } });
+    expect(run.code).toBe(10);
+    expect(run.outputs["exit-code"]).toBe("10");
+    expect(run.errors).toEqual([expect.stringMatching(/^Could not list the container: Azure Storage at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/c cannot be reached: the connection was refused/)]);
+    expect(everythingVisible(run)).not.toContain("U0VDUkVU");
+  });
+
   it("a storage value that is neither a URL nor file:, named by its input", async () => {
     const { workspace } = await makeWorkspace();
     const run = await runAction({ workspace, inputs: { "app-name": "shop", home: "home", storage: "backups", "max-size": "lots" } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors[0]).toMatch(/^The action's inputs are invalid:\n- input storage: expected a container SAS URL/);
     expect(run.errors[0]).toContain('- input max-size: expected a size such as "10GB"');
     expect(run.errors[0]).toContain("action.yml describes each input");
@@ -164,7 +179,7 @@ describe("bad input: an ::error:: annotation that says what to do, exit code 1, 
       workspace,
       inputs: { "app-name": "shop", home: "home", storage: "file:./backups", databases: "MainDb:PostgreSql=${env:MAIN_DB}\nShop MySql hunter2-password" },
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors[0]).toMatch(/^Line 2 of input databases is not NAME:DATABASE_TYPE=CONNECTION_STRING/);
     expect(everythingVisible(run)).not.toContain("hunter2");
     expect(await readdir(workspace)).not.toContain("backups");
@@ -173,14 +188,14 @@ describe("bad input: an ::error:: annotation that says what to do, exit code 1, 
   it("config together with inline app inputs", async () => {
     const { workspace } = await makeWorkspace();
     const run = await runAction({ workspace, inputs: { config: "app-backup.yml", home: "home" } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors[0]).toMatch(/^Inputs home cannot be combined with config/);
   });
 
   it("a config file that does not exist", async () => {
     const { workspace } = await makeWorkspace();
     const run = await runAction({ workspace, inputs: { config: "deploy/app-backup.yml" } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors[0]).toContain(`Cannot read the configuration file ${path.join(workspace, "deploy/app-backup.yml")}: it does not exist.`);
     expect(run.errors[0]).toContain("actions/checkout");
   });
@@ -188,7 +203,7 @@ describe("bad input: an ::error:: annotation that says what to do, exit code 1, 
   it("an unknown operation", async () => {
     const { workspace } = await makeWorkspace();
     const run = await runAction({ workspace, inputs: { operation: "snapshot" } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.errors[0]).toMatch(/^Input operation is "snapshot", which is not an operation of app-backup\.\nUse one of: backup, /);
   });
 });

@@ -18,7 +18,7 @@ describe("operation delete", () => {
     expect(objects()).toEqual(["xml", "zip", "log"]);
 
     const foreign = await runAction({ workspace, inputs: { ...app, home: "", operation: "delete", "backup-name": "before-deploy" } });
-    expect(foreign.code).toBe(1);
+    expect(foreign.code).toBe(2);
     expect(foreign.errors.join("\n")).toContain('Backup "before-deploy" is not a name of shop\'s backups: they are named shop_…');
     const unnamed = await runAction({ workspace, inputs: { ...app, home: "", operation: "delete" } });
     expect(unnamed.errors.join("\n")).toContain("Input backup-name is required for delete.");

@@ -109,7 +109,8 @@ describe("operations list, verify and restore", () => {
     await writeFile(path.join(workspace, "backups/shop_a.zip"), await readFile(path.join(workspace, "backups/shop_b.zip")));
 
     const verify = await runAction({ workspace, inputs: { ...app, operation: "verify", "backup-name": "shop_a" } });
-    expect(verify.code).toBe(1);
+    expect(verify.code).toBe(4);
+    expect(verify.outputs["exit-code"]).toBe("4");
     expect(verify.outputs.status).toBe("Mismatch");
     expect(verify.errors).toHaveLength(1);
     expect(verify.errors[0]).toMatch(/^Backup shop_a does not match its manifest: \d+ difference\(s\) \(.*fs\/site\/wwwroot\/index\.html: .*\); it should not be restored\.$/);
@@ -120,15 +121,19 @@ describe("operations list, verify and restore", () => {
     const { workspace } = await makeWorkspace();
     const app = { "app-name": "shop", home: "home", storage: "file:./backups", operation: "restore" };
     const unnamed = await runAction({ workspace, inputs: app });
-    expect(unnamed.code).toBe(1);
+    expect(unnamed.code).toBe(2);
     expect(unnamed.errors).toEqual(["Input backup-name is required for restore.\nSet it to the backup's name (see operation list) or to latest."]);
 
     const missing = await runAction({ workspace, inputs: { ...app, "backup-name": "shop_nope" } });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(12);
+    expect(missing.outputs["exit-code"]).toBe("12");
     expect(missing.errors[0]).toContain(`No backup named shop_nope in ${path.join(workspace, "backups")}.`);
+    // The hint names the operation to run, not a CLI command with a placeholder.
+    expect(missing.errors[0]).toContain("Run `operation: list` to see the backups");
+    expect(missing.errors[0]).not.toContain("--config FILE");
 
     const misplaced = await runAction({ workspace, inputs: { "app-name": "shop", home: "home", storage: "file:./backups", "read-data": "true" } });
-    expect(misplaced.code).toBe(1);
+    expect(misplaced.code).toBe(2);
     expect(misplaced.errors[0]).toBe("Input read-data applies to verify, not to backup.\nRemove read-data from this step, or set operation to verify.");
   });
 });

@@ -38,8 +38,9 @@ describe("operations configure, run-scheduled and prune", () => {
     const inputs = { config: "app-backup.yml" };
 
     const unconfigured = await runAction({ workspace, inputs: { ...inputs, operation: "run-scheduled" } });
-    expect(unconfigured.code).toBe(1);
-    expect(unconfigured.errors[0]).toMatch(/^No backup configuration of shop is stored in .*\nStore it first with `app-backup configure --config FILE` \(or the GitHub Action/);
+    expect(unconfigured.code).toBe(2);
+    expect(unconfigured.outputs["exit-code"]).toBe("2");
+    expect(unconfigured.errors[0]).toMatch(/^No backup configuration of shop is stored in .*\nStore it first with `operation: configure`, or with the Pulumi resource/);
 
     const configure = await runAction({ workspace, inputs: { ...inputs, operation: "configure" } });
     expect(configure.errors).toEqual([]);

@@ -112,7 +112,7 @@ describe("restore and show --at", () => {
     expect(dry).toMatchObject({ backup: "shop_20300101230000", status: "DryRun" });
 
     const before = await app.run(["restore", "--at", "2030-01-01T22:59:59Z", "--dry-run", "--json"]);
-    expect(before.code).toBe(2);
+    expect(before.code).toBe(12);
     expect(before.json.error.code).toBe("BACKUP_NOT_FOUND");
     expect(before.stderr).toContain("No restorable backup of shop at or before 2030-01-01T22:59:59.000Z");
 

@@ -49,7 +49,7 @@ describe("delete", () => {
     expect(foreign.json.error.code).toBe("USAGE");
     expect(foreign.stderr).toContain("they are named shop_…");
     const unknown = await app.run(["delete", "shop_20200101000000", "--yes", "--json"]);
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(12);
     expect(unknown.json.error.code).toBe("BACKUP_NOT_FOUND");
     expect(objectsOf(app, name)).toEqual([".xml", ".zip", ".log"]);
   });

@@ -60,7 +60,7 @@ describe("a manifest speaks only for its own backup", () => {
 
     // `restore latest` and `list` never offer the forged manifests.
     const latest = await app.run(["restore", "latest", "--json"]);
-    expect(latest.code).toBe(2);
+    expect(latest.code).toBe(12);
     expect(latest.stderr).toContain("No restorable backup of shop");
     const list = await app.run(["list", "--json"]);
     expect(list.json).toEqual([]);

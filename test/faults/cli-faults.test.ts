@@ -64,8 +64,8 @@ describe("the CLI under storage faults", () => {
 
   it("reports a backup whose log was refused as failed, and storage lists nothing restorable", async () => {
     const { config, backup, listed } = await backUpMeeting({ method: "PUT", comp: "none", blobSuffix: ".log", kind: "403" });
-    // A refused SAS or key is an input the user must fix: exit 2.
-    expect(backup.code).toBe(2);
+    // A refused SAS or key is an input the user must fix: exit 11.
+    expect(backup.code).toBe(11);
     expect(backup.stderr).toMatch(/refused to write shop_\d{14}\.log/);
     expect(listed.map((b) => b.status)).toEqual(["Failed"]);
     expect((await cli(["verify", listed[0]!.name, "--config", config.direct, "--read-data"])).code).not.toBe(0);
@@ -85,6 +85,28 @@ describe("the CLI under storage faults", () => {
     expect(restore.stderr).toMatch(/refused to read shop_\d{14}\.zip/);
     expect(treeFacts(home)).toEqual(before);
     expect(leftovers(home)).toEqual([]);
+  });
+
+  it("refuses a backup whose credential may not write before it reads the home: the write check is refused (exit 11)", async () => {
+    const config = await configs();
+    proxy.inject({ method: "PUT", comp: "none", where: (request) => request.blob.startsWith("write-check."), kind: "403" });
+    const backup = await cli(["backup", "--config", config.viaProxy, "--json"]);
+    expect(proxy.fired).toBe(1);
+    expect(backup.code).toBe(11);
+    expect(backup.json.error.code).toBe("STORAGE_AUTH");
+    expect(backup.stderr).toMatch(/The container cannot be written, so nothing was backed up: Azure Storage refused to write write-check\.[0-9a-f]+\.tmp at .* \(HTTP 403/);
+    // Nothing was claimed or written past the check.
+    expect(proxy.seen.filter((request) => request.method === "PUT" && !request.blob.startsWith("write-check."))).toEqual([]);
+    proxy.reset();
+    expect((await cli(["list", "--config", config.direct, "--json"])).json).toEqual([]);
+  });
+
+  it("exits 10 when the service answers 503 to every retry", async () => {
+    const config = await configs();
+    proxy.inject({ method: "GET", comp: "list", kind: "503", times: Infinity });
+    const backup = await cli(["backup", "--config", config.viaProxy]);
+    expect(backup.code).toBe(10);
+    expect(backup.stderr).toMatch(/Could not list the container: Azure Storage at .* kept answering HTTP 503/);
   });
 
   it("refuses a backup name that would reach into another container", async () => {

@@ -156,7 +156,7 @@ describe("app-backup restore", () => {
     }
     await rm(path.join(downloads, `${name}.xml`));
     const missing = await runCli(["restore", "--config", app.config, "--from", path.join(downloads, `${name}.zip`)]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(12);
     expect(missing.stderr).toContain(`${path.join(downloads, name)}.xml does not exist`);
   });
 
@@ -223,7 +223,7 @@ describe("app-backup restore", () => {
     await backUp(app);
     const before = treeFacts(app.home);
     const missing = await runCli(["restore", "nope", "--config", app.config, "--json"]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(12);
     expect(missing.json).toMatchObject({ status: "Error", error: { code: "BACKUP_NOT_FOUND" } });
     expect(missing.stderr).toContain("No backup named nope");
     const none = await runCli(["restore", "--config", app.config]);

@@ -84,7 +84,9 @@ describe("app-backup configure / config show", () => {
       const run = await app.run([command, "--json"]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain("No backup configuration of shop is stored in");
-      expect(run.stderr).toContain("app-backup configure --config FILE");
+      // The hint names the configuration this run was given, not a placeholder.
+      expect(run.stderr).toContain(`\`app-backup configure --config ${app.config}\``);
+      expect(run.stderr).not.toContain("--config FILE");
       expect(run.json).toMatchObject({ status: "Error", error: { code: "CONFIG_UNREADABLE" } });
     }
   });

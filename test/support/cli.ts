@@ -3,7 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const cliPath = path.join(repoRoot, "dist/cli/bin.js");
+/** The `app-backup` binary as installed: the bundle `npm run build` writes. */
+export const cliPath = path.join(repoRoot, "dist/cli/app-backup.mjs");
 
 export interface CliRun {
   code: number;

@@ -104,3 +104,10 @@ export async function backUp(app: TestApp, name = "b1", env?: NodeJS.ProcessEnv)
   if (run.code !== 0 && run.code !== 3) throw new Error(`backup failed (${run.code}): ${run.stderr}`);
   return run.json.name as string;
 }
+
+/** Lets the user `nobody` run a backup of the app into its local container: its folder and the container are writable by all. */
+export async function shareWithNobody(app: { dir: string; backups: string }): Promise<void> {
+  await chmod(app.dir, 0o777);
+  await mkdir(app.backups, { recursive: true, mode: 0o777 });
+  await chmod(app.backups, 0o777);
+}

@@ -3,6 +3,7 @@ import {
   backupDatabaseColumns,
   backupDatabaseRows,
   backupFacts,
+  exitCodeForStatus,
   runBackup,
   type AppBackupOptions,
   type BackupResult,
@@ -57,13 +58,16 @@ export function setBackupOutputs(result: BackupResult, report: Reporter): void {
 
 /** The step fails on a Failed backup, and on a PartiallySucceeded one when fail-on-partial is true. */
 export function backupOutcome(result: BackupResult, failOnPartial: boolean): OperationOutcome {
-  if (result.status === "Failed") return { failure: `Backup ${result.name} failed: ${result.error ?? "see its log"} (log: ${result.log})` };
+  if (result.status === "Failed") {
+    return { failure: `Backup ${result.name} failed: ${result.error ?? "see its log"} (log: ${result.log})`, exitCode: exitCodeForStatus(result.status, result.errorCode) };
+  }
   if (result.status === "PartiallySucceeded" && failOnPartial) {
     return {
       failure: `Backup ${result.name} is PartiallySucceeded: ${result.skipped.length} file(s) could not be read and are not in it (${result.skipped
         .slice(0, 3)
         .map((s) => s.name)
         .join(", ")}${result.skipped.length > 3 ? ", ..." : ""}). Set fail-on-partial: false to accept partial backups.`,
+      exitCode: exitCodeForStatus(result.status),
     };
   }
   return {};

@@ -1,4 +1,4 @@
-import { AppBackupError, verifyBackup, verifyChecked, verifyStatus, type AppBackupOptions } from "../../../core/index.js";
+import { AppBackupError, ExitCode, verifyBackup, verifyChecked, verifyStatus, type AppBackupOptions } from "../../../core/index.js";
 import { facts, list } from "../markdown.js";
 import type { OperationOutcome, Reporter } from "../reporter.js";
 
@@ -42,6 +42,7 @@ export async function verifyOperation(options: AppBackupOptions, inputs: VerifyO
         .slice(0, 3)
         .map((d) => `${d.name}: ${d.difference}`)
         .join("; ")}); it should not be restored.`,
+      exitCode: ExitCode.mismatch,
     };
   }
   return {};
