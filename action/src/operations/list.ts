@@ -1,4 +1,5 @@
 import {
+  formatCount,
   listBackups,
   listingColumns,
   listingJson,
@@ -60,11 +61,9 @@ export function newestWithinBudget<T>(entries: T[], budgetBytes = outputBudgetBy
 }
 
 function listSummary(appName: string, location: string, backups: BackupListing[], shown: number): string {
-  const heading = `### app-backup: ${count(backups.length)} backup(s) of ${appName}`;
+  const heading = `### app-backup: ${formatCount(backups.length)} backup(s) of ${appName}`;
   if (backups.length === 0) return `${heading}\n\nNo backups in ${paragraph(location)}.\n`;
   const rest = backups.length - shown;
-  const more = rest > 0 ? `\n\n… and ${count(rest)} more, older (\`app-backup list\` lists them all).` : "";
+  const more = rest > 0 ? `\n\n… and ${formatCount(rest)} more, older (\`app-backup list\` lists them all).` : "";
   return `${heading}\n\nIn ${paragraph(location)}, newest first.\n\n${table(listingColumns, backups.slice(0, shown).map(listingRow))}${more}\n`;
 }
-
-const count = (n: number) => n.toLocaleString("en-US");
