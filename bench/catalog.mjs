@@ -302,11 +302,16 @@ async function measureApp(spec, configFile, proxy, containerUrl, sas) {
   return { commands, runs, firstList };
 }
 
+/** The backups whose manifest a run's requests read (GETs of `{name}.xml`), by name. */
+function backupsWhoseManifestWasRead(requests) {
+  return [...(requests.paths.manifest ?? [])].map((p) => decodeURIComponent(p.split("/").pop()).replace(/\.xml$/, ""));
+}
+
 /** Median figures of a command's runs, or its failure. */
 function summaryOf(runs) {
   const failure = runs.find((r) => r.failed);
   const last = runs.at(-1);
-  const manifestPaths = [...(last.requests.paths.manifest ?? [])].map((p) => decodeURIComponent(p.split("/").pop()).replace(/\.xml$/, ""));
+  const manifestPaths = backupsWhoseManifestWasRead(last.requests);
   return {
     failed: failure?.failed,
     wallMs: failure ? undefined : median(runs.map((r) => r.wallMs)),
@@ -365,7 +370,7 @@ function barLines(spec, measured) {
   }
   if (measured.firstList) {
     const first = measured.firstList;
-    const read = [...(first.requests.paths.manifest ?? [])].map((p) => decodeURIComponent(p.split("/").pop()).replace(/\.xml$/, ""));
+    const read = backupsWhoseManifestWasRead(first.requests);
     const newStyleRead = read.filter((name) => !oldNames.has(name));
     const pass = !first.failed && first.right && newStyleRead.length === 0 && read.length === spec.oldStyle;
     const what = first.failed ? first.failed : `${seconds(first.wallMs)}, ${first.note}, ${read.length} manifests read, ${newStyleRead.length} of them new-style`;
