@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { exitCodeTable, lockTtlEnvVar, storageRetryDelayEnvVar, storageTimeoutEnvVar } from "../core/index.js";
+import { alignedRows } from "./table.js";
 
 /** Every environment variable the program reads itself, with what it changes. */
 export const environmentVariables: ReadonlyArray<{ name: string; meaning: string }> = [
@@ -25,17 +26,12 @@ function section(title: string, lines: string[]): string {
   return [`${title}:`, ...lines.map((line) => `  ${line}`)].join("\n");
 }
 
-function columns(rows: Array<[string, string]>): string[] {
-  const width = Math.max(...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => `${left.padEnd(width)}  ${right}`);
-}
-
 export function exitCodesHelp(): string {
-  return section("Exit codes", columns(exitCodeTable.map(({ code, meaning }) => [String(code), meaning])));
+  return section("Exit codes", alignedRows(exitCodeTable.map(({ code, meaning }) => [String(code), meaning])));
 }
 
 export function environmentHelp(): string {
-  return section("Environment", columns(environmentVariables.map(({ name, meaning }) => [name, meaning])));
+  return section("Environment", alignedRows(environmentVariables.map(({ name, meaning }) => [name, meaning])));
 }
 
 export function configurationHelp(source: ConfigSource): string {
