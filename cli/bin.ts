@@ -6,10 +6,11 @@ keepYoungGenerationSmall();
 
 /**
  * SIGINT and SIGTERM end every command with exit 130. A command that stops
- * cleanly on a signal (restore discards what it staged) listens too and ends
- * by itself; any other is stopped at once, as Node would stop it: a backup cut
- * short has no manifest, so it is never taken for a restorable one, and what
- * it staged is swept as an orphan. A second signal stops any command at once.
+ * cleanly on a signal (backup and restore discard what they staged) listens
+ * too and ends by itself; any other is stopped at once, as Node would stop it.
+ * A second signal stops any command at once: a backup cut short that way has
+ * no manifest, so it is never taken for a restorable one, and what it staged
+ * is swept as an orphan.
  */
 let interruptedBy: NodeJS.Signals | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
