@@ -14,6 +14,20 @@ export interface PlannedEntry {
   linkTarget?: string;
 }
 
+/** What a walk reports as it goes, in walk order (each folder's names sorted, a folder before what it holds). */
+export interface WalkVisitor {
+  entry(entry: PlannedEntry): void;
+  /** A path that could not be read, with the reason ("." for a folder of the home itself). */
+  unreadable?(path: string, reason: string): void;
+  /** Something that cannot go into a backup (socket, FIFO, device). */
+  ignored?(path: string, reason: string): void;
+}
+
+export interface WalkOptions {
+  /** Absolute paths left out with everything under them. */
+  exclude?: (absolute: string) => boolean;
+}
+
 export interface WalkResult {
   entries: PlannedEntry[];
   /** Bytes of regular-file content (symlink targets count as their length). */
@@ -25,20 +39,23 @@ export interface WalkResult {
   ignored: Array<{ path: string; reason: string }>;
 }
 
+const IGNORED_REASON = "not a regular file, folder or symlink (socket, FIFO or device)";
+
 /**
  * Walks the home without following symlinks, so a link to `/etc` is recorded as a
- * link and never pulls the host into the backup. Synchronous calls: for tens of
- * thousands of small directories they are markedly faster than the promise API,
- * and the walk is a short, bounded phase.
+ * link and never pulls the host into the backup, and hands each entry to the
+ * visitor as it is found: what the visitor keeps is all the walk holds, so a
+ * home of millions of files costs only what the caller chooses to keep.
+ * Synchronous calls: for tens of thousands of small directories they are
+ * markedly faster than the promise API.
  */
-export function walkHome(home: string, filter: PathFilter, options: { exclude?: (absolute: string) => boolean } = {}): WalkResult {
-  const result: WalkResult = { entries: [], contentBytes: 0, files: 0, unreadable: [], ignored: [] };
+export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor, options: WalkOptions = {}): void {
   const visit = (absolute: string, relative: string) => {
     let names: string[];
     try {
       names = readdirSync(absolute);
     } catch (error) {
-      result.unreadable.push({ path: relative || ".", reason: reasonOf(error) });
+      visitor.unreadable?.(relative || ".", reasonOf(error));
       return;
     }
     names.sort();
@@ -50,7 +67,7 @@ export function walkHome(home: string, filter: PathFilter, options: { exclude?: 
       try {
         stats = lstatSync(childAbsolute);
       } catch (error) {
-        result.unreadable.push({ path: childRelative, reason: reasonOf(error) });
+        visitor.unreadable?.(childRelative, reasonOf(error));
         continue;
       }
       if (stats.isSymbolicLink()) {
@@ -58,20 +75,17 @@ export function walkHome(home: string, filter: PathFilter, options: { exclude?: 
         try {
           target = readlinkSync(childAbsolute);
         } catch (error) {
-          result.unreadable.push({ path: childRelative, reason: reasonOf(error) });
+          visitor.unreadable?.(childRelative, reasonOf(error));
           continue;
         }
-        result.entries.push({ path: childRelative, kind: "symlink", size: Buffer.byteLength(target), mtime: stats.mtime, mode: stats.mode, linkTarget: target });
-        result.contentBytes += Buffer.byteLength(target);
+        visitor.entry({ path: childRelative, kind: "symlink", size: Buffer.byteLength(target), mtime: stats.mtime, mode: stats.mode, linkTarget: target });
       } else if (stats.isDirectory()) {
-        result.entries.push({ path: childRelative, kind: "directory", size: 0, mtime: stats.mtime, mode: stats.mode });
+        visitor.entry({ path: childRelative, kind: "directory", size: 0, mtime: stats.mtime, mode: stats.mode });
         visit(childAbsolute, childRelative);
       } else if (stats.isFile()) {
-        result.entries.push({ path: childRelative, kind: "file", size: stats.size, mtime: stats.mtime, mode: stats.mode });
-        result.contentBytes += stats.size;
-        result.files += 1;
+        visitor.entry({ path: childRelative, kind: "file", size: stats.size, mtime: stats.mtime, mode: stats.mode });
       } else {
-        result.ignored.push({ path: childRelative, reason: "not a regular file, folder or symlink (socket, FIFO or device)" });
+        visitor.ignored?.(childRelative, IGNORED_REASON);
       }
     }
   };
@@ -82,5 +96,24 @@ export function walkHome(home: string, filter: PathFilter, options: { exclude?: 
     throw homeUnreadable(home, error);
   }
   visit(home, "");
+}
+
+/** The whole walk in memory: for small trees and tests; large homes go through {@link visitHome}. */
+export function walkHome(home: string, filter: PathFilter, options: WalkOptions = {}): WalkResult {
+  const result: WalkResult = { entries: [], contentBytes: 0, files: 0, unreadable: [], ignored: [] };
+  visitHome(
+    home,
+    filter,
+    {
+      entry(entry) {
+        result.entries.push(entry);
+        result.contentBytes += entry.size;
+        if (entry.kind === "file") result.files += 1;
+      },
+      unreadable: (path, reason) => result.unreadable.push({ path, reason }),
+      ignored: (path, reason) => result.ignored.push({ path, reason }),
+    },
+    options,
+  );
   return result;
 }
