@@ -116,11 +116,11 @@ function restoreConfirmation(plan: RestoreResult) {
   return {
     what: [
       `Restoring ${plan.backup} into ${plan.app} (${plan.home}) will`,
-      `  write ${formatCount(plan.written.length)} paths (${formatCount(plan.files)} files, ${formatSize(plan.bytes)}),`,
-      `  delete ${formatCount(plan.deleted.length)} paths that are not in the backup,`,
+      `  write ${formatCount(plan.counts.written)} paths (${formatCount(plan.files)} files, ${formatSize(plan.bytes)}),`,
+      `  delete ${formatCount(plan.counts.deleted)} paths that are not in the backup,`,
       `  keep ${formatCount(plan.keptByFilter.length + plan.keptOther.length)} paths as they are,`,
       databases.length > 0 ? `  and replace the content of ${databases.length} database(s): ${databases.join(", ")}.` : "  and restore no database.",
-      "Run with --dry-run to see every path.",
+      "Run with --dry-run to see the paths.",
     ],
     question: "Proceed?",
   };
@@ -137,7 +137,9 @@ export function restoreResultJson(result: RestoreResult) {
     deleted: result.deleted,
     keptByFilter: result.keptByFilter,
     keptOther: result.keptOther,
-    counts: { written: result.written.length, deleted: result.deleted.length, keptByFilter: result.keptByFilter.length },
+    // The lists hold the first paths only; the counts are exact, and `notListed` says how many the lists leave out.
+    counts: { written: result.counts.written, deleted: result.counts.deleted, keptByFilter: result.keptByFilter.length },
+    notListed: { written: result.counts.written - result.written.length, deleted: result.counts.deleted - result.deleted.length },
     files: result.files,
     bytes: result.bytes,
     databases: result.databases,
@@ -153,14 +155,14 @@ export function restoreResultJson(result: RestoreResult) {
   };
 }
 
-function describeResult(result: RestoreResult): string {
+export function describeResult(result: RestoreResult): string {
   const lines: string[] = [];
   if (result.dryRun) {
     lines.push(`Dry run: restoring ${result.backup} into ${result.app} (${result.home}) would`);
-    lines.push(`  write ${formatCount(result.written.length)} paths (${formatCount(result.files)} files, ${formatSize(result.bytes)}):`);
-    lines.push(...result.written.map((p) => `    + ${p}`));
-    lines.push(`  delete ${formatCount(result.deleted.length)} paths:`);
-    lines.push(...result.deleted.map((p) => `    - ${p}`));
+    lines.push(`  write ${formatCount(result.counts.written)} paths (${formatCount(result.files)} files, ${formatSize(result.bytes)}):`);
+    lines.push(...listed(result.written, result.counts.written, "+"));
+    lines.push(`  delete ${formatCount(result.counts.deleted)} paths:`);
+    lines.push(...listed(result.deleted, result.counts.deleted, "-"));
     lines.push(`  leave ${formatCount(result.keptByFilter.length + result.keptOther.length)} paths as they are:`);
     lines.push(...result.keptByFilter.map((p) => `    = ${p} (matches the backup's filter)`));
     lines.push(...result.keptOther.map((k) => `    = ${k.path} (${k.reason})`));
@@ -168,7 +170,7 @@ function describeResult(result: RestoreResult): string {
     lines.push(`Restore of ${result.backup} into ${result.app}: ${result.status} in ${formatDuration(result.durationMs)}`);
     lines.push(`  home:      ${result.home}`);
     if (result.parts.files) {
-      lines.push(`  files:     ${formatCount(result.files)} files (${formatSize(result.bytes)}) restored, ${formatCount(result.deleted.length)} old paths deleted`);
+      lines.push(`  files:     ${formatCount(result.files)} files (${formatSize(result.bytes)}) restored, ${formatCount(result.counts.deleted)} old paths deleted`);
     } else {
       lines.push("  files:     not restored (the home is as it was)");
     }
@@ -181,4 +183,11 @@ function describeResult(result: RestoreResult): string {
   if (result.settingsRestored.length) lines.push(`  settings:  ${result.dryRun ? "would write" : "wrote"} ${result.settingsRestored.join(", ")}`);
   if (result.connectionStringsRestored.length) lines.push(`  connection strings: ${result.dryRun ? "would write" : "wrote"} ${result.connectionStringsRestored.join(", ")}`);
   return lines.join("\n");
+}
+
+/** The paths a result lists, then how many it leaves out. */
+function listed(paths: string[], count: number, mark: string): string[] {
+  const lines = paths.map((p) => `    ${mark} ${p}`);
+  if (count > paths.length) lines.push(`    ${mark} and ${formatCount(count - paths.length)} more`);
+  return lines;
 }

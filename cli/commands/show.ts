@@ -54,7 +54,7 @@ function entryCounts(entries: EntryTable) {
   const counts = { files: 0, folders: 0, symlinks: 0, other: 0 };
   for (let index = 0; index < entries.count; index++) {
     const kind = entries.kind(index);
-    if (!entries.names[index]!.startsWith(CONTENT_PREFIX)) counts.other++;
+    if (!entries.names.startsWith(index, CONTENT_PREFIX)) counts.other++;
     else if (kind === "directory") counts.folders++;
     else if (kind === "symlink") counts.symlinks++;
     else counts.files++;

@@ -7,7 +7,11 @@ import { describeItems } from "./worker-entries.js";
 import { LOCAL_HEADER_SIZE, SIGNATURE } from "./zip-format.js";
 import type { ZipIndex } from "./zip-index.js";
 
-/** Large entries queued to a worker at once: enough to keep it busy without one entry taking the whole budget. */
+/**
+ * Chunks of a large entry read ahead of its worker: enough to keep it busy.
+ * They are its own, outside the batches' budget, so a large entry never holds
+ * up the batches behind it that another worker could take.
+ */
 const MAX_QUEUED_CHUNKS = 3;
 /** Ranges read from the source at once. */
 const MAX_CONCURRENT_READS = 4;
@@ -23,6 +27,8 @@ export class ExtractDispatch {
   private readonly progress: ExtractProgress = { files: 0, bytes: 0 };
   private readonly table: ZipIndex["table"];
   private readonly budget: ByteBudget;
+  /** Large entries streamed at once: one per worker, so the others' chunks stay bounded. */
+  private readonly largeSlots: ByteBudget;
   private readonly reads = new ByteBudget(MAX_CONCURRENT_READS);
   private readonly buffers: BufferRecycler;
   private failure: Error | undefined;
@@ -34,12 +40,13 @@ export class ExtractDispatch {
     private readonly source: ReusableBufferSource,
     zip: ZipIndex,
     private readonly pool: ExtractPool,
-    private readonly options: ExtractOptions & { chunkBytes: number; maxInFlightBytes: number },
+    private readonly options: ExtractOptions & { chunkBytes: number; maxInFlightBytes: number; onMainThread: boolean; largeJobs: number },
   ) {
     this.table = zip.table;
     this.failed.catch(() => undefined);
     this.budget = new ByteBudget(options.maxInFlightBytes);
-    this.buffers = new BufferRecycler(options.chunkBytes, options.maxInFlightBytes);
+    this.largeSlots = new ByteBudget(options.largeJobs);
+    this.buffers = new BufferRecycler(options.chunkBytes, options.maxInFlightBytes + options.largeJobs * MAX_QUEUED_CHUNKS * options.chunkBytes);
   }
 
   /** The first failure, if any; it stops everything. */
@@ -51,6 +58,7 @@ export class ExtractDispatch {
     if (this.failure) return;
     this.failure = error;
     this.budget.abort(error);
+    this.largeSlots.abort(error);
     this.rejectFailed(error);
   }
 
@@ -61,12 +69,12 @@ export class ExtractDispatch {
     else this.fail(entryFailure);
   }
 
-  /** Waits until the job's first read fits in the budget; rejects once the extraction has failed. */
+  /** Waits until a batch's read fits in the budget, or a large entry's slot is free; rejects once the extraction has failed. */
   reserve(job: ExtractJob): Promise<void> {
-    return this.budget.reserve(job.kind === "batch" ? job.end - job.start : Math.min(this.options.chunkBytes, this.table.compressedSizes[job.item.zipIndex]!));
+    return job.kind === "batch" ? this.budget.reserve(job.end - job.start) : this.largeSlots.reserve(1);
   }
 
-  /** Runs a job whose first read `reserve` booked; a failure is recorded, not thrown. */
+  /** Runs a job that `reserve` made room for; a failure is recorded, not thrown. */
   run(job: ExtractJob): Promise<void> {
     return (job.kind === "batch" ? this.runBatch(job) : this.runLarge(job)).catch((error: Error) => this.fail(error));
   }
@@ -107,14 +115,15 @@ export class ExtractDispatch {
       items.map((item, index) => ({ item, at: this.table.offsets[item.zipIndex]! - job.start, limit: job.limits[index]! - job.start })),
     );
     await new Promise<void>((resolve) => {
-      const { id, post } = this.pool.start("batch", (message: ExtractMessage) => {
+      const answer = (message: ExtractMessage) => {
         this.pool.answered(id, span);
         this.pool.finish(id);
         this.budget.release(span);
         this.recycle(message);
         this.batchAnswered(items, message);
         resolve();
-      });
+      };
+      const { id, post } = this.pool.start("batch", answer, this.options.onMainThread);
       post({ type: "batch", data, length: span, ...described }, [data, described.fields.buffer as ArrayBuffer, described.sha256]);
       this.failed.catch(() => resolve());
     });
@@ -131,29 +140,29 @@ export class ExtractDispatch {
     this.done(items.filter((_, index) => !failedIndexes.has(index)));
   }
 
-  /** The first chunk is reserved in the budget by `reserve`; the others are reserved here, in turn with other jobs. */
+  /** Streams a large entry in chunks, a few read ahead of its worker; its slot, taken by `reserve`, is given back at the end. */
   private async runLarge(job: LargeJob): Promise<void> {
+    try {
+      await this.streamLarge(job);
+    } finally {
+      this.largeSlots.release(1);
+    }
+  }
+
+  private async streamLarge(job: LargeJob): Promise<void> {
     const { item, limit } = job;
     const compressedSize = this.table.compressedSizes[item.zipIndex]!;
     const dataStart = await this.largeDataStart(item, limit);
-    if (typeof dataStart === "string") {
-      const entryFailure = new EntryFailure(item.name, true, dataStart);
-      if (!this.options.onCorrupt) return this.fail(entryFailure);
-      this.options.onCorrupt(entryFailure);
-      this.budget.release(Math.min(this.options.chunkBytes, compressedSize));
-      return;
-    }
+    if (typeof dataStart === "string") return this.entryFailed(item, { index: 0, corrupt: true, message: dataStart });
     let unacknowledged = 0;
     let ackWaiter: (() => void) | undefined;
     /** The worker found the entry bad (e.g. it inflates past its size): the rest of its bytes are not read. */
     let entryFailed = false;
     let finish!: (message: ExtractMessage) => void;
     const finished = new Promise<ExtractMessage>((resolve) => (finish = resolve));
-    const { id, post } = this.pool.start("large", (message: ExtractMessage) => {
+    const answer = (message: ExtractMessage) => {
       if (message.type === "ack") {
-        const bytes = message.bytes as number;
-        this.pool.answered(id, bytes);
-        this.budget.release(bytes);
+        this.pool.answered(id, message.bytes as number);
         this.recycle(message);
         if (message.failed) entryFailed = true;
         unacknowledged--;
@@ -163,18 +172,18 @@ export class ExtractDispatch {
         this.pool.finish(id);
         finish(message);
       }
-    });
+    };
+    const { id, post } = this.pool.start("large", answer, this.options.onMainThread);
     const described = describeItems(this.table, this.options.digests, [{ item, at: 0, limit: 0 }]);
     post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
     const { chunkBytes } = this.options;
     for (let at = 0; at < compressedSize && !this.failure && !entryFailed; at += chunkBytes) {
+      while (unacknowledged >= MAX_QUEUED_CHUNKS && !this.failure) await Promise.race([new Promise<void>((resolve) => (ackWaiter = resolve)), this.failed.catch(() => undefined)]);
+      if (this.failure || entryFailed) break;
       const length = Math.min(chunkBytes, compressedSize - at);
-      if (at > 0) await this.budget.reserve(length);
-      if (this.failure) return;
+      unacknowledged++;
       const data = await this.read(dataStart + at, length);
       if (this.failure) return;
-      while (unacknowledged >= MAX_QUEUED_CHUNKS && !this.failure) await new Promise<void>((resolve) => (ackWaiter = resolve));
-      unacknowledged++;
       post({ type: "chunk", data, length }, [data]);
     }
     if (this.failure) return;

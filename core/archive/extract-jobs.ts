@@ -1,7 +1,7 @@
 import { IN_MEMORY_ENTRY_BYTES } from "./extract-protocol.js";
 import type { ExtractItem } from "./extract-request.js";
 import { LOCAL_HEADER_SIZE } from "./zip-format.js";
-import type { ZipIndex } from "./zip-index.js";
+import { zipOrder, type ZipIndex } from "./zip-index.js";
 
 /** A run of small entries read in one range and handed to one worker. */
 export interface BatchJob {
@@ -29,36 +29,61 @@ const MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 0xffff;
 const MAX_BATCH_GAP = 64 * 1024;
 
 /**
- * Jobs in archive order: runs of small entries as batches (one read each),
- * large entries alone. Each entry's bytes must end where the next entry of
- * the archive (or the central directory) begins.
+ * Jobs in archive order, made as the items come (a batch is handed out once
+ * the next item does not fit in it): runs of small entries as batches (one
+ * read each), large entries alone. Each entry's bytes must end where the next
+ * entry of the archive (or the central directory) begins. Items must come in
+ * ascending zip offset: one that does not is a caller's bug, and throws.
  */
-export function planJobs(items: readonly ExtractItem[], zip: ZipIndex, largeEntryBytes: number, batchBytes: number): ExtractJob[] {
+export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, largeEntryBytes: number, batchBytes: number): Generator<ExtractJob> {
   const { table } = zip;
-  const offsets = table.offsets.slice(0, table.count).sort();
-  const sorted = [...items].sort((a, b) => table.offsets[a.zipIndex]! - table.offsets[b.zipIndex]!);
-  const jobs: ExtractJob[] = [];
+  const order = dataOrder(zip);
   let batch: BatchJob | undefined;
+  /** The first row in data order whose entry starts after the current item: where the item's bytes must end. */
   let next = 0;
-  for (const item of sorted) {
+  let previous: ExtractItem | undefined;
+  for (const item of items) {
     const start = table.offsets[item.zipIndex]!;
-    while (next < offsets.length && offsets[next]! <= start) next++;
-    const limit = next < offsets.length ? offsets[next]! : zip.dataLimit;
+    if (previous && start < table.offsets[previous.zipIndex]!) {
+      throw new Error(`Entries to extract must come in zip order: ${item.name} (at offset ${start}) came after ${previous.name} (at offset ${table.offsets[previous.zipIndex]}).`);
+    }
+    previous = item;
+    while (next < order.length && table.offsets[order[next]!]! <= start) next++;
+    const limit = next < order.length ? table.offsets[order[next]!]! : zip.dataLimit;
     const compressedSize = table.compressedSizes[item.zipIndex]!;
     if (compressedSize > largeEntryBytes || table.sizes[item.zipIndex]! > IN_MEMORY_ENTRY_BYTES) {
+      if (batch) yield batch;
       batch = undefined;
-      jobs.push({ kind: "large", item, limit });
+      yield { kind: "large", item, limit };
       continue;
     }
     // A batch reads its entries whole: bytes between an entry's data and the next entry are not its own to read.
     const batchLimit = Math.min(limit, start + MAX_LOCAL_HEADER_BYTES + compressedSize);
     if (!batch || start - batch.end > MAX_BATCH_GAP || batchLimit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
+      if (batch) yield batch;
       batch = { kind: "batch", start, end: batchLimit, items: [], limits: [] };
-      jobs.push(batch);
     }
     batch.items.push(item);
     batch.limits.push(batchLimit);
     batch.end = batchLimit;
   }
-  return jobs;
+  if (batch) yield batch;
+}
+
+const dataOrders = new WeakMap<ZipIndex, Uint32Array>();
+
+/** The zip's rows in the order of their data, worked out once per zip (4 bytes a row) and shared by its extractions. */
+function dataOrder(zip: ZipIndex): Uint32Array {
+  let order = dataOrders.get(zip);
+  if (!order) dataOrders.set(zip, (order = zipOrder(zip.table)));
+  return order;
+}
+
+/** The items in zip order: as they are when they already are (no copy), else a sorted copy. */
+export function inZipOrder(items: readonly ExtractItem[], zip: ZipIndex): readonly ExtractItem[] {
+  const { offsets } = zip.table;
+  for (let index = 1; index < items.length; index++) {
+    if (offsets[items[index]!.zipIndex]! < offsets[items[index - 1]!.zipIndex]!) return [...items].sort((a, b) => offsets[a.zipIndex]! - offsets[b.zipIndex]!);
+  }
+  return items;
 }

@@ -1,5 +1,7 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+import type { ExtractReply, ExtractRequest } from "./extract-protocol.js";
+import { ExtractWork } from "./extract-work.js";
 import { EXTRACT_WORKER_SOURCE } from "./extract-worker-source.js";
 
 /** What a worker sends about one job (see the worker source for the protocol). */
@@ -9,39 +11,56 @@ export interface ExtractMessage {
   [field: string]: unknown;
 }
 
-interface PooledWorker {
-  worker: Worker;
-  /** Stored bytes sent to this worker and not yet answered for. */
+/** Where a job runs: a worker thread, or the main thread for work too small to start one. */
+interface JobRunner {
+  post(message: object, transfer: ArrayBuffer[]): void;
+  /** Stored bytes sent to this runner and not yet answered for. */
   outstandingBytes: number;
   largeJobs: number;
 }
 
 /**
- * Worker threads that inflate, check and write entries. Each job is pinned to
- * the worker it was sent to; batches go to the worker with the least work
- * queued, large entries to the one with the fewest large entries.
+ * Worker threads that inflate, check and write entries, started when a job
+ * first needs one (never for work done on the main thread). Each job is
+ * pinned to the worker it was sent to: the one with the fewest large entries,
+ * then the least work queued.
  */
 export class ExtractPool {
-  private readonly workers: PooledWorker[] = [];
-  private readonly handlers = new Map<number, { handle: (message: ExtractMessage) => void; owner: PooledWorker; large: boolean }>();
+  /** Worker threads started by every pool of this process: what a test of "no thread for tiny work" reads. */
+  static threadsStarted = 0;
+
+  private readonly workers: JobRunner[] = [];
+  private readonly threads: Worker[] = [];
+  private mainThread: JobRunner | undefined;
+  private readonly handlers = new Map<number, { handle: (message: ExtractMessage) => void; owner: JobRunner; large: boolean }>();
   private nextId = 1;
   private closed = false;
 
   /** Told once if a worker dies; the pool is unusable afterwards. */
   onFatal: (error: Error) => void = () => undefined;
 
-  constructor(private readonly size: number = Math.max(1, Math.min(os.availableParallelism(), 4))) {}
+  constructor(readonly size: number = Math.max(1, Math.min(os.availableParallelism(), 4))) {}
 
-  /** Starts every worker now, so they boot while the caller does other work. */
+  /**
+   * Kept for callers that warmed the pool up front: workers now start when the
+   * first job needs one, so that a restore small enough for the main thread
+   * starts none.
+   */
   warm(): this {
-    while (this.workers.length < this.size) this.spawn();
     return this;
   }
 
-  /** Starts a job on a worker; `handle` receives every message about it until `finish`. */
-  start(kind: "batch" | "large", handle: (message: ExtractMessage) => void): { id: number; post: (message: object, transfer?: ArrayBuffer[]) => void } {
+  /**
+   * Starts a job on a worker, or on the main thread when `onMainThread`;
+   * `handle` receives every message about it until `finish`.
+   */
+  start(
+    kind: "batch" | "large",
+    handle: (message: ExtractMessage) => void,
+    onMainThread = false,
+  ): { id: number; post: (message: object, transfer?: ArrayBuffer[]) => void } {
     if (this.closed) throw new Error("The restore worker pool is closed.");
-    const owner = this.pick(kind);
+    const owner = onMainThread ? (this.mainThread ??= this.startMainThread()) : this.pick();
     const id = this.nextId++;
     this.handlers.set(id, { handle, owner, large: kind === "large" });
     if (kind === "large") owner.largeJobs++;
@@ -50,7 +69,7 @@ export class ExtractPool {
       post: (message, transfer) => {
         const bytes = (message as { length?: number }).length ?? 0;
         owner.outstandingBytes += bytes;
-        owner.worker.postMessage({ ...message, id }, transfer ?? []);
+        owner.post({ ...message, id }, transfer ?? []);
       },
     };
   }
@@ -73,42 +92,52 @@ export class ExtractPool {
     if (this.closed) return;
     this.closed = true;
     this.handlers.clear();
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
   }
 
-  private pick(kind: "batch" | "large"): PooledWorker {
+  private pick(): JobRunner {
     if (this.workers.length < this.size) {
       const idle = this.workers.find((w) => w.outstandingBytes === 0 && w.largeJobs === 0);
       if (!idle) return this.spawn();
     }
     let best = this.workers[0]!;
     for (const candidate of this.workers) {
+      // A worker busy with a large entry answers batches late: batches go where no large entry is, if anywhere.
       const better =
-        kind === "large"
-          ? candidate.largeJobs < best.largeJobs || (candidate.largeJobs === best.largeJobs && candidate.outstandingBytes < best.outstandingBytes)
-          : candidate.outstandingBytes < best.outstandingBytes;
+        candidate.largeJobs < best.largeJobs || (candidate.largeJobs === best.largeJobs && candidate.outstandingBytes < best.outstandingBytes);
       if (better) best = candidate;
     }
     return best;
   }
 
-  private spawn(): PooledWorker {
+  private receive(message: ExtractMessage): void {
+    if (message.type === "fatal") {
+      this.die(new Error(`A restore worker failed: ${String(message.message)}`));
+      return;
+    }
+    this.handlers.get(message.id)?.handle(message);
+  }
+
+  /** The same work as a worker's, done on this thread between the caller's own steps. */
+  private startMainThread(): JobRunner {
+    const work = new ExtractWork((message: ExtractReply) => this.receive(message as ExtractMessage));
+    // Taken up after the caller's current step, as a thread would: a reply never arrives inside `post`.
+    return { outstandingBytes: 0, largeJobs: 0, post: (message) => queueMicrotask(() => work.receive(message as ExtractRequest)) };
+  }
+
+  private spawn(): JobRunner {
     // A small young generation makes the worker collect the buffers it inflates often, which keeps its memory flat.
     const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-    const pooled: PooledWorker = { worker, outstandingBytes: 0, largeJobs: 0 };
-    worker.on("message", (message: ExtractMessage) => {
-      if (message.type === "fatal") {
-        this.die(new Error(`A restore worker failed: ${String(message.message)}`));
-        return;
-      }
-      this.handlers.get(message.id)?.handle(message);
-    });
+    ExtractPool.threadsStarted++;
+    const runner: JobRunner = { outstandingBytes: 0, largeJobs: 0, post: (message, transfer) => worker.postMessage(message, transfer) };
+    worker.on("message", (message: ExtractMessage) => this.receive(message));
     worker.on("error", (error) => this.die(error));
     worker.on("exit", (code) => {
       if (!this.closed) this.die(new Error(`A restore worker stopped unexpectedly (exit code ${code}).`));
     });
-    this.workers.push(pooled);
-    return pooled;
+    this.threads.push(worker);
+    this.workers.push(runner);
+    return runner;
   }
 
   private die(error: Error): void {

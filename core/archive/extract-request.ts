@@ -64,7 +64,14 @@ export interface ExtractOptions {
   /** Stored bytes read but not yet processed by a worker, at most. */
   maxInFlightBytes?: number;
   workers?: number;
-  /** Workers to use (warmed up by the caller); closed by the caller. By default a pool is made and closed here. */
+  /**
+   * An archive whose entries' data (everything before its central directory)
+   * and whose entries' declared inflated sizes each total at most this many
+   * bytes is extracted on the main thread, starting no worker thread; default
+   * MAIN_THREAD_ARCHIVE_BYTES.
+   */
+  mainThreadArchiveBytes?: number;
+  /** Workers to use (started as jobs need them); closed by the caller. By default a pool is made and closed here. */
   pool?: ExtractPool;
   /** The manifest's entries, whose digests the items name by row. */
   digests: EntryTable;

@@ -9,9 +9,11 @@
 export const EXTRACT_WORKER_SOURCE = `"use strict";
 
 // core/archive/extract-worker.ts
+var import_node_worker_threads = require("node:worker_threads");
+
+// core/archive/extract-work.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
-var import_node_worker_threads = require("node:worker_threads");
 var import_node_zlib = require("node:zlib");
 
 // core/archive/extract-protocol.ts
@@ -38,36 +40,187 @@ var FIELD = {
 var FIELDS = 12;
 var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 
-// core/archive/extract-worker.ts
-var port = import_node_worker_threads.parentPort;
+// core/archive/extract-work.ts
 var LOCAL_HEADER_SIGNATURE = 67324752;
 var CREATE_FLAGS = import_node_fs.constants.O_WRONLY | import_node_fs.constants.O_CREAT | import_node_fs.constants.O_EXCL | (import_node_fs.constants.O_NOFOLLOW || 0);
-var large = /* @__PURE__ */ new Map();
-var queue = [];
-var running = false;
-function send(message, transfer = []) {
-  port.postMessage(message, transfer);
-}
-port.on("message", (message) => {
-  queue.push(message);
-  if (!running) void run();
-});
-async function run() {
-  running = true;
-  while (queue.length > 0) {
-    const message = queue.shift();
-    try {
-      if (message.type === "batch") runBatch(message);
-      else if (message.type === "open") openLarge(message);
-      else if (message.type === "chunk") await chunkLarge(message);
-      else if (message.type === "end") await endLarge(message);
-    } catch (error) {
-      const failure = error;
-      send({ type: "fatal", id: message.id, message: String(failure && failure.stack || failure) });
+var ExtractWork = class {
+  constructor(send) {
+    this.send = send;
+  }
+  send;
+  large = /* @__PURE__ */ new Map();
+  queue = [];
+  running = false;
+  receive(message) {
+    this.queue.push(message);
+    if (!this.running) void this.run();
+  }
+  async run() {
+    this.running = true;
+    while (this.queue.length > 0) {
+      const message = this.queue.shift();
+      try {
+        if (message.type === "batch") this.runBatch(message);
+        else if (message.type === "open") this.openLarge(message);
+        else if (message.type === "chunk") await this.chunkLarge(message);
+        else if (message.type === "end") await this.endLarge(message);
+      } catch (error) {
+        const failure = error;
+        this.send({ type: "fatal", id: message.id, message: String(failure && failure.stack || failure) });
+      }
+    }
+    this.running = false;
+  }
+  runBatch(job) {
+    const bytes = Buffer.from(job.data, 0, job.length);
+    const fields = job.fields;
+    const expected = Buffer.from(job.sha256);
+    const targets = job.targets.split("\\0");
+    const count = fields.length / FIELDS;
+    const failures = [];
+    const returned = [];
+    const transfer = [];
+    for (let index = 0; index < count; index++) {
+      const base = index * FIELDS;
+      const size = fields[base + FIELD.size];
+      const compressedSize = fields[base + FIELD.compressedSize];
+      const start = dataStart(bytes, fields[base + FIELD.at], fields[base + FIELD.limit], compressedSize);
+      if (start < 0) {
+        failures.push(corrupt(index, start === -1 ? "its local header is missing or damaged" : "its data runs into the next entry"));
+        continue;
+      }
+      const stored = bytes.subarray(start, start + compressedSize);
+      let content;
+      if (fields[base + FIELD.method] === 0) content = stored;
+      else {
+        try {
+          content = (0, import_node_zlib.inflateRawSync)(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, Math.min(size + 1, IN_MEMORY_ENTRY_BYTES + 1)) });
+        } catch (error) {
+          const failure = error;
+          failures.push(
+            corrupt(index, failure && failure.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + failure.message + ")")
+          );
+          continue;
+        }
+      }
+      if (content.length !== size) {
+        failures.push(corrupt(index, "it holds " + content.length + " bytes where the manifest says " + size));
+        continue;
+      }
+      if (!sameDigest(sha256Of(content), expected, index)) {
+        failures.push(corrupt(index, "its SHA-256 does not match the manifest"));
+        continue;
+      }
+      const crc = fields[base + FIELD.crc32];
+      if (crc >= 0 && (0, import_node_zlib.crc32)(content) >>> 0 !== crc) {
+        failures.push(corrupt(index, "its CRC-32 does not match the zip's"));
+        continue;
+      }
+      if (fields[base + FIELD.returnData] === 1) {
+        const data = ownCopy(content);
+        returned.push({ index, data });
+        transfer.push(data);
+      }
+      const target = targets[index];
+      if (target) {
+        let fd;
+        try {
+          fd = (0, import_node_fs.openSync)(target, CREATE_FLAGS, fields[base + FIELD.mode]);
+          writeAll(fd, content);
+          finishFile(fd, fields, base);
+        } catch (error) {
+          failures.push(ioFailure(index, error));
+        } finally {
+          if (fd !== void 0) (0, import_node_fs.closeSync)(fd);
+        }
+      }
+    }
+    transfer.push(job.data);
+    this.send({ type: "batch", id: job.id, failures, returned, recycled: job.data }, transfer);
+  }
+  openLarge(message) {
+    const fields = message.fields;
+    const state = {
+      fields,
+      expected: Buffer.from(message.sha256),
+      size: 0,
+      hash: (0, import_node_crypto.createHash)("sha256"),
+      crc: fields[FIELD.crc32] >= 0 ? 0 : void 0,
+      fd: void 0,
+      failure: void 0,
+      inflater: void 0,
+      chunks: fields[FIELD.returnData] === 1 ? [] : void 0
+    };
+    this.large.set(message.id, state);
+    if (message.targets) {
+      try {
+        state.fd = (0, import_node_fs.openSync)(message.targets, CREATE_FLAGS, fields[FIELD.mode]);
+      } catch (error) {
+        state.failure = ioFailure(0, error);
+      }
+    }
+    if (fields[FIELD.method] !== 0) {
+      const inflater = (0, import_node_zlib.createInflateRaw)();
+      state.inflater = inflater;
+      inflater.on("data", (content) => consume(state, content));
+      inflater.on("error", (error) => {
+        if (!state.failure) state.failure = corrupt(0, "it cannot be decompressed (" + error.message + ")");
+      });
     }
   }
-  running = false;
-}
+  async chunkLarge(message) {
+    const state = this.large.get(message.id);
+    const data = Buffer.from(message.data, 0, message.length);
+    if (state && !state.failure) {
+      const inflater = state.inflater;
+      if (inflater) {
+        await new Promise((resolve) => {
+          if (inflater.destroyed) return resolve();
+          inflater.write(data, () => resolve());
+        });
+      } else {
+        consume(state, data);
+      }
+    }
+    this.send({ type: "ack", id: message.id, bytes: data.length, failed: Boolean(state && state.failure), recycled: message.data }, [message.data]);
+  }
+  async endLarge(message) {
+    const state = this.large.get(message.id);
+    this.large.delete(message.id);
+    if (!state) return;
+    const inflater = state.inflater;
+    if (inflater && !inflater.destroyed && !state.failure) {
+      await new Promise((resolve) => {
+        inflater.once("end", resolve);
+        inflater.once("error", resolve);
+        inflater.once("close", resolve);
+        inflater.end();
+      });
+    }
+    const fields = state.fields;
+    let failure = state.failure;
+    if (!failure) {
+      if (state.size !== fields[FIELD.size]) failure = corrupt(0, "it holds " + state.size + " bytes where the manifest says " + fields[FIELD.size]);
+      else if (!sameDigest(state.hash.digest(), state.expected, 0)) failure = corrupt(0, "its SHA-256 does not match the manifest");
+      else if (state.crc !== void 0 && state.crc >>> 0 !== fields[FIELD.crc32]) failure = corrupt(0, "its CRC-32 does not match the zip's");
+    }
+    if (state.fd !== void 0) {
+      try {
+        if (!failure) finishFile(state.fd, fields, 0);
+      } catch (error) {
+        failure = ioFailure(0, error);
+      } finally {
+        (0, import_node_fs.closeSync)(state.fd);
+      }
+    }
+    if (failure || !state.chunks) {
+      this.send({ type: "done", id: message.id, failure });
+      return;
+    }
+    const data = ownCopy(Buffer.concat(state.chunks));
+    this.send({ type: "done", id: message.id, data }, [data]);
+  }
+};
 function corrupt(index, message) {
   return { index, corrupt: true, message };
 }
@@ -101,103 +254,6 @@ function ownCopy(content) {
   new Uint8Array(copy).set(content);
   return copy;
 }
-function runBatch(job) {
-  const bytes = Buffer.from(job.data, 0, job.length);
-  const fields = job.fields;
-  const expected = Buffer.from(job.sha256);
-  const targets = job.targets.split("\\0");
-  const count = fields.length / FIELDS;
-  const failures = [];
-  const returned = [];
-  const transfer = [];
-  for (let index = 0; index < count; index++) {
-    const base = index * FIELDS;
-    const size = fields[base + FIELD.size];
-    const compressedSize = fields[base + FIELD.compressedSize];
-    const start = dataStart(bytes, fields[base + FIELD.at], fields[base + FIELD.limit], compressedSize);
-    if (start < 0) {
-      failures.push(corrupt(index, start === -1 ? "its local header is missing or damaged" : "its data runs into the next entry"));
-      continue;
-    }
-    const stored = bytes.subarray(start, start + compressedSize);
-    let content;
-    if (fields[base + FIELD.method] === 0) content = stored;
-    else {
-      try {
-        content = (0, import_node_zlib.inflateRawSync)(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, Math.min(size + 1, IN_MEMORY_ENTRY_BYTES + 1)) });
-      } catch (error) {
-        const failure = error;
-        failures.push(
-          corrupt(index, failure && failure.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + failure.message + ")")
-        );
-        continue;
-      }
-    }
-    if (content.length !== size) {
-      failures.push(corrupt(index, "it holds " + content.length + " bytes where the manifest says " + size));
-      continue;
-    }
-    if (!sameDigest(sha256Of(content), expected, index)) {
-      failures.push(corrupt(index, "its SHA-256 does not match the manifest"));
-      continue;
-    }
-    const crc = fields[base + FIELD.crc32];
-    if (crc >= 0 && (0, import_node_zlib.crc32)(content) >>> 0 !== crc) {
-      failures.push(corrupt(index, "its CRC-32 does not match the zip's"));
-      continue;
-    }
-    if (fields[base + FIELD.returnData] === 1) {
-      const data = ownCopy(content);
-      returned.push({ index, data });
-      transfer.push(data);
-    }
-    const target = targets[index];
-    if (target) {
-      let fd;
-      try {
-        fd = (0, import_node_fs.openSync)(target, CREATE_FLAGS, fields[base + FIELD.mode]);
-        writeAll(fd, content);
-        finishFile(fd, fields, base);
-      } catch (error) {
-        failures.push(ioFailure(index, error));
-      } finally {
-        if (fd !== void 0) (0, import_node_fs.closeSync)(fd);
-      }
-    }
-  }
-  transfer.push(job.data);
-  send({ type: "batch", id: job.id, failures, returned, recycled: job.data }, transfer);
-}
-function openLarge(message) {
-  const fields = message.fields;
-  const state = {
-    fields,
-    expected: Buffer.from(message.sha256),
-    size: 0,
-    hash: (0, import_node_crypto.createHash)("sha256"),
-    crc: fields[FIELD.crc32] >= 0 ? 0 : void 0,
-    fd: void 0,
-    failure: void 0,
-    inflater: void 0,
-    chunks: fields[FIELD.returnData] === 1 ? [] : void 0
-  };
-  large.set(message.id, state);
-  if (message.targets) {
-    try {
-      state.fd = (0, import_node_fs.openSync)(message.targets, CREATE_FLAGS, fields[FIELD.mode]);
-    } catch (error) {
-      state.failure = ioFailure(0, error);
-    }
-  }
-  if (fields[FIELD.method] !== 0) {
-    const inflater = (0, import_node_zlib.createInflateRaw)();
-    state.inflater = inflater;
-    inflater.on("data", (content) => consume(state, content));
-    inflater.on("error", (error) => {
-      if (!state.failure) state.failure = corrupt(0, "it cannot be decompressed (" + error.message + ")");
-    });
-  }
-}
 function consume(state, content) {
   if (state.failure) return;
   state.size += content.length;
@@ -217,56 +273,9 @@ function consume(state, content) {
     }
   }
 }
-async function chunkLarge(message) {
-  const state = large.get(message.id);
-  const data = Buffer.from(message.data, 0, message.length);
-  if (state && !state.failure) {
-    const inflater = state.inflater;
-    if (inflater) {
-      await new Promise((resolve) => {
-        if (inflater.destroyed) return resolve();
-        inflater.write(data, () => resolve());
-      });
-    } else {
-      consume(state, data);
-    }
-  }
-  send({ type: "ack", id: message.id, bytes: data.length, failed: Boolean(state && state.failure), recycled: message.data }, [message.data]);
-}
-async function endLarge(message) {
-  const state = large.get(message.id);
-  large.delete(message.id);
-  if (!state) return;
-  const inflater = state.inflater;
-  if (inflater && !inflater.destroyed && !state.failure) {
-    await new Promise((resolve) => {
-      inflater.once("end", resolve);
-      inflater.once("error", resolve);
-      inflater.once("close", resolve);
-      inflater.end();
-    });
-  }
-  const fields = state.fields;
-  let failure = state.failure;
-  if (!failure) {
-    if (state.size !== fields[FIELD.size]) failure = corrupt(0, "it holds " + state.size + " bytes where the manifest says " + fields[FIELD.size]);
-    else if (!sameDigest(state.hash.digest(), state.expected, 0)) failure = corrupt(0, "its SHA-256 does not match the manifest");
-    else if (state.crc !== void 0 && state.crc >>> 0 !== fields[FIELD.crc32]) failure = corrupt(0, "its CRC-32 does not match the zip's");
-  }
-  if (state.fd !== void 0) {
-    try {
-      if (!failure) finishFile(state.fd, fields, 0);
-    } catch (error) {
-      failure = ioFailure(0, error);
-    } finally {
-      (0, import_node_fs.closeSync)(state.fd);
-    }
-  }
-  if (failure || !state.chunks) {
-    send({ type: "done", id: message.id, failure });
-    return;
-  }
-  const data = ownCopy(Buffer.concat(state.chunks));
-  send({ type: "done", id: message.id, data }, [data]);
-}
+
+// core/archive/extract-worker.ts
+var port = import_node_worker_threads.parentPort;
+var work = new ExtractWork((message, transfer) => port.postMessage(message, transfer ?? []));
+port.on("message", (message) => work.receive(message));
 `;

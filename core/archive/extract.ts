@@ -1,5 +1,5 @@
 import { ExtractDispatch } from "./extract-dispatch.js";
-import { planJobs } from "./extract-jobs.js";
+import { inZipOrder, planJobs } from "./extract-jobs.js";
 import { ExtractPool } from "./extract-pool.js";
 import type { ExtractItem, ExtractOptions } from "./extract-request.js";
 import type { ReusableBufferSource } from "./random-access-source.js";
@@ -10,19 +10,26 @@ export { EntryFailure, type ExtractItem, type ExtractOptions, type ExtractProgre
 /** Content handed back to the caller is held whole: an entry asked for that declares more is refused unread. */
 export const MAX_RETURNED_BYTES = 16 * 1024 * 1024;
 
+/** An archive whose entries take at most this many bytes, stored and inflated, is extracted on the main thread: starting a worker would cost more. */
+export const MAIN_THREAD_ARCHIVE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads the archive in ascending offset order, a few ranges at a time, and
- * hands the stored bytes to worker threads that inflate, check and write them.
- * Memory stays within `maxInFlightBytes` plus a worker's current entry. The
- * first failure stops everything: reads stop, workers are terminated, and the
- * failure is thrown (the caller discards what was written).
+ * hands the stored bytes to worker threads that inflate, check and write them
+ * (on the main thread for a tiny archive, with the same code). `items` is
+ * pulled lazily, a batch at a time, so a million items are never held at once;
+ * it must yield them in ascending zip offset (an array is put in that order).
+ * Memory stays within `maxInFlightBytes` for batches plus a few chunks per
+ * large entry being streamed (one per worker at most). The first failure stops
+ * everything: reads stop, no more items are pulled, and the failure is thrown
+ * once the jobs already sent have answered (the caller discards what was written).
  *
  * Resolves to the content of the entries that asked for it, by entry name.
  */
 export async function extractEntries(
   source: ReusableBufferSource,
   zip: ZipIndex,
-  items: readonly ExtractItem[],
+  items: Iterable<ExtractItem>,
   options: ExtractOptions,
 ): Promise<Map<string, Buffer>> {
   // One size for batches and chunks: every read buffer fits every read, so a handful are reused throughout.
@@ -31,27 +38,28 @@ export async function extractEntries(
   const chunkBytes = options.chunkBytes ?? 1024 * 1024;
   // A local file answers at once, so little needs to be read ahead; blob storage needs more in flight to hide its round trips.
   const maxInFlightBytes = options.maxInFlightBytes ?? (source.local ? 4 : 8) * 1024 * 1024;
+  const onMainThread = smallEnoughForMainThread(zip, options.mainThreadArchiveBytes ?? MAIN_THREAD_ARCHIVE_BYTES);
 
-  const { table } = zip;
-  const oversized = new Set(items.filter((item) => item.returnData && table.sizes[item.zipIndex]! > MAX_RETURNED_BYTES));
-  const jobs = planJobs(oversized.size ? items.filter((item) => !oversized.has(item)) : items, zip, largeEntryBytes, batchBytes);
   const pool = options.pool ?? new ExtractPool(options.workers);
-  const dispatch = new ExtractDispatch(source, zip, pool, { ...options, chunkBytes, maxInFlightBytes });
+  const dispatch = new ExtractDispatch(source, zip, pool, { ...options, chunkBytes, maxInFlightBytes, onMainThread, largeJobs: onMainThread ? 1 : pool.size });
   pool.onFatal = (error) => dispatch.fail(error);
   const onAbort = () => dispatch.fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("The restore was aborted."));
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  for (const item of oversized) {
-    dispatch.entryFailed(item, { index: 0, corrupt: true, message: `it declares ${table.sizes[item.zipIndex]} bytes, more than the ${MAX_RETURNED_BYTES} such an entry may have` });
-  }
-  const running: Array<Promise<void>> = [];
+  const ordered = Array.isArray(items) ? inZipOrder(items as readonly ExtractItem[], zip) : items;
+  const running = new Set<Promise<void>>();
   try {
-    for (const job of jobs) {
-      if (dispatch.firstFailure) break;
-      // Jobs start in archive order, each once its first read fits in the budget.
-      await dispatch.reserve(job);
-      if (dispatch.firstFailure) break;
-      running.push(dispatch.run(job));
+    try {
+      for (const job of planJobs(refuseOversized(ordered, zip, dispatch), zip, largeEntryBytes, batchBytes)) {
+        if (dispatch.firstFailure) break;
+        // Jobs start in archive order, each once its first read fits in the budget.
+        await dispatch.reserve(job);
+        if (dispatch.firstFailure) break;
+        const run: Promise<void> = dispatch.run(job).then(() => void running.delete(run));
+        running.add(run);
+      }
+    } catch (error) {
+      dispatch.fail(error as Error);
     }
     await Promise.all(running);
     if (dispatch.firstFailure) throw dispatch.firstFailure;
@@ -60,5 +68,22 @@ export async function extractEntries(
     options.signal?.removeEventListener("abort", onAbort);
     pool.onFatal = () => undefined;
     if (!options.pool) await pool.close();
+  }
+}
+
+/** Whether the archive's data, and what its entries declare they inflate to, both fit in `limit` bytes (a small zip can hold gigabytes). */
+function smallEnoughForMainThread(zip: ZipIndex, limit: number): boolean {
+  if (zip.dataLimit > limit) return false;
+  let inflated = 0;
+  for (let row = 0; row < zip.table.count; row++) if ((inflated += zip.table.sizes[row]!) > limit) return false;
+  return true;
+}
+
+/** The items, less those whose content would be handed back but declares more than may be held: each is reported as it comes. */
+function* refuseOversized(items: Iterable<ExtractItem>, zip: ZipIndex, dispatch: ExtractDispatch): Generator<ExtractItem> {
+  const { sizes } = zip.table;
+  for (const item of items) {
+    if (!item.returnData || sizes[item.zipIndex]! <= MAX_RETURNED_BYTES) yield item;
+    else dispatch.entryFailed(item, { index: 0, corrupt: true, message: `it declares ${sizes[item.zipIndex]} bytes, more than the ${MAX_RETURNED_BYTES} such an entry may have` });
   }
 }

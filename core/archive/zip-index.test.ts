@@ -55,9 +55,9 @@ function withZip64End(patch: (record: Buffer) => void): Buffer {
 describe("a zip whose central directory lies is refused with a clear error", () => {
   it("reads the good zip these cases start from", async () => {
     const { table } = await readZipIndex(bufferSource(good));
-    expect(table.names).toEqual(["meta", "fs/site/a.txt", "fs/site/b.bin"]);
+    expect([...table.names]).toEqual(["meta", "fs/site/a.txt", "fs/site/b.bin"]);
     // The same zip with a Zip64 end record reads the same.
-    expect((await readZipIndex(bufferSource(withZip64End(() => undefined)))).table.names).toEqual(table.names);
+    expect([...(await readZipIndex(bufferSource(withZip64End(() => undefined)))).table.names]).toEqual([...table.names]);
   });
 
   it("a declared entry count the directory cannot hold", async () => {

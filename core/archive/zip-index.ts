@@ -1,4 +1,5 @@
 import { EntryTable } from "./entry-table.js";
+import { isAscii, type NameTable } from "./name-table.js";
 import { corruptZip, quotedName } from "./errors.js";
 import type { RandomAccessSource } from "./random-access-source.js";
 import {
@@ -29,18 +30,17 @@ export interface ZipIndex {
   size: number;
 }
 
-/** Rows a table starts with at most, whatever count the end record declares. */
-const INITIAL_ROWS = 64 * 1024;
-
 /**
  * Reads a zip's central directory (Zip64-aware) into an EntryTable: columns
  * instead of one object per entry keep a restore of tens of thousands of files
  * light on the heap.
  */
-export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex> {
+export async function readZipIndex(source: RandomAccessSource, options: { sameNamesAs?: NameTable } = {}): Promise<ZipIndex> {
   const directory = await locateDirectory(source);
-  // The end record's count is the archive's word: rows are added as records are actually read.
-  const table = new EntryTable(Math.min(directory.count, INITIAL_ROWS));
+  // The count was checked against the directory's size (46 bytes a record at the least), so the columns,
+  // made for it at once, take no more than the directory's own bytes: no doubling as rows arrive.
+  const table = new EntryTable(directory.count, "zip");
+  const names = new SharedNames(table, options.sameNamesAs);
   // Read in chunks, one buffer reused: a large directory is never held whole, and no large
   // short-lived allocation leaves the process's allocator handing out memory it cannot return.
   // Remote reads pay a round trip each: fewer, larger ones there.
@@ -75,7 +75,7 @@ export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex
     return at + bytes <= filled;
   };
   while (read < directory.size || at < filled) {
-    const index = table.names.length;
+    const index = names.count;
     if (index >= directory.count) throw corruptZip(`the central directory holds more than the ${directory.count} entries its end record says`);
     if (!(await ensure(CENTRAL_HEADER_SIZE)) || buffer.readUInt32LE(at) !== SIGNATURE.centralHeader) {
       throw corruptZip(`central directory entry ${index + 1} is damaged (bad signature at offset ${directory.offset + read - filled + at})`);
@@ -83,15 +83,31 @@ export async function readZipIndex(source: RandomAccessSource): Promise<ZipIndex
     const recordLength = CENTRAL_HEADER_SIZE + buffer.readUInt16LE(at + 28) + buffer.readUInt16LE(at + 30) + buffer.readUInt16LE(at + 32);
     if (!(await ensure(recordLength))) throw corruptZip(`central directory entry ${index + 1} runs past the end of the directory`);
     table.reserve(index);
-    readRecord(buffer, at, table, index, directory.offset);
+    readRecord(buffer, at, table, index, directory.offset, names);
     at += recordLength;
   }
+  names.finish();
   if (table.count !== directory.count) throw corruptZip(`the central directory lists ${table.count} entries but the end record says ${directory.count}`);
   return { table, dataLimit: directory.offset, size: source.size };
 }
 
+/**
+ * The table's rows in the order of their data in the zip (4 bytes a row). A
+ * zip written in one pass lists its entries in that order already, which is
+ * checked before anything is sorted.
+ */
+export function zipOrder(table: EntryTable): Uint32Array {
+  const order = new Uint32Array(table.count);
+  let sorted = true;
+  for (let row = 0; row < order.length; row++) {
+    order[row] = row;
+    if (row > 0 && table.offsets[row]! < table.offsets[row - 1]!) sorted = false;
+  }
+  return sorted ? order : order.sort((a, b) => table.offsets[a]! - table.offsets[b]! || a - b);
+}
+
 /** One central-directory record (complete in `raw` at `at`) into row `index` of the table. */
-function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, directoryOffset: number): void {
+function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, directoryOffset: number, names: SharedNames): void {
   const versionMadeBy = raw.readUInt16LE(at + 4);
   const flags = raw.readUInt16LE(at + 8);
   let compressedSize = raw.readUInt32LE(at + 20);
@@ -101,7 +117,9 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   const external = raw.readUInt32LE(at + 38);
   let offset = raw.readUInt32LE(at + 42);
   const nameStart = at + CENTRAL_HEADER_SIZE;
-  const name = raw.toString(flags & FLAG_UTF8 ? "utf8" : "latin1", nameStart, nameStart + nameLength);
+  const encoding = flags & FLAG_UTF8 ? "utf8" : "latin1";
+  // Made only for a message: the name is kept as bytes.
+  const name = () => raw.toString(encoding, nameStart, nameStart + nameLength);
   let unixSeconds: number | undefined;
 
   let extraAt = nameStart + nameLength;
@@ -110,11 +128,11 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
     const id = raw.readUInt16LE(extraAt);
     const length = raw.readUInt16LE(extraAt + 2);
     const data = extraAt + 4;
-    if (data + length > extraEnd) throw corruptZip(`the extra field of ${quotedName(name)} is damaged`);
+    if (data + length > extraEnd) throw corruptZip(`the extra field of ${quotedName(name())} is damaged`);
     if (id === EXTRA_ZIP64) {
       let field = data;
       const take = (what: string): number => {
-        if (field + 8 > data + length) throw corruptZip(`the Zip64 field of ${quotedName(name)} lacks the ${what}`);
+        if (field + 8 > data + length) throw corruptZip(`the Zip64 field of ${quotedName(name())} lacks the ${what}`);
         const value = safeNumber(raw.readBigUInt64LE(field), what);
         field += 8;
         return value;
@@ -129,13 +147,13 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   }
   // 0xFFFFFFFF defers to the Zip64 field: without one, the value would be taken at its word as 4 GiB.
   if (size === MAX_UINT32 || compressedSize === MAX_UINT32 || offset === MAX_UINT32) {
-    throw corruptZip(`the Zip64 field of ${quotedName(name)} is missing, though its sizes or offset point to it`);
+    throw corruptZip(`the Zip64 field of ${quotedName(name())} is missing, though its sizes or offset point to it`);
   }
-  if (offset + LOCAL_HEADER_SIZE > directoryOffset) throw corruptZip(`the local header of ${quotedName(name)} is said to be past the central directory`);
+  if (offset + LOCAL_HEADER_SIZE > directoryOffset) throw corruptZip(`the local header of ${quotedName(name())} is said to be past the central directory`);
 
-  const mode = modeOf(versionMadeBy >> 8, external, name);
+  const mode = modeOf(versionMadeBy >> 8, external, nameLength > 0 && raw[nameStart + nameLength - 1] === 0x2f);
   const type = mode & S_IFMT;
-  table.names.push(name);
+  names.add(index, raw, nameStart, nameStart + nameLength, encoding);
   table.kinds[index] = type === S_IFDIR ? 1 : type === S_IFLNK ? 2 : 0;
   table.modes[index] = mode;
   table.sizes[index] = size;
@@ -149,14 +167,51 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
 }
 
 /** Unix and macOS tools put the mode in the high half of the external attributes; others get sensible defaults. */
-function modeOf(host: number, external: number, name: string): number {
+function modeOf(host: number, external: number, endsWithSlash: boolean): number {
   const unixMode = external >>> 16;
-  const looksLikeDirectory = name.endsWith("/") || (external & 0x10) !== 0;
+  const looksLikeDirectory = endsWithSlash || (external & 0x10) !== 0;
   if ((host === 3 || host === 19) && unixMode !== 0) {
     if ((unixMode & S_IFMT) !== 0) return unixMode;
     return unixMode | (looksLikeDirectory ? S_IFDIR : S_IFREG);
   }
   return looksLikeDirectory ? S_IFDIR | 0o755 : S_IFREG | 0o644;
+}
+
+/**
+ * The zip's names, shared with a manifest's while they are the same names in
+ * the same order (the usual case: a backup's manifest lists its zip's entries
+ * in order), so a large tree's names are held once. At the first name that
+ * differs, the zip takes its own copy of the names so far and goes on alone.
+ */
+class SharedNames {
+  count = 0;
+  private sharing: boolean;
+
+  constructor(
+    private readonly table: EntryTable,
+    private readonly manifest: NameTable | undefined,
+  ) {
+    this.sharing = manifest !== undefined;
+  }
+
+  add(index: number, raw: Buffer, start: number, end: number, encoding: "utf8" | "latin1"): void {
+    this.count++;
+    // Stored as they are only when valid UTF-8 (or ASCII read as Latin-1), as the manifest's are.
+    if (this.sharing && index < this.manifest!.count && (encoding === "utf8" || isAscii(raw, start, end)) && this.manifest!.equalsBytes(index, raw, start, end)) return;
+    if (this.sharing) this.stopSharing(index);
+    this.table.names.pushBytes(raw, start, end, encoding);
+  }
+
+  finish(): void {
+    if (!this.sharing) return;
+    if (this.count === this.manifest!.count) this.table.names = this.manifest!;
+    else this.stopSharing(this.count);
+  }
+
+  private stopSharing(rows: number): void {
+    this.sharing = false;
+    this.table.names.pushFrom(this.manifest!, rows);
+  }
 }
 
 function safeNumber(value: bigint, what: string): number {

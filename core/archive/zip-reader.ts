@@ -78,10 +78,10 @@ export async function openZipFile(path: string): Promise<ZipArchive> {
 
 /** This API hands entries around as objects; restore reads the columns instead, to keep large trees light on the heap. */
 function entriesOf(table: EntryTable): ZipEntryInfo[] {
-  return table.names.map((name, i) => {
+  return Array.from({ length: table.count }, (_, i) => {
     const kind = table.kind(i);
     return {
-      name,
+      name: table.name(i),
       kind,
       isSymlink: kind === "symlink",
       method: table.methods[i]!,

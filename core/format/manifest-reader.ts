@@ -1,4 +1,5 @@
 import { EntryTable } from "../archive/entry-table.js";
+import { NameIndex } from "../archive/name-table.js";
 import { AppBackupError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { blobNames } from "./backup-name.js";
@@ -97,7 +98,8 @@ class ManifestTableReader {
   private summary?: ManifestSummary;
   private table?: EntryTable;
   private declared = 0;
-  private readonly names = new Set<string>();
+  /** Rows by name, to refuse a name listed twice. */
+  private byName?: NameIndex;
 
   constructor(private readonly source: string) {}
 
@@ -141,6 +143,8 @@ class ManifestTableReader {
     }
     const table = this.table!;
     if (this.declared !== table.count) throw corrupt(this.source, `it declares ${this.declared} entries but lists ${table.count}`);
+    this.byName = undefined;
+    table.trim();
     return { summary: this.summary!, table };
   }
 
@@ -192,7 +196,8 @@ class ManifestTableReader {
       throw corrupt(this.source, `its entry list declares ${JSON.stringify(shortened(count))} entries, which is not a count`);
     }
     this.declared = Number(count);
-    this.table = new EntryTable(Math.min(this.declared, MAX_INITIAL_ROWS));
+    this.table = new EntryTable(Math.min(this.declared, MAX_INITIAL_ROWS), "manifest");
+    this.byName = new NameIndex(this.table.names, Math.min(this.declared, MAX_INITIAL_ROWS));
     this.phase = match[1] ? "closing" : "entries";
     this.pending = Buffer.from(this.pending.subarray(close + 1));
   }
@@ -222,11 +227,9 @@ class ManifestTableReader {
       table.reserve(index);
       const end = readEntry(xml, at + ENTRY.length, next, table, this.source);
       for (let i = end; i < next; i++) {
-        if (!isSpace(xml[i])) throw corrupt(this.source, `entry ${index + 1} (${shownName(table.names[index]!)}) is followed by text`);
+        if (!isSpace(xml[i])) throw corrupt(this.source, `entry ${index + 1} (${shownName(table.name(index))}) is followed by text`);
       }
-      const name = table.names[index]!;
-      if (this.names.has(name)) throw corrupt(this.source, `it lists ${shownName(name)} twice`);
-      this.names.add(name);
+      if (this.byName!.add(index) >= 0) throw corrupt(this.source, `it lists ${shownName(table.name(index))} twice`);
       at = next;
     }
     if (xml.length - at > MAX_ENTRY_BYTES) throw corrupt(this.source, `entry ${table.count + 1} is longer than ${MAX_ENTRY_BYTES / 1024 / 1024} MB`);
@@ -335,7 +338,7 @@ const MAX_MODE = 0o177777;
  * checked: an entry the rest of restore would have to second-guess is refused.
  */
 function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, source: string): number {
-  const index = table.names.length;
+  const index = table.count;
   let name: string | undefined;
   let name64: string | undefined;
   let target: string | undefined;

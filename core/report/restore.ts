@@ -9,7 +9,7 @@ export function restoreFacts(result: RestoreResult): Fact[] {
     [
       result.dryRun ? "Would write" : "Files",
       result.dryRun || result.parts.files
-        ? `${formatCount(result.files)} files (${formatSize(result.bytes)}), ${formatCount(result.deleted.length)} old paths ${result.dryRun ? "to delete" : "deleted"}`
+        ? `${formatCount(result.files)} files (${formatSize(result.bytes)}), ${formatCount(result.counts.deleted)} old paths ${result.dryRun ? "to delete" : "deleted"}`
         : "not restored (the home is as it was)",
     ],
     ["Kept by the backup's filter", result.keptByFilter.join(", ") || undefined],

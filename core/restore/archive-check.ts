@@ -1,6 +1,7 @@
 import type { EntryTable } from "../archive/entry-table.js";
 import { FLAG_ENCRYPTED, METHOD_DEFLATE, METHOD_STORE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../archive/zip-format.js";
-import type { ZipIndex } from "../archive/zip-index.js";
+import { zipOrder, type ZipIndex } from "../archive/zip-index.js";
+import { NameIndex, type NameTable } from "../archive/name-table.js";
 import { AppBackupError } from "../errors.js";
 import { nameProblem } from "../format/entry-name.js";
 import { CONTENT_PREFIX } from "../format/zip-layout.js";
@@ -29,40 +30,41 @@ const MAX_PATH_BYTES = 4095;
  */
 export function archiveProblems(zip: ZipIndex, options: { roots?: string[] } = {}): EntryProblem[] {
   const { table } = zip;
+  const { names } = table;
   const problems: EntryProblem[] = [];
-  /** Entry index by path (without a folder's trailing slash). */
-  const byPath = new Map<string, number>();
+  /** Entry rows by path (a folder's name without its trailing slash). */
+  const byPath = new NameIndex(names, table.count, true);
+  /** 1 for the rows filed in byPath (the names with no problem of their own). */
+  const filed = new Uint8Array(table.count);
   const rootBytes = Math.max(0, ...(options.roots ?? []).map((root) => Buffer.byteLength(root) + 1));
 
   for (let index = 0; index < table.count; index++) {
-    const name = table.names[index]!;
+    // The one string made per entry here, checked and let go.
+    const name = names.get(index);
     const problem = nameProblem(name) ?? typeProblem(table, index) ?? formatProblem(table, index);
     if (problem) {
       problems.push({ name, problem });
       continue;
     }
-    const key = name.endsWith("/") ? name.slice(0, -1) : name;
-    if (byPath.has(key)) {
+    if (byPath.add(index) >= 0) {
       problems.push({ name, problem: "the zip holds this name twice" });
       continue;
     }
-    byPath.set(key, index);
-    // UTF-16 units take at most 3 bytes each in UTF-8: only long names need counting.
-    if (rootBytes + key.length * 3 > MAX_PATH_BYTES && name.startsWith(CONTENT_PREFIX) && rootBytes + Buffer.byteLength(key) - CONTENT_PREFIX.length > MAX_PATH_BYTES) {
+    filed[index] = 1;
+    const pathBytes = byPath.keyEnd(index) - names.start(index);
+    if (names.startsWith(index, CONTENT_PREFIX) && rootBytes + pathBytes - CONTENT_PREFIX.length > MAX_PATH_BYTES) {
       problems.push({ name, problem: `the path would be longer than the ${MAX_PATH_BYTES} bytes the file system allows` });
     }
   }
 
-  // Folders already known to have only folders (or nothing) above them: most entries share their parent's answer.
-  const clearFolders = new Set<string>();
-  for (const [key, index] of byPath) {
-    const cut = key.lastIndexOf("/");
-    if (cut < 0) continue;
-    const blocker = blockingAncestor(key.slice(0, cut), byPath, table, clearFolders);
+  const ancestors = new AncestorCheck(table, byPath);
+  for (let index = 0; index < table.count; index++) {
+    if (!filed[index]) continue;
+    const blocker = ancestors.blocker(index);
     if (blocker !== undefined) {
-      const blockerName = table.names[blocker]!;
+      const blockerName = names.get(blocker);
       problems.push({
-        name: table.names[index]!,
+        name: names.get(index),
         problem: table.kind(blocker) === "symlink" ? `it would be written through the symlink ${blockerName} of the same zip` : `${blockerName} is a file in the same zip, so it cannot be a folder`,
       });
     }
@@ -71,22 +73,57 @@ export function archiveProblems(zip: ZipIndex, options: { roots?: string[] } = {
   return problems;
 }
 
-/** The nearest symlink or file among `folder` and its ancestors, if any. */
-function blockingAncestor(folder: string, byPath: Map<string, number>, table: EntryTable, clearFolders: Set<string>): number | undefined {
-  const unchecked: string[] = [];
-  let current = folder;
-  for (;;) {
-    if (clearFolders.has(current)) break;
-    const index = byPath.get(current);
-    if (index !== undefined && table.kind(index) !== "directory") return index;
-    unchecked.push(current);
-    const cut = current.lastIndexOf("/");
-    if (cut < 0) break;
-    current = current.slice(0, cut);
+/**
+ * Finds the nearest symlink or file among an entry's ancestors. Folder
+ * entries already known to have only folders (or nothing) above them are
+ * marked, and the last clear parent is remembered: entries come folder by
+ * folder, so most share their neighbour's answer.
+ */
+class AncestorCheck {
+  private readonly clear: Uint8Array;
+  /** The last parent path found clear, as a row and the length of its bytes in that row's name. */
+  private lastRow = -1;
+  private lastLength = 0;
+
+  constructor(
+    private readonly table: EntryTable,
+    private readonly byPath: NameIndex,
+  ) {
+    this.clear = new Uint8Array(table.count);
   }
-  for (const clear of unchecked) clearFolders.add(clear);
-  return undefined;
+
+  blocker(index: number): number | undefined {
+    const { names } = this.table;
+    const bytes = names.buffer;
+    const start = names.start(index);
+    let cut = this.parentEnd(start, this.byPath.keyEnd(index));
+    if (cut < 0) return undefined;
+    if (this.lastRow >= 0 && cut - start === this.lastLength && bytes.compare(bytes, names.start(this.lastRow), names.start(this.lastRow) + this.lastLength, start, cut) === 0) return undefined;
+    const parentLength = cut - start;
+    const unchecked: number[] = [];
+    for (; cut >= 0; cut = this.parentEnd(start, cut)) {
+      const row = this.byPath.find(bytes, start, cut);
+      if (row >= 0) {
+        if (this.table.kinds[row] !== 1) return row;
+        if (this.clear[row]) break;
+        unchecked.push(row);
+      }
+    }
+    for (const row of unchecked) this.clear[row] = 1;
+    this.lastRow = index;
+    this.lastLength = parentLength;
+    return undefined;
+  }
+
+  /** Where the path ending at `end` has its last `/` (the end of its parent), or -1 at the top. */
+  private parentEnd(start: number, end: number): number {
+    const bytes = this.table.names.buffer;
+    for (let at = end - 1; at > start; at--) if (bytes[at] === SLASH) return at;
+    return -1;
+  }
 }
+
+const SLASH = 0x2f;
 
 function typeProblem(table: EntryTable, index: number): string | undefined {
   const mode = table.modes[index]!;
@@ -94,7 +131,7 @@ function typeProblem(table: EntryTable, index: number): string | undefined {
   if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFLNK) {
     return `its mode ${mode.toString(8)} is not a regular file, folder or symlink (device, FIFO, socket or unknown type)`;
   }
-  const isDirectory = table.names[index]!.endsWith("/");
+  const isDirectory = table.names.lastByte(index) === SLASH;
   if (isDirectory !== (type === S_IFDIR)) {
     return isDirectory ? "the name ends with / but the mode is not a folder's" : "the mode is a folder's but the name does not end with /";
   }
@@ -117,17 +154,25 @@ function formatProblem(table: EntryTable, index: number): string | undefined {
  */
 function overlaps(zip: ZipIndex): EntryProblem[] {
   const { table } = zip;
-  const order = Array.from({ length: table.count }, (_, i) => i).sort((a, b) => table.offsets[a]! - table.offsets[b]!);
+  const order = zipOrder(table);
   const problems: EntryProblem[] = [];
   for (let i = 0; i < order.length; i++) {
     const index = order[i]!;
     const next = i + 1 < order.length ? table.offsets[order[i + 1]!]! : zip.dataLimit;
-    // 30 bytes of local header plus the name at the least (a name has at least as many bytes as UTF-16 units).
-    if (table.offsets[index]! + 30 + table.names[index]!.length + table.compressedSizes[index]! > next) {
-      problems.push({ name: table.names[index]!, problem: "its data overlaps the next entry's" });
+    // 30 bytes of local header plus the name at the least (a name has at least as many bytes as code points).
+    if (table.offsets[index]! + 30 + codePoints(table.names, index) + table.compressedSizes[index]! > next) {
+      problems.push({ name: table.name(index), problem: "its data overlaps the next entry's" });
     }
   }
   return problems;
+}
+
+/** Code points of a name: the bytes that do not continue a UTF-8 sequence. */
+function codePoints(names: NameTable, row: number): number {
+  const bytes = names.buffer;
+  let count = 0;
+  for (let at = names.start(row), end = names.end(row); at < end; at++) if ((bytes[at]! & 0xc0) !== 0x80) count++;
+  return count;
 }
 
 export function hostileArchiveError(problems: EntryProblem[], zip: string): AppBackupError {

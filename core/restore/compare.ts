@@ -1,6 +1,7 @@
 import type { EntryTable } from "../archive/entry-table.js";
+import { NameIndex } from "../archive/name-table.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "../archive/zip-format.js";
-import type { ZipIndex } from "../archive/zip-index.js";
+import { zipOrder, type ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
 import type { DatabaseRecord, ManifestSummary } from "../format/manifest.js";
 
@@ -15,27 +16,44 @@ const methodName = (method: number) => (method === METHOD_DEFLATE ? "deflate" : 
 
 /**
  * For each manifest entry, its entry in the zip (-1 when missing). The
- * manifest lists entries in the zip's order, so this is usually the identity;
- * otherwise entries are matched by name.
+ * manifest lists entries in the zip's order, so this is usually the identity
+ * (and the zip shares the manifest's names); otherwise entries are matched by
+ * name through a hash of the zip's names.
  */
 export function pairEntries(manifest: EntryTable, zip: EntryTable): Int32Array {
   const pairs = new Int32Array(manifest.count);
   let sameOrder = manifest.count === zip.count;
-  for (let i = 0; sameOrder && i < manifest.count; i++) {
-    sameOrder = manifest.names[i] === zip.names[i];
-    // Equal names become one string, so a large tree's names are held once rather than twice.
-    if (sameOrder) zip.names[i] = manifest.names[i]!;
+  if (sameOrder && manifest.names !== zip.names) {
+    for (let i = 0; sameOrder && i < manifest.count; i++) sameOrder = manifest.names.equals(i, zip.names, i);
+    // The same names in the same order: held once.
+    if (sameOrder) zip.names = manifest.names;
   }
   if (sameOrder) {
     for (let i = 0; i < pairs.length; i++) pairs[i] = i;
     return pairs;
   }
-  const inZip = new Map<string, number>();
-  zip.names.forEach((name, index) => {
-    if (!inZip.has(name)) inZip.set(name, index);
-  });
-  manifest.names.forEach((name, index) => (pairs[index] = inZip.get(name) ?? -1));
+  const inZip = new NameIndex(zip.names, zip.count);
+  for (let row = 0; row < zip.count; row++) inZip.add(row);
+  const names = manifest.names;
+  for (let index = 0; index < manifest.count; index++) pairs[index] = inZip.find(names.buffer, names.start(index), names.end(index));
   return pairs;
+}
+
+/**
+ * Manifest rows in the order of their data in the zip (rows missing from the
+ * zip left out): what reads the zip front to back hands its entries over in.
+ */
+export function* manifestRowsInZipOrder(pairs: Int32Array, zip: EntryTable): Generator<number> {
+  const order = zipOrder(zip);
+  let identity = pairs.length === zip.count;
+  for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
+  // For each zip row its manifest row, unless they are the same (the usual case).
+  const manifestRow = identity ? undefined : new Int32Array(zip.count).fill(-1);
+  if (manifestRow) for (let index = pairs.length - 1; index >= 0; index--) if (pairs[index]! >= 0) manifestRow[pairs[index]!] = index;
+  for (const zipRow of order) {
+    const index = manifestRow ? manifestRow[zipRow]! : zipRow;
+    if (index >= 0) yield index;
+  }
 }
 
 /**
@@ -51,28 +69,27 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
   let identity = manifest.count === zip.table.count;
   for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
   // Paired one to one in order, the two lists hold the same names; otherwise names are checked both ways.
-  const seen = identity ? undefined : new Set<string>();
+  const seen = identity ? undefined : new NameIndex(manifest.names, manifest.count);
   const paired = new Uint8Array(zip.table.count);
   for (let index = 0; index < manifest.count; index++) {
-    const name = manifest.names[index]!;
-    if (seen) {
-      if (seen.has(name)) differences.push({ name, difference: "listed twice in the manifest" });
-      seen.add(name);
-    }
+    // Names are made only for what is reported.
+    if (seen && seen.add(index) >= 0) differences.push({ name: manifest.name(index), difference: "listed twice in the manifest" });
     const actual = pairs[index]!;
     if (actual < 0) {
-      differences.push({ name, difference: "in the manifest but not in the zip" });
+      differences.push({ name: manifest.name(index), difference: "in the manifest but not in the zip" });
       continue;
     }
     paired[actual] = 1;
     if (!agrees(manifest, index, zip.table, actual)) {
-      for (const fact of disagreements(manifest, index, zip.table, actual)) differences.push({ name, difference: fact });
+      for (const fact of disagreements(manifest, index, zip.table, actual)) differences.push({ name: manifest.name(index), difference: fact });
     }
   }
   if (seen) {
-    zip.table.names.forEach((name, index) => {
-      if (!paired[index] && !seen.has(name)) differences.push({ name, difference: "in the zip but not in the manifest" });
-    });
+    const names = zip.table.names;
+    for (let index = 0; index < zip.table.count; index++) {
+      if (paired[index] || seen.find(names.buffer, names.start(index), names.end(index)) >= 0) continue;
+      differences.push({ name: names.get(index), difference: "in the zip but not in the manifest" });
+    }
   }
   for (const db of summary.databases) {
     const difference = databaseDifference(db, manifest);

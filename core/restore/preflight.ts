@@ -62,7 +62,8 @@ export async function preflight(options: AppBackupOptions, selection: BackupSele
   let zip: ZipIndex;
   try {
     steps.onArchiveOpened?.();
-    zip = await readZipIndex(zipSource);
+    // Read against the manifest: the names both list in the same order are held once.
+    zip = await readZipIndex(zipSource, { sameNamesAs: source.entries.names });
   } catch (error) {
     await zipSource.close?.();
     if (error instanceof ZipFormatError) return { source, refusal: { reason: "zip unreadable", error } };

@@ -13,10 +13,16 @@ export interface RestoreResult {
   home: string;
   status: RestoreStatus;
   dryRun: boolean;
-  /** Home-relative paths written (folders end with `/`). */
+  /**
+   * Home-relative paths written (folders end with `/`): the first 1,000 in
+   * walk order at most (PATH_LIST_LIMIT), so that a million-file restore does
+   * not hold or print every path; `counts.written` is how many in all.
+   */
   written: string[];
-  /** Home-relative paths of the old home that are gone. */
+  /** Home-relative paths of the old home that are gone: the first 1,000 at most, as `written`; `counts.deleted` is how many in all. */
   deleted: string[];
+  /** How many paths were written and deleted in all (the lists above hold the first of them). */
+  counts: { written: number; deleted: number };
   /** Top-most paths the backup's filter lines kept as they were. */
   keptByFilter: string[];
   /** Other paths kept as they were, with the reason. */
@@ -38,7 +44,7 @@ export interface RestoreResult {
 }
 
 /** What every result of one restore says, whatever its outcome. */
-export type ResultBase = Pick<RestoreResult, "backup" | "app" | "home" | "written" | "deleted" | "keptByFilter" | "keptOther" | "recovered" | "warnings" | "startedAt">;
+export type ResultBase = Pick<RestoreResult, "backup" | "app" | "home" | "written" | "deleted" | "counts" | "keptByFilter" | "keptOther" | "recovered" | "warnings" | "startedAt">;
 
 /** Databases the run was told to leave alone, listed in every result. */
 type Ignored = DatabaseOutcome[];
@@ -49,8 +55,9 @@ export function resultBase(fields: Pick<RestoreResult, "backup" | "app" | "home"
     backup: fields.backup,
     app: fields.app,
     home: fields.home,
-    written: plan.written,
-    deleted: plan.deleted,
+    written: plan.written.paths,
+    deleted: plan.deleted.paths,
+    counts: { written: plan.written.count, deleted: plan.deleted.count },
     keptByFilter: plan.kept.filter((k) => k.reason === "filter").map((k) => k.path),
     keptOther: plan.kept.filter((k) => k.reason !== "filter").map((k) => ({ path: k.path, reason: k.reason })),
     recovered: fields.recovered,
@@ -82,6 +89,7 @@ export function failedResult(base: ResultBase, error: unknown, databases: Databa
     dryRun: false,
     written: [],
     deleted: [],
+    counts: { written: 0, deleted: 0 },
     files: 0,
     bytes: 0,
     databases: [...databases, ...ignored],

@@ -299,9 +299,7 @@ function contentTotals(entries: EntryTable, plan: TargetPlan): ContentTotals {
     if (kind === "directory") continue;
     entryCount++;
     entryBytes += entries.sizes[index]!;
-    const name = entries.names[index]!;
-    if (!name.startsWith(CONTENT_PREFIX) || kind !== "file") continue;
-    if (plan.isKept(name.slice(CONTENT_PREFIX.length))) continue;
+    if (kind !== "file" || !entries.names.startsWith(index, CONTENT_PREFIX) || plan.keepsEntry(index)) continue;
     files++;
     bytes += entries.sizes[index]!;
   }

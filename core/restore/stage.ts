@@ -2,6 +2,7 @@ import { chmodSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync 
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import type { ZipIndex } from "../archive/zip-index.js";
+import { manifestRowsInZipOrder } from "./compare.js";
 import { AppBackupError } from "../errors.js";
 import { CONTENT_PREFIX, META_ENTRY } from "../format/zip-layout.js";
 import { exactTime } from "./fs-steps.js";
@@ -45,14 +46,18 @@ const FILE_MODE_BITS = 0o777;
 const FOLDER_MODE_BITS = 0o3777;
 
 /**
- * Builds the backup's tree beside the home: folders first, then every file
- * (inflated, checked against the manifest's size and SHA-256, and written by
- * worker threads into fresh folders, never through a link), then symlinks,
- * then folder modes and times, deepest first. Entries that are not written
- * (kept paths, root entries) are still read and checked.
+ * Builds the backup's tree beside the home: every file inflated, checked
+ * against the manifest's size and SHA-256, and written by worker threads into
+ * fresh folders (never through a link), then symlinks, then folder modes and
+ * times, deepest first. Entries that are not written (kept paths, root
+ * entries) are still read and checked.
+ *
+ * Entries are handed to the extraction in the order of their data in the zip,
+ * each made as it is pulled, with its folder created just before: nothing is
+ * held per entry but row numbers of folders and links (typed arrays).
  */
 export async function stageBackup(input: StageInput): Promise<StagedBackup> {
-  const { paths, plan, owner, entries, pairs } = input;
+  const { paths, entries } = input;
   try {
     mkdirSync(paths.tree, { mode: 0o700 });
     if (input.dumpEntries.size > 0) mkdirSync(paths.dumps, { mode: 0o700 });
@@ -60,72 +65,17 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     throw stagingError(new EntryFailure(paths.tree, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
   }
 
-  /** Manifest rows of folders and links, with their staged paths. */
-  const folders: Array<{ target: string; index: number }> = [];
-  const links: Array<{ target: string; index: number }> = [];
-  const items: ExtractItem[] = [];
-  const created = new Set<string>([paths.tree]);
-  const ensureFolder = (folder: string) => {
-    if (created.has(folder)) return;
-    ensureFolder(path.dirname(folder));
-    mkdirSync(folder, { mode: 0o700 });
-    created.add(folder);
-  };
-  const check = (index: number, extra: Partial<ExtractItem> = {}): ExtractItem => ({ name: entries.names[index]!, zipIndex: pairs[index]!, digestIndex: index, ...extra });
-
-  try {
-    for (let index = 0; index < entries.count; index++) {
-      const name = entries.names[index]!;
-      const kind = entries.kind(index);
-      if (!name.startsWith(CONTENT_PREFIX)) {
-        if (kind === "directory") continue;
-        if (input.dumpEntries.has(name) || input.alreadyChecked?.has(name)) continue;
-        // The meta is held whole, as a settings restore holds it, so the same size bound refuses an oversized one.
-        items.push(check(index, { returnData: name === META_ENTRY }));
-        continue;
-      }
-      const relative = name.slice(CONTENT_PREFIX.length, name.endsWith("/") ? -1 : undefined);
-      if (!relative) continue;
-      if (plan.isKept(relative)) {
-        if (kind !== "directory") items.push(check(index));
-        continue;
-      }
-      // Names were checked (no empty, . or .. segments), so joining by hand is exact.
-      const target = `${paths.tree}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
-      if (kind === "directory") {
-        ensureFolder(target);
-        folders.push({ target, index });
-      } else {
-        ensureFolder(path.dirname(target));
-        if (kind === "symlink") {
-          links.push({ target, index });
-          items.push(check(index, { returnData: true }));
-        } else {
-          items.push(check(index, { targetRoot: paths.tree, mode: entries.modes[index]! & FILE_MODE_BITS, mtimeMs: entries.mtimes[index]!, owner }));
-        }
-      }
-    }
-  } catch (error) {
-    throw stagingError(new EntryFailure(paths.tree, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
-  }
-  const dumps = new Map<string, string>();
-  for (let index = 0; index < entries.count; index++) {
-    const name = entries.names[index]!;
-    if (!input.dumpEntries.has(name) || name.startsWith(CONTENT_PREFIX)) continue;
-    const target = path.join(paths.dumps, `${dumps.size}.sql`);
-    dumps.set(name, target);
-    items.push(check(index, { target, mode: 0o600, mtimeMs: entries.mtimes[index]! }));
-  }
-
+  const plan = new StagingItems(input);
   let content: Map<string, Buffer>;
   try {
-    content = await extractEntries(input.source, input.zip, items, { onProgress: input.onProgress, signal: input.signal, pool: input.pool, digests: entries });
+    content = await extractEntries(input.source, input.zip, plan.items(), { onProgress: input.onProgress, signal: input.signal, pool: input.pool, digests: entries });
   } catch (error) {
     throw stagingError(error, paths.tree);
   }
 
-  for (const { target, index } of links) {
-    const name = entries.names[index]!;
+  for (const index of plan.links.rows()) {
+    const name = entries.name(index);
+    const target = stagedPath(paths.tree, name);
     const linkTarget = content.get(name)!.toString("utf8");
     const expected = entries.linkTargets.get(index);
     if (linkTarget !== expected) {
@@ -133,37 +83,145 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     }
     try {
       symlinkSync(linkTarget, target);
-      if (owner) lchownSync(target, owner.uid, owner.gid);
+      if (input.owner) lchownSync(target, input.owner.uid, input.owner.gid);
       lutimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
     } catch (error) {
       throw stagingError(new EntryFailure(name, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
     }
   }
   // Deepest first: setting a folder's time must come after everything inside it is written.
-  folders.sort((a, b) => depth(entries.names[b.index]!) - depth(entries.names[a.index]!));
-  for (const { target, index } of folders) {
+  for (const index of deepestFirst(entries, plan.folders.rows())) {
+    const target = stagedPath(paths.tree, entries.name(index));
     chmodSync(target, entries.modes[index]! & FOLDER_MODE_BITS);
-    if (owner) lchownSync(target, owner.uid, owner.gid);
+    if (input.owner) lchownSync(target, input.owner.uid, input.owner.gid);
     utimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
   }
   chmodSync(paths.tree, input.homeMode & FOLDER_MODE_BITS);
-  if (owner) lchownSync(paths.tree, owner.uid, owner.gid);
-
-  let files = 0;
-  let bytes = 0;
-  for (const item of items) {
-    if (!item.targetRoot) continue;
-    files++;
-    bytes += input.zip.table.sizes[item.zipIndex]!;
-  }
-  return { dumps, files, bytes };
+  if (input.owner) lchownSync(paths.tree, input.owner.uid, input.owner.gid);
+  return { dumps: plan.dumps, files: plan.files, bytes: plan.bytes };
 }
 
-const depth = (name: string) => {
-  let count = 0;
-  for (let i = name.indexOf("/"); i >= 0; i = name.indexOf("/", i + 1)) count++;
-  return count;
-};
+/**
+ * What staging reads and writes, made entry by entry as the extraction pulls
+ * it: folders are created as their entries come (a folder comes before what it
+ * holds) and a file's folder only when it is missing, so no set of every
+ * folder is kept either.
+ */
+class StagingItems {
+  /** Manifest rows of the folders to give their modes and times once everything is written. */
+  readonly folders = new RowList();
+  /** Manifest rows of the symlinks to create once their targets are read. */
+  readonly links = new RowList();
+  /** Checked dump files by entry name. */
+  readonly dumps = new Map<string, string>();
+  files = 0;
+  bytes = 0;
+  /** The folder the last file went into: the next file is most often beside it. */
+  private lastFolder = "";
+
+  constructor(private readonly input: StageInput) {}
+
+  /** Every entry to read, in the order of its data in the zip. */
+  *items(): Generator<ExtractItem> {
+    for (const index of manifestRowsInZipOrder(this.input.pairs, this.input.zip.table)) {
+      const item = this.itemFor(index);
+      if (item) yield item;
+    }
+  }
+
+  private itemFor(index: number): ExtractItem | undefined {
+    const { entries, paths, plan } = this.input;
+    const check = (extra: Partial<ExtractItem> = {}): ExtractItem => ({ name: entries.name(index), zipIndex: this.input.pairs[index]!, digestIndex: index, ...extra });
+    const kind = entries.kinds[index];
+    if (!entries.names.startsWith(index, CONTENT_PREFIX)) {
+      if (kind === DIRECTORY) return undefined;
+      const name = entries.name(index);
+      if (this.input.dumpEntries.has(name)) {
+        const target = path.join(paths.dumps, `${this.dumps.size}.sql`);
+        this.dumps.set(name, target);
+        return check({ target, mode: 0o600, mtimeMs: entries.mtimes[index]! });
+      }
+      if (this.input.alreadyChecked?.has(name)) return undefined;
+      // The meta is held whole, as a settings restore holds it, so the same size bound refuses an oversized one.
+      return check({ returnData: name === META_ENTRY });
+    }
+    if (entries.names.length(index) - (kind === DIRECTORY ? 1 : 0) <= CONTENT_PREFIX.length) return undefined;
+    if (plan.keepsEntry(index)) return kind === DIRECTORY ? undefined : check();
+    const item = check();
+    if (kind === DIRECTORY) {
+      this.makeFolder(stagedPath(paths.tree, item.name), item.name);
+      this.folders.push(index);
+      return undefined;
+    }
+    const target = stagedPath(paths.tree, item.name);
+    const folder = path.dirname(target);
+    if (folder !== this.lastFolder) this.makeFolder(folder, item.name);
+    this.lastFolder = folder;
+    if (kind === SYMLINK) {
+      this.links.push(index);
+      item.returnData = true;
+      return item;
+    }
+    this.files++;
+    this.bytes += this.input.zip.table.sizes[item.zipIndex]!;
+    return Object.assign(item, { targetRoot: paths.tree, mode: entries.modes[index]! & FILE_MODE_BITS, mtimeMs: entries.mtimes[index]!, owner: this.input.owner });
+  }
+
+  /** Creates a folder of the staged tree (and any missing above it: the zip need not list every folder, nor before its content). */
+  private makeFolder(folder: string, name: string): void {
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new EntryFailure(name, false, (error as Error).message, (error as NodeJS.ErrnoException).code);
+    }
+  }
+}
+
+/** Row numbers, 4 bytes each, in a growing typed array. */
+class RowList {
+  private list = new Uint32Array(64);
+  private count = 0;
+
+  push(row: number): void {
+    if (this.count === this.list.length) {
+      const larger = new Uint32Array(this.list.length * 2);
+      larger.set(this.list);
+      this.list = larger;
+    }
+    this.list[this.count++] = row;
+  }
+
+  rows(): Uint32Array {
+    return this.list.subarray(0, this.count);
+  }
+}
+
+const DIRECTORY = 1;
+const SYMLINK = 2;
+
+/** Where a content entry is staged: names were checked (no empty, . or .. segments), so joining by hand is exact. */
+function stagedPath(tree: string, name: string): string {
+  const relative = name.slice(CONTENT_PREFIX.length, name.endsWith("/") ? -1 : undefined);
+  return `${tree}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
+}
+
+/** Folder rows, deepest (most slashes in the name) first; in row order among equals. */
+function deepestFirst(entries: EntryTable, rows: Uint32Array): Uint32Array {
+  const { names } = entries;
+  const bytes = names.buffer;
+  // Depth and row in one number, sorted without a comparator: (deepest first) * 2^32 + row.
+  const keys = new Float64Array(rows.length);
+  rows.forEach((row, i) => {
+    let depth = 0;
+    for (let at = names.start(row), end = names.end(row); at < end; at++) if (bytes[at] === 0x2f) depth++;
+    keys[i] = (MAX_DEPTH - depth) * 2 ** 32 + row;
+  });
+  keys.sort();
+  return Uint32Array.from(keys, (key) => key % 2 ** 32);
+}
+
+/** More slashes than any name can hold (a name is at most 64 KiB). */
+const MAX_DEPTH = 65536;
 
 /** Turns a failure while staging into what the user should know: the home is untouched either way. */
 function stagingError(error: unknown, tree: string): Error {

@@ -43,6 +43,7 @@ export function ownerFor(home: string): { uid: number; gid: number } | undefined
 
 /** Refuses early when the home's file system cannot hold the staged tree (and dumps) beside the current home. */
 export function checkFreeSpace(home: string, entries: EntryTable, plan: TargetPlan, dumpEntries: string[]): void {
+  // Dumps are few: found by row once, not looked up by name for every entry.
   let stats: ReturnType<typeof statfsSync>;
   try {
     stats = statfsSync(path.dirname(home));
@@ -50,13 +51,12 @@ export function checkFreeSpace(home: string, entries: EntryTable, plan: TargetPl
     return;
   }
   const block = Math.max(512, stats.bsize);
-  const dumps = new Set(dumpEntries);
+  const dumpRows = new Set(dumpEntries.map((name) => entries.names.indexOf(name)));
   let needed = 0;
   for (let index = 0; index < entries.count; index++) {
     if (entries.kind(index) !== "file") continue;
-    const name = entries.names[index]!;
-    const isContent = name.startsWith(CONTENT_PREFIX);
-    if (isContent ? plan.isKept(name.slice(CONTENT_PREFIX.length)) : !dumps.has(name)) continue;
+    const isContent = entries.names.startsWith(index, CONTENT_PREFIX);
+    if (isContent ? plan.keepsEntry(index) : !dumpRows.has(index)) continue;
     needed += Math.ceil(entries.sizes[index]! / block) * block;
   }
   const available = stats.bavail * stats.bsize;

@@ -3,7 +3,8 @@ import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import { AppBackupError } from "../errors.js";
 import { PathFilter } from "../plan/filter.js";
-import { walkHome } from "../plan/walk.js";
+import { visitHome } from "../plan/walk.js";
+import { NameIndex } from "../archive/name-table.js";
 import { CONTENT_PREFIX } from "../format/zip-layout.js";
 
 /** A path of the target's home left as it is, and why. */
@@ -13,18 +14,30 @@ export interface KeptPath {
   reason: "filter" | "backup container";
 }
 
+/** Paths a plan (and a restore's result) lists of each kind at most; the counts are exact. */
+export const PATH_LIST_LIMIT = 1000;
+
+/** Some paths of a long list, and how many there are in all. */
+export interface BoundedPaths {
+  /** The first paths, in walk order (at most the list limit). */
+  paths: string[];
+  count: number;
+}
+
 /** What a restore does to the target home; folders end with `/`. */
 export interface TargetPlan {
   home: string;
   homeExists: boolean;
-  /** Paths the backup writes (every file, folder and link of its `fs/` tree not under a kept path). */
-  written: string[];
-  /** Paths of the current home that are not in the backup and not kept. */
-  deleted: string[];
+  /** Paths the backup writes (every file, folder and link of its `fs/` tree not under a kept path): the first ones, and how many. */
+  written: BoundedPaths;
+  /** Paths of the current home that are not in the backup and not kept: the first ones, and how many. */
+  deleted: BoundedPaths;
   /** Top-most paths of the current home that the restore leaves untouched. */
   kept: KeptPath[];
   /** True when `relative` (a content path) is a kept path or inside one. */
   isKept(relative: string): boolean;
+  /** True when the manifest's row `index` is a content entry at or under a kept path. */
+  keepsEntry(index: number): boolean;
 }
 
 /**
@@ -32,8 +45,12 @@ export interface TargetPlan {
  * lines keep the paths they match in the target (same matching as the backup
  * used); a local backup container inside the home is kept too, as the backup
  * never includes it.
+ *
+ * Nothing is held per path: the old home is walked once and each of its paths
+ * looked up among the backup's names; written paths are the backup's content
+ * entries. Only the first `listLimit` paths of each kind are kept, to show.
  */
-export function planTarget(home: string, entries: EntryTable, filterLines: string[], protectedPaths: string[]): TargetPlan {
+export function planTarget(home: string, entries: EntryTable, filterLines: string[], protectedPaths: string[], listLimit = PATH_LIST_LIMIT): TargetPlan {
   const filter = new PathFilter(filterLines, "the backup's filter");
   const homeExists = lstatSync(home, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const kept: KeptPath[] = [];
@@ -43,22 +60,20 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
       .filter((p) => p && !p.startsWith("..") && !path.isAbsolute(p))
       .map((p) => p.split(path.sep).join("/")),
   );
-  const old = homeExists
-    ? walkHome(home, new PathFilter([], "none"), {
-        exclude: (absolute) => {
-          const relative = path.relative(home, absolute).split(path.sep).join("/");
-          if (protectedRelative.has(relative)) {
-            kept.push({ path: relative, reason: "backup container" });
-            return true;
-          }
-          if (!filter.isEmpty && filter.excludes(relative)) {
-            kept.push({ path: relative, reason: "filter" });
-            return true;
-          }
-          return false;
-        },
+  const deleted = homeExists
+    ? oldPathsNotInBackup(home, entries, listLimit, (absolute) => {
+        const relative = path.relative(home, absolute).split(path.sep).join("/");
+        if (protectedRelative.has(relative)) {
+          kept.push({ path: relative, reason: "backup container" });
+          return true;
+        }
+        if (!filter.isEmpty && filter.excludes(relative)) {
+          kept.push({ path: relative, reason: "filter" });
+          return true;
+        }
+        return false;
       })
-    : undefined;
+    : { paths: [], count: 0 };
   const keptSet = new Set(kept.map((k) => k.path));
   const isKept = (relative: string) => {
     if (keptSet.size === 0) return false;
@@ -70,34 +85,85 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
 
   refuseKeptBehindNonFolders(home, entries, kept);
 
-  const written: string[] = [];
-  // Only needed to tell which old paths are not in the backup.
-  const newPaths = old && old.entries.length + old.ignored.length + old.unreadable.length > 0 ? new Set<string>() : undefined;
+  // 1 for content rows under a kept path; only made when something is kept.
+  const keptRows = keptSet.size ? new Uint8Array(entries.count) : undefined;
+  const written: BoundedPaths = { paths: [], count: 0 };
+  const { names } = entries;
   for (let index = 0; index < entries.count; index++) {
-    const name = entries.names[index]!;
-    if (!name.startsWith(CONTENT_PREFIX)) continue;
-    const path = name.slice(CONTENT_PREFIX.length);
-    const relative = path.endsWith("/") ? path.slice(0, -1) : path;
-    if (!relative || isKept(relative)) continue;
-    newPaths?.add(relative);
-    written.push(path);
-  }
-  const deleted: string[] = [];
-  if (old) {
-    for (const entry of old.entries) {
-      if (!newPaths?.has(entry.path)) deleted.push(entry.kind === "directory" ? `${entry.path}/` : entry.path);
+    if (!names.startsWith(index, CONTENT_PREFIX) || names.length(index) === CONTENT_PREFIX.length) continue;
+    if (keptRows) {
+      const relative = names.get(index).slice(CONTENT_PREFIX.length).replace(/\/$/, "");
+      if (isKept(relative)) {
+        keptRows[index] = 1;
+        continue;
+      }
     }
-    for (const item of [...old.ignored, ...old.unreadable]) if (item.path !== "." && !newPaths?.has(item.path)) deleted.push(item.path);
+    // Walk order, as the backup listed them.
+    if (written.count++ < listLimit) written.paths.push(names.get(index).slice(CONTENT_PREFIX.length));
   }
   return {
     home,
     homeExists,
-    // Both come in walk order (each folder's names sorted), as the backup listed them.
     written,
     deleted,
     kept: kept.sort((a, b) => a.path.localeCompare(b.path)),
     isKept,
+    keepsEntry: (index) => keptRows?.[index] === 1,
   };
+}
+
+/**
+ * Walks the old home (skipping what `exclude` keeps) and counts the paths the
+ * backup does not have, each looked up among the backup's content names by
+ * its bytes (a file and a folder of the same path meet: it is replaced, not
+ * deleted). Entries come first in walk order, then what could not be read or
+ * cannot be backed up, as restores have always listed them.
+ */
+function oldPathsNotInBackup(home: string, entries: EntryTable, listLimit: number, exclude: (absolute: string) => boolean): BoundedPaths {
+  const { names } = entries;
+  let inBackup: NameIndex | undefined;
+  // `fs/` and then an old path, encoded in place for each lookup.
+  let scratch = Buffer.alloc(4096);
+  scratch.write(CONTENT_PREFIX, 0, "latin1");
+  const backupHas = (relative: string): boolean => {
+    if (!inBackup) {
+      // Built on the first old path: an empty old home needs none.
+      inBackup = new NameIndex(names, entries.count, true);
+      for (let index = 0; index < entries.count; index++) if (names.startsWith(index, CONTENT_PREFIX)) inBackup.add(index);
+    }
+    const length = CONTENT_PREFIX.length + relative.length * 3;
+    if (scratch.length < length) {
+      scratch = Buffer.alloc(Math.max(length, scratch.length * 2));
+      scratch.write(CONTENT_PREFIX, 0, "latin1");
+    }
+    const end = CONTENT_PREFIX.length + scratch.write(relative, CONTENT_PREFIX.length, "utf8");
+    return inBackup.find(scratch, 0, end) >= 0;
+  };
+
+  const deleted: BoundedPaths = { paths: [], count: 0 };
+  const others: BoundedPaths = { paths: [], count: 0 };
+  const note = (list: BoundedPaths, shown: string) => {
+    if (list.count++ < listLimit) list.paths.push(shown);
+  };
+  visitHome(
+    home,
+    new PathFilter([], "none"),
+    {
+      entry: (entry) => {
+        if (!backupHas(entry.path)) note(deleted, entry.kind === "directory" ? `${entry.path}/` : entry.path);
+      },
+      ignored: (relative) => {
+        if (!backupHas(relative)) note(others, relative);
+      },
+      unreadable: (relative) => {
+        if (relative !== "." && !backupHas(relative)) note(others, relative);
+      },
+    },
+    { exclude },
+  );
+  deleted.paths.push(...others.paths.slice(0, Math.max(0, listLimit - deleted.paths.length)));
+  deleted.count += others.count;
+  return deleted;
 }
 
 /**
@@ -116,11 +182,10 @@ function refuseKeptBehindNonFolders(home: string, entries: EntryTable, kept: Kep
   if (keptParents.size === 0) return;
   const blockers = new Map<string, string>();
   for (let index = 0; index < entries.count; index++) {
-    const name = entries.names[index]!;
-    if (!name.startsWith(CONTENT_PREFIX)) continue;
+    if (!entries.names.startsWith(index, CONTENT_PREFIX)) continue;
     const kind = entries.kind(index);
     if (kind === "directory") continue;
-    const relative = name.slice(CONTENT_PREFIX.length);
+    const relative = entries.name(index).slice(CONTENT_PREFIX.length);
     if (!keptParents.has(relative)) continue;
     blockers.set(relative, kind === "symlink" ? `a symlink (to ${JSON.stringify(entries.linkTargets.get(index) ?? "")})` : "a file");
   }

@@ -2,7 +2,9 @@ import { extractEntries, type ExtractItem } from "../archive/extract.js";
 import type { BackupStatus } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import type { Progress } from "../progress.js";
-import type { Difference } from "./compare.js";
+import { manifestRowsInZipOrder, type Difference } from "./compare.js";
+import type { EntryTable } from "../archive/entry-table.js";
+import { NameIndex } from "../archive/name-table.js";
 import { preflight, type CheckedArchive, type Refusal } from "./preflight.js";
 import type { BackupSelection, BackupSource } from "./source.js";
 
@@ -89,37 +91,51 @@ function refused(result: VerifyResult, source: BackupSource, refusal: Refusal): 
 async function readContent(source: BackupSource, archive: CheckedArchive, result: VerifyResult, run: VerifyRunOptions): Promise<void> {
   const { entries } = source;
   const { zip, pairs } = archive;
-  const items: ExtractItem[] = [];
-  const linkRows = new Map<string, number>();
-  const read = new Uint8Array(zip.table.count);
-  for (let index = 0; index < entries.count; index++) {
-    const row = pairs[index]!;
-    if (row < 0 || read[row] || entries.kind(index) === "directory" || zip.table.kinds[row] === 1) continue;
-    read[row] = 1;
-    if (entries.kind(index) === "symlink") linkRows.set(entries.names[index]!, index);
-    items.push({
-      name: entries.names[index]!,
-      zipIndex: row,
-      digestIndex: index,
-      checkCrc: true,
-      returnData: entries.kind(index) === "symlink",
-    });
+  const reads = () => rowsToRead(entries, zip.table, pairs);
+  let totalFiles = 0;
+  let totalBytes = 0;
+  for (const index of reads()) {
+    totalFiles++;
+    totalBytes += zip.table.sizes[pairs[index]!]!;
   }
-  const totalBytes = items.reduce((sum, i) => sum + zip.table.sizes[i.zipIndex]!, 0);
+  // Made as the extraction pulls them: no object per entry is held.
+  const items = (function* (): Generator<ExtractItem> {
+    for (const index of reads()) {
+      const isLink = entries.kinds[index] === SYMLINK;
+      yield { name: entries.name(index), zipIndex: pairs[index]!, digestIndex: index, checkCrc: true, returnData: isLink };
+    }
+  })();
   const content = await extractEntries(archive.zipSource, zip, items, {
     digests: entries,
     onCorrupt: (failure) => result.differences.push({ name: failure.entryName, difference: `content: ${failure.reason}` }),
     onProgress: (p) => {
       result.entriesRead = p.files;
       result.bytesRead = p.bytes;
-      run.onProgress?.({ phase: "verify", files: p.files, totalFiles: items.length, bytes: p.bytes, totalBytes, bytesOut: 0 });
+      run.onProgress?.({ phase: "verify", files: p.files, totalFiles, bytes: p.bytes, totalBytes, bytesOut: 0 });
     },
   });
+  // Only symlinks' content comes back, by name: their rows are found once, for these few names.
+  const byName = content.size ? new NameIndex(entries.names, entries.count) : undefined;
+  if (byName) for (let index = 0; index < entries.count; index++) if (entries.kinds[index] === SYMLINK) byName.add(index);
   for (const [name, data] of content) {
-    const expected = entries.linkTargets.get(linkRows.get(name) ?? -1);
+    const expected = entries.linkTargets.get(byName!.findKey(name));
     const target = data.toString("utf8");
     if (expected !== undefined && expected !== target) {
       result.differences.push({ name, difference: `the symlink points to ${JSON.stringify(target)} in the zip, to ${JSON.stringify(expected)} in the manifest` });
     }
   }
 }
+
+/** Manifest rows whose content is read, in zip order: one per zip entry with content. */
+function* rowsToRead(entries: EntryTable, zip: EntryTable, pairs: Int32Array): Generator<number> {
+  const read = new Uint8Array(zip.count);
+  for (const index of manifestRowsInZipOrder(pairs, zip)) {
+    const row = pairs[index]!;
+    if (read[row] || entries.kinds[index] === DIRECTORY || zip.kinds[row] === DIRECTORY) continue;
+    read[row] = 1;
+    yield index;
+  }
+}
+
+const DIRECTORY = 1;
+const SYMLINK = 2;

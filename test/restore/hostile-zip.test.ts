@@ -174,6 +174,11 @@ describe("a hostile zip is refused before anything is written", () => {
     await expectRefused([meta, file("fs/site/a.txt", "first"), file("fs/site/a.txt", "second")], "fs/site/a.txt", /holds this name twice/);
   });
 
+  it("the same long name twice, beside a name that differs from it in one byte deep inside", async () => {
+    const twin = (byte: string) => `fs/site/${"deep/".repeat(100)}${byte}/${"deep/".repeat(100)}file.txt`;
+    await expectRefused([meta, file(twin("x"), "first"), file(twin("y"), "near twin"), file(twin("x"), "second")], twin("x"), /holds this name twice/);
+  });
+
   it("a NUL character in a name", async () => {
     await expectRefused([meta, file("fs/site/evil\u0000.txt")], "fs/site/evil\u0000xxxx.txt", /NUL character/);
   });

@@ -71,9 +71,15 @@ export function restoreSummary(result: RestoreResult): string {
     parts.push("#### Databases", table(restoreDatabaseColumns, restoreDatabaseRows(result)));
   }
   if (result.dryRun) {
-    parts.push(`#### Would write (${result.written.length})`, list(result.written));
-    if (result.deleted.length) parts.push(`#### Would delete (${result.deleted.length})`, list(result.deleted));
+    parts.push(`#### Would write (${result.counts.written})`, pathList(result.written, result.counts.written));
+    if (result.counts.deleted) parts.push(`#### Would delete (${result.counts.deleted})`, pathList(result.deleted, result.counts.deleted));
   }
   if (result.warnings.length > 0) parts.push("#### Warnings", list(result.warnings));
   return `${parts.join("\n\n")}\n`;
+}
+
+/** The first paths of a result's list, then how many more there are in all (the result lists only the first of them). */
+function pathList(paths: string[], count: number, limit = 50): string {
+  const shown = paths.slice(0, limit);
+  return count > shown.length ? `${list(shown, limit)}\n- … and ${count - shown.length} more` : list(shown, limit);
 }
