@@ -2,14 +2,18 @@
  * PostgreSQL dump benchmark: our engine (over the pg driver) against `pg_dump -Fp` on the same
  * generated database, both as child processes, alternating, medians reported. Then peak memory:
  * two databases that differ only in the size of their biggest table (10×): dumping the larger one
- * must not need more than 25 % more peak RSS.
+ * must not need more than 25 % more peak RSS. Then a whole backup: `app-backup backup` (the CLI,
+ * a fresh process) of a small home plus a database holding one large table, against
+ * `pg_dump -Fc` of that database: at most 0.6× its wall time, at most 200 MB peak RSS.
  *
- *   npx tsc -p tsconfig.build.json && node bench/db-postgres.mjs
+ *   npx tsc -p tsconfig.build.json && node scripts/build-cli.mjs && node bench/db-postgres.mjs
  *
- * Environment: BENCH_ROUNDS (default 3), BENCH_PG_ROWS (rows of the big table, default 2000000).
+ * Environment: BENCH_ROUNDS (default 3), BENCH_PG_ROWS (rows of the big table, default 2000000),
+ * BENCH_PG_TABLE_MB (text size of the backup case's table, default 256), BENCH_LARGE=1 (that
+ * table at 5 GB; needs about 10 GB free in the temp folder, checked first).
  * Starts and stops its own throwaway server (as the tests do). Exits 1 if a bar fails.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,10 +24,12 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const dumpScript = path.join(repoRoot, "bench", "lib", "db-postgres-dump.mjs");
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const bigRows = Math.max(10_000, Number(process.env.BENCH_PG_ROWS ?? 2_000_000));
-const BARS = { throughputRatio: 0.8, rssGrowth: 1.25 };
+const cli = path.join(repoRoot, "dist", "cli", "app-backup.mjs");
+const tableMiB = process.env.BENCH_LARGE === "1" ? 5 * 1024 : Math.max(16, Number(process.env.BENCH_PG_TABLE_MB ?? 256));
+const BARS = { throughputRatio: 0.8, rssGrowth: 1.25, backupVsPgDumpFc: 0.6, backupPeakRssMiB: 200 };
 
-if (!existsSync(path.join(repoRoot, "dist", "core", "db", "postgres", "index.js"))) {
-  console.error("dist/ is missing: build first with `npx tsc -p tsconfig.build.json`.");
+if (!existsSync(path.join(repoRoot, "dist", "core", "db", "postgres", "index.js")) || !existsSync(cli)) {
+  console.error("dist/ is missing: build first with `npm run build`.");
   process.exit(1);
 }
 
@@ -77,7 +83,118 @@ function pgDump(server, database) {
   });
 }
 
-const server = await startPostgresServer({ settings: { shared_buffers: "256MB" } });
+/**
+ * One table of mixed rows as an application keeps them: ids, names, emails, amounts, times, a
+ * status, a jsonb document, a hex digest and a small binary value; repetitive enough to compress
+ * like real data, varied enough not to be trivial.
+ */
+const LARGE_TABLE_SELECT = `
+  SELECT g AS id, 'Customer ' || (g * 7919 % 200003) AS name, 'user' || (g * 31 % 1000003) || '@example.com' AS email,
+    ((g * 7919) % 10000000) / 100.0 AS amount, '2023-01-01'::timestamptz + g * interval '3 seconds' AS created,
+    (ARRAY['new', 'paid', 'shipped', 'delivered', 'returned'])[1 + g % 5] AS status,
+    jsonb_build_object('page', '/shop/item/' || (g % 50000), 'qty', 1 + g % 7, 'tags', jsonb_build_array('t' || (g % 13), 't' || (g % 29)), 'gift', g % 11 = 0) AS details,
+    md5(g::text) AS digest, decode(substr(md5((g / 3)::text), 1, 16), 'hex') AS token
+  FROM generate_series(1::bigint, %ROWS%) g`;
+
+/** Rows for about `mib` MiB of dump text, measured on a sample of the same rows. */
+async function largeTableRows(server, database, mib) {
+  const client = await server.client(database);
+  try {
+    const { rows } = await client.query(`SELECT sum(octet_length(t::text)) AS bytes FROM (${LARGE_TABLE_SELECT.replace("%ROWS%", "10000")}) t`);
+    return Math.round((mib * 1024 * 1024) / (Number(rows[0].bytes) / 10000));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Free bytes on the file system holding `folder`. */
+function freeBytes(folder) {
+  const stats = statfsSync(folder);
+  return stats.bavail * stats.bsize;
+}
+
+async function backupCase(server) {
+  // The table on disk (~1.3× its text), one pg_dump -Fc file and one zip (each ~0.3×), with room to spare.
+  const needed = tableMiB * 1024 * 1024 * 2;
+  const free = freeBytes(os.tmpdir());
+  if (free < needed) {
+    console.log(`SKIP backup with a ${mib(tableMiB * 1024 * 1024)} table: it needs about ${mib(needed)} free in ${os.tmpdir()}, ${mib(free)} is`);
+    return true;
+  }
+  const work = mkdtempSync(path.join(os.tmpdir(), "bench-pg-backup-"));
+  try {
+    const generated = performance.now();
+    await server.createDatabase("bench_backup");
+    const rowCount = await largeTableRows(server, "bench_backup", tableMiB);
+    // Created by the statement that fills it: with wal_level minimal, nothing goes through the WAL.
+    await run("bench_backup", `CREATE TABLE orders AS ${LARGE_TABLE_SELECT.replace("%ROWS%", String(rowCount))}; ALTER TABLE orders ADD PRIMARY KEY (id); ANALYZE orders;`, server);
+    const size = await server.adminQuery("SELECT pg_catalog.pg_total_relation_size('orders') AS bytes", "bench_backup");
+    console.log(`backup case: orders table of ${rowCount.toLocaleString("en")} rows, ${mib(Number(size.rows[0].bytes))} on disk, generated in ${seconds(performance.now() - generated)}`);
+
+    const home = path.join(work, "home");
+    mkdirSync(path.join(home, "site", "wwwroot"), { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(home, "site", "wwwroot", `page-${i}.html`), `<h1>page ${i}</h1>\n`.repeat(200));
+    const container = path.join(work, "container");
+    const config = path.join(work, "app-backup.yml");
+    writeFileSync(
+      config,
+      `name: bench\nhome: ${JSON.stringify(home)}\nconnectionStrings:\n  MainDb: { type: PostgreSQL, value: "\${env:MAIN_DB}" }\n` +
+        `backup:\n  storage: ${JSON.stringify(`file:${container}`)}\n  maxSize: 1TB\n  databaseMaxSize: 1TB\n  databases:\n    - { connectionStringName: MainDb, databaseType: PostgreSql }\n`,
+    );
+    const env = { MAIN_DB: server.connectionString("bench_backup", { sslmode: "disable" }) };
+    const pgDumpFile = path.join(work, "pg_dump.custom");
+    const ourBackup = async () => {
+      rmSync(container, { recursive: true, force: true });
+      const result = await measureCommand(process.execPath, [cli, "backup", "--config", config, "--name", "bench_pg", "--json"], { env, captureStdout: true });
+      const report = JSON.parse(result.stdout);
+      if (report.status !== "Succeeded") throw new Error(`app-backup backup ended ${report.status}`);
+      return { ...result, dumpBytes: report.databases[0].sizeBytes, zipBytes: sizeOf(path.join(container, "bench_pg.zip")) };
+    };
+    const pgDumpFc = async () => {
+      const result = await measureCommand(path.join(server.binDir, "pg_dump"), ["-Fc", "-f", pgDumpFile, "-h", "127.0.0.1", "-p", String(server.port), "-U", server.user, "bench_backup"], {
+        env: { PGPASSWORD: server.password, PGSSLMODE: "disable" },
+      });
+      return { ...result, fileBytes: sizeOf(pgDumpFile) };
+    };
+
+    const oursRuns = [];
+    const peerRuns = [];
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate who goes first so the page cache and neighbours' load favour neither.
+      const order = round % 2 === 1 ? ["pg_dump", "ours"] : ["ours", "pg_dump"];
+      for (const who of order) {
+        if (who === "ours") oursRuns.push(await ourBackup());
+        else peerRuns.push(await pgDumpFc());
+      }
+      const a = oursRuns.at(-1);
+      const b = peerRuns.at(-1);
+      console.log(
+        `  round ${round}: backup ${seconds(a.wallMs)} (${mib(a.peakRssBytes)} peak RSS, CPU ${(a.cpuMs / a.wallMs).toFixed(2)}× wall, zip ${mib(a.zipBytes)}), ` +
+          `pg_dump -Fc ${seconds(b.wallMs)} (${mib(b.peakRssBytes)}, CPU ${(b.cpuMs / b.wallMs).toFixed(2)}× wall, ${mib(b.fileBytes)})`,
+      );
+    }
+    const oursMs = median(oursRuns.map((r) => r.wallMs));
+    const peerMs = median(peerRuns.map((r) => r.wallMs));
+    const ratio = oursMs / peerMs;
+    const peak = Math.max(...oursRuns.map((r) => r.peakRssBytes));
+    const timePass = ratio <= BARS.backupVsPgDumpFc;
+    const memoryPass = peak <= BARS.backupPeakRssMiB * 1024 * 1024;
+    console.log(`dump text ${mib(oursRuns[0].dumpBytes)}; median CPU of the backup ${(median(oursRuns.map((r) => r.cpuMs / r.wallMs))).toFixed(2)}× wall`);
+    console.log(`backup with a ${mib(oursRuns[0].dumpBytes)} table / pg_dump -Fc: ${ratio.toFixed(2)} (median ${seconds(oursMs)} vs ${seconds(peerMs)}; bar <= ${BARS.backupVsPgDumpFc}) ${timePass ? "PASS" : "FAIL"}`);
+    console.log(`peak RSS of that backup: ${mib(peak)} (bar <= ${BARS.backupPeakRssMiB} MiB) ${memoryPass ? "PASS" : "FAIL"}`);
+    return timePass && memoryPass;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await server.dropDatabase("bench_backup").catch(() => {});
+  }
+}
+
+function sizeOf(file) {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+// wal_level minimal: the large table is written once, not twice (no replication here).
+const server = await startPostgresServer({ settings: { shared_buffers: "256MB", wal_level: "minimal", max_wal_senders: "0" } });
 let failed = false;
 try {
   const summaryFile = path.join(os.tmpdir(), `bench-pg-summary-${process.pid}.json`);
@@ -118,6 +235,9 @@ try {
   console.log(`peak RSS of our dump: ${mib(small)} with a ${Math.round(bigRows / 10).toLocaleString("en")}-row events table, ${mib(large)} with it 10× larger (${bigRows.toLocaleString("en")} rows; other tables the same); growth ${((growth - 1) * 100).toFixed(1)} % (bar <= ${Math.round((BARS.rssGrowth - 1) * 100)} %) ${memoryPass ? "PASS" : "FAIL"}`);
   failed = !throughputPass || !memoryPass;
   rmSync(summaryFile, { force: true });
+  await server.dropDatabase("bench_big");
+  await server.dropDatabase("bench_small");
+  if (!(await backupCase(server))) failed = true;
 } finally {
   await server.stop();
 }

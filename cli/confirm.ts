@@ -1,5 +1,5 @@
-import { createInterface } from "node:readline/promises";
-import type { CliIo, CommandOutput } from "./context.js";
+import type { CommandOutput } from "./context.js";
+import type { CliIo } from "./io.js";
 
 /** A question before something that cannot be undone. */
 export interface Confirmation {
@@ -17,6 +17,8 @@ export function canAsk(io: CliIo): boolean {
 /** Shows what will happen and asks on the terminal (see `canAsk`); resolves to a yes. */
 export async function confirm(io: CliIo, out: CommandOutput, confirmation: Confirmation): Promise<boolean> {
   out.note(confirmation.what.join("\n"));
+  // Loaded only to ask: most runs ask nothing.
+  const { createInterface } = await import("node:readline/promises");
   const prompt = createInterface({ input: io.stdin!, output: io.stderr, terminal: false });
   try {
     // Input that ends before a line is answered is a no.

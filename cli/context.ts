@@ -1,16 +1,6 @@
 import { AppBackupError, isAppBackupError, loadConfig, redactorFor, Redactor, redactPatterns, type AppBackupOptions } from "../core/index.js";
 import { exitCodeForError } from "./exit-codes.js";
-
-/** What a command writes to, so commands can run in-process in tests and from the binary alike. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-  /** Where a question to the user is answered; without it (or off a terminal) nothing is asked. */
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-}
-
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+import type { CliIo } from "./io.js";
 
 /**
  * Output of one command run: every line passes the redactor, and with --json the

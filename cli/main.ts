@@ -10,7 +10,7 @@ import { registerPrune } from "./commands/prune.js";
 import { registerRestore } from "./commands/restore.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerShow } from "./commands/show.js";
-import { processIo, type CliIo } from "./context.js";
+import { processIo, type CliIo } from "./io.js";
 import { ExitCode } from "./exit-codes.js";
 import { programHelpText } from "./help.js";
 

@@ -1,19 +1,27 @@
-// Bundles the `app-backup` CLI into dist/cli/app-backup.mjs, with the modules
-// only some runs need (the Azure SDK, @azure/identity, each database driver)
-// split into chunks beside it that load when first used. A command then loads
-// one file of what it runs rather than several hundred modules: start-up is
-// most of the time of a short command (`show latest`, `list` of a small app).
+// Bundles the `app-backup` CLI into dist/cli/app-backup.mjs, with what only some
+// runs need split into chunks beside it that load when first used: each
+// command's implementation (cli/actions/*), the Azure SDK, @azure/identity and
+// each database driver. A run loads the program's declaration (commander, the
+// help) and the one command it runs, with the parts of core that command uses:
+// start-up is most of the time of a short command (`show latest`, `list` of a
+// small app), and `--version` loads no command at all.
 //
-// Usage: node scripts/build-cli.mjs [outdir]   (default: dist/cli)
+// Usage: node scripts/build-cli.mjs [outdir] [--metafile FILE]   (default: dist/cli)
+// --metafile writes esbuild's metafile: which inputs went into which chunk and
+// what each chunk imports (open it in https://esbuild.github.io/analyze/).
+import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { directCoreImports } from "./direct-core-imports.mjs";
 import { nodeBundleOptions } from "./node-bundle.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = path.resolve(process.argv[2] ?? path.join(root, "dist/cli"));
+const { values, positionals } = parseArgs({ options: { metafile: { type: "string" } }, allowPositionals: true });
+const outdir = path.resolve(positionals[0] ?? path.join(root, "dist/cli"));
 
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: { "app-backup": "cli/bin.ts" },
   outdir,
@@ -22,4 +30,7 @@ await build({
   splitting: true,
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
+  plugins: [directCoreImports(root)],
+  metafile: values.metafile !== undefined,
 });
+if (values.metafile !== undefined) writeFileSync(path.resolve(values.metafile), JSON.stringify(result.metafile));

@@ -27,6 +27,9 @@ export function nodeBundleOptions(target) {
     define: { __filename: "__appBackupFilename", __dirname: "__appBackupDirname" },
     // pg's optional native binding, loaded only with NODE_PG_FORCE_NATIVE set.
     external: ["pg-native"],
+    // Paths as the checkout names them: a node_modules linked from elsewhere (a git worktree's)
+    // must not change the bundle that scripts/check-action-bundle.sh compares.
+    preserveSymlinks: true,
     legalComments: "eof",
     charset: "utf8",
     sourcemap: false,

@@ -7,17 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
+installed=$(scripts/apt-install.sh postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time)
+if [ -n "$installed" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The tests start their own throwaway servers; the packaged services are not needed.
   for service in mariadb postgresql; do
     $sudo service "$service" stop >/dev/null 2>&1 || true

@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresEngine } from "../core/db/postgres/index.js";
 import { runCli } from "./support/cli.js";
 import { startMariaDbServer, type MariaDbServer } from "./support/mariadb.js";
 import { freshDatabase, sql, startPostgres, type PostgresTestServer } from "./support/postgres.js";
@@ -110,6 +112,53 @@ describe("backups with databases", () => {
     expect(run.json.error).toMatch(/MainDb/);
     expect(run.stdout + run.stderr).not.toContain("secret-pw-123");
     expect((await readdir(backups)).some((f) => f.endsWith(".zip"))).toBe(false);
+  });
+
+  describe("a dump larger than the stream blocks deflated on the workers", () => {
+    let bigDatabase: string;
+    /** About 7.5 MB of dump text: past the 4 MiB kept on the main thread, several 1 MiB blocks. */
+    beforeAll(async () => {
+      bigDatabase = await freshDatabase(postgres, "big");
+      await sql(
+        postgres,
+        bigDatabase,
+        `CREATE TABLE events (id integer PRIMARY KEY, kind text, payload jsonb, digest text);
+         INSERT INTO events SELECT g, (ARRAY['view', 'click', 'buy'])[1 + g % 3], jsonb_build_object('page', '/p/' || (g % 997), 'n', g), md5(g::text)
+         FROM generate_series(1, 100000) g;`,
+      );
+    });
+    const checksum = "SELECT count(*)::int AS rows, md5(string_agg(e::text, ',' ORDER BY id)) AS content FROM events e";
+
+    it("restores to the same rows", async () => {
+      const env = { MAIN_DB: postgres.connectionString(bigDatabase), SHOP_DB: mariadb.connectionString(shopDatabase) };
+      const { dir, config, backups } = await app(env);
+      const run = await runCli(["backup", "--config", config, "--json"], { env });
+      expect(run.code).toBe(0);
+      const zip = path.join(backups, `${run.json.name}.zip`);
+      execFileSync("unzip", ["-tq", zip]);
+      const dump = execFileSync("unzip", ["-p", zip, "MainDb.sql"], { maxBuffer: 64 << 20 });
+      expect(dump.length).toBeGreaterThan(6 * 1024 * 1024);
+      const manifest = await readFile(path.join(backups, `${run.json.name}.xml`), "utf8");
+      expect(manifest.match(/<Database connectionStringName="MainDb"[^>]*>/)![0]).toContain(`sha256="${createHash("sha256").update(dump).digest("hex")}"`);
+
+      const dumpFile = path.join(dir, "MainDb.sql");
+      await writeFile(dumpFile, dump);
+      const restored = await freshDatabase(postgres, "restored");
+      await postgresEngine.load(postgres.connectionString(restored), createReadStream(dumpFile));
+      const [original] = await sql(postgres, bigDatabase, checksum);
+      expect(original!.rows).toBe(100000);
+      expect(await sql(postgres, restored, checksum)).toEqual([original]);
+    });
+
+    it("is Failed with no zip when the size limit stops the dump between blocks", async () => {
+      const env = { MAIN_DB: postgres.connectionString(bigDatabase), SHOP_DB: mariadb.connectionString(shopDatabase) };
+      const { config, backups } = await app(env, "  databaseMaxSize: 6MB\n");
+      const run = await runCli(["backup", "--config", config, "--json"], { env });
+      expect(run.code).toBe(1);
+      expect(run.json.status).toBe("Failed");
+      expect(run.json.error).toMatch(/exceeds the 6\.0 MB limit/);
+      expect((await readdir(backups)).some((f) => f.endsWith(".zip"))).toBe(false);
+    });
   });
 
   it("enforces the database size limit while streaming", async () => {

@@ -4090,7 +4090,7 @@ var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
-    var zlib2 = __require("node:zlib");
+    var zlib3 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
@@ -4790,7 +4790,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib3.createInflate(this.#zlibOptions) : zlib3.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -11126,7 +11126,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11166,7 +11166,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11179,7 +11179,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11219,7 +11219,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -13531,7 +13531,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers();
     var { Request, cloneRequest } = require_request2();
-    var zlib2 = __require("node:zlib");
+    var zlib3 = __require("node:zlib");
     var {
       bytesMatch,
       makePolicyContainer,
@@ -14493,23 +14493,23 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib2.createGunzip({
+                    decoders.push(zlib3.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib2.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                      flush: zlib3.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib3.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib2.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                      flush: zlib3.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib3.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib2.createBrotliDecompress({
-                      flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib3.createBrotliDecompress({
+                      flush: zlib3.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib3.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else {
                     decoders.length = 0;
@@ -28028,6 +28028,13 @@ init_errors();
 // core/plan/filter.ts
 init_errors();
 
+// core/spool/record-spool.ts
+var DEFAULT_SPOOL_MEMORY_BYTES = 8 * 1024 * 1024;
+var CHUNK_BYTES = 1024 * 1024;
+
+// core/plan/planned-entries.ts
+var FIXED_BYTES = 1 + 8 + 8 + 4;
+
 // core/index.ts
 init_storage_timeouts();
 init_schema();
@@ -28044,18 +28051,37 @@ var LOCAL_HEADER_SIZE = 30;
 
 // core/archive/entry-writer.ts
 import { createHash } from "node:crypto";
-import zlib from "node:zlib";
+import zlib2 from "node:zlib";
+import { promisify as promisify2 } from "node:util";
+
+// core/archive/block-deflate.ts
 import { promisify } from "node:util";
+import zlib from "node:zlib";
+var deflateRawAsync = promisify(zlib.deflateRaw);
+var WINDOW = 32 * 1024;
+
+// core/archive/entry-writer.ts
 var ASYNC_DEFLATE_SIZE = 64 * 1024;
 var EMPTY_SHA256 = createHash("sha256").digest();
 var FINAL_DEFLATE_BLOCK = Buffer.from([3, 0]);
-var deflateRawAsync = promisify(zlib.deflateRaw);
+var deflateRawAsync2 = promisify2(zlib2.deflateRaw);
+var STREAM_BLOCKS = { blockSize: 1024 * 1024, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
 
 // core/archive/errors.ts
 init_errors();
 
+// core/archive/file-batch.ts
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
+var OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
+var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
+var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
+
 // core/archive/job-scheduler.ts
 var SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
+var INLINE_WORK_BYTES = 4 * 1024 * 1024;
+
+// core/archive/written-entries.ts
+var FIXED_BYTES2 = 1 + 4 * 8 + 2 * 4 + 32;
 
 // core/archive/zip-writer.ts
 var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
@@ -28184,7 +28210,7 @@ import os5 from "node:os";
 import path2 from "node:path";
 
 // core/restore/fs-steps.ts
-import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync } from "node:fs";
+import { chmodSync, closeSync as closeSync2, fsyncSync, lstatSync, openSync as openSync2, readdirSync } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import path from "node:path";
 var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
@@ -28203,11 +28229,11 @@ function firstNonFolder(root, segments) {
 function syncFolder(folder) {
   let fd;
   try {
-    fd = openSync(folder, "r");
+    fd = openSync2(folder, "r");
     fsyncSync(fd);
   } catch {
   } finally {
-    if (fd !== void 0) closeSync(fd);
+    if (fd !== void 0) closeSync2(fd);
   }
 }
 async function removeTree(target) {

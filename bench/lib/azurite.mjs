@@ -32,12 +32,13 @@ export function containerSas(container) {
 
 /**
  * Starts Azurite's blob service on a free loopback port, in a temp folder (as
- * the tests run it: its in-memory mode measured slower per request). Resolves
- * once it answers; `stop` removes the folder.
+ * the tests run it: its in-memory mode measured slower per request), or under
+ * `parent` when its blobs are too big for the temp folder. Resolves once it
+ * answers; `stop` removes the folder.
  */
-export async function startAzurite() {
+export async function startAzurite({ parent = os.tmpdir() } = {}) {
   const port = await freePort();
-  const location = mkdtempSync(path.join(os.tmpdir(), "bench-azurite-"));
+  const location = mkdtempSync(path.join(parent, "bench-azurite-"));
   const child = spawn(
     process.execPath,
     [

@@ -6,6 +6,7 @@
  * bytes) that the main thread assigns per job and copies out; a job's slot is
  * not touched again until the main thread hands it back.
  */
+import type { BlockReply, BlockRequest } from "./block-deflate-job.js";
 
 /** Given to every worker at start. */
 export interface DeflateWorkerData {
@@ -49,7 +50,7 @@ export interface CreditRequest {
   id: number;
 }
 
-export type DeflateRequest = BatchRequest | LargeRequest | CreditRequest;
+export type DeflateRequest = BatchRequest | LargeRequest | CreditRequest | BlockRequest;
 
 /**
  * A batch's answer. Per file, `meta` holds size, crc32, method and stored
@@ -88,4 +89,4 @@ export interface FailedReply {
   message: string;
 }
 
-export type DeflateReply = BatchReply | ChunkReply | LargeEndReply | FailedReply;
+export type DeflateReply = BatchReply | ChunkReply | LargeEndReply | FailedReply | BlockReply;

@@ -9,63 +9,38 @@
 export const DEFLATE_WORKER_SOURCE = `"use strict";
 
 // core/archive/deflate-worker.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs2 = require("node:fs");
+var import_node_worker_threads = require("node:worker_threads");
+var import_node_zlib3 = require("node:zlib");
+
+// core/archive/block-deflate-job.ts
+var import_node_zlib = require("node:zlib");
+function deflateBlock(request, slot) {
+  const start = request.offset + request.dictionaryLength;
+  const content = new Uint8Array(request.input, start, request.length);
+  const chunkSize = request.length + (request.length >> 8) + 64;
+  const options = { level: request.level, chunkSize, finishFlush: request.last ? import_node_zlib.constants.Z_FINISH : import_node_zlib.constants.Z_SYNC_FLUSH };
+  if (request.dictionaryLength > 0) options.dictionary = new Uint8Array(request.input, request.offset, request.dictionaryLength);
+  const output = (0, import_node_zlib.deflateRawSync)(content, options);
+  if (output.length <= slot.length) {
+    slot.set(output, 0);
+    return { reply: { type: "block", id: request.id, slot: request.slots[0], length: output.length }, transfer: [], allocated: chunkSize };
+  }
+  const data2 = new Uint8Array(output).buffer;
+  return { reply: { type: "block", id: request.id, data: data2, length: output.length }, transfer: [data2], allocated: chunkSize };
+}
+
+// core/archive/file-batch.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
-var import_node_worker_threads = require("node:worker_threads");
-var import_node_zlib = require("node:zlib");
-var data = import_node_worker_threads.workerData;
-var port = import_node_worker_threads.parentPort;
-var MIN_SAVING = data.minSaving;
-var SAMPLE_SIZE = data.sampleSize;
-var SLOT_SIZE = data.slotSize;
-var SLOT_MEMORY = new Uint8Array(data.slotMemory);
-var WINDOW = 32 * 1024;
+var import_node_zlib2 = require("node:zlib");
 var OPEN_FLAGS = import_node_fs.constants.O_RDONLY | (import_node_fs.constants.O_NONBLOCK || 0);
-var collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
-};
 var sha256 = typeof import_node_crypto.hash === "function" ? (bytes) => (0, import_node_crypto.hash)("sha256", bytes, "buffer") : (bytes) => (0, import_node_crypto.createHash)("sha256").update(bytes).digest();
-var COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-var allocatedSinceCollect = 0;
-function allocated(bytes) {
-  allocatedSinceCollect += bytes;
-  if (allocatedSinceCollect >= COLLECT_EVERY_BYTES) {
-    allocatedSinceCollect = 0;
-    collectGarbage();
-  }
-}
-var queue = [];
-var running = false;
-var creditCount = /* @__PURE__ */ new Map();
-var creditWaiter = /* @__PURE__ */ new Map();
-function send(message, transfer = []) {
-  port.postMessage(message, transfer);
-}
-port.on("message", (message) => {
-  if (message.type === "credit") {
-    const waiter = creditWaiter.get(message.id);
-    if (waiter) {
-      creditWaiter.delete(message.id);
-      waiter();
-    } else {
-      creditCount.set(message.id, (creditCount.get(message.id) || 0) + 1);
-    }
-    return;
-  }
-  queue.push(message);
-  if (!running) void run();
-});
-async function run() {
-  running = true;
-  while (queue.length > 0) {
-    const job = queue.shift();
-    try {
-      if (job.type === "batch") runBatch(job);
-      else await runLarge(job);
-    } catch (error) {
-      send({ type: "failed", id: job.id, message: describe(error) });
-    }
-  }
-  running = false;
+var allocated = () => {
+};
+function onAllocation(hook) {
+  allocated = hook;
 }
 function describe(error) {
   const failure = error;
@@ -76,9 +51,6 @@ function describe(error) {
   if (failure && failure.code === "ELOOP") return "it is now a symlink loop";
   if (failure && failure.code) return failure.code + ": " + failure.message;
   return String(failure && failure.message ? failure.message : failure);
-}
-function slotView(slot) {
-  return SLOT_MEMORY.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
 }
 function openRegularFile(path) {
   let fd;
@@ -115,15 +87,6 @@ function readWhole(fd, size) {
   }
   return readBuffer.subarray(0, length);
 }
-function readChunk(fd, buffer, position, wanted) {
-  let length = 0;
-  while (length < wanted) {
-    const read = (0, import_node_fs.readSync)(fd, buffer, length, wanted - length, position + length);
-    if (read === 0) break;
-    length += read;
-  }
-  return length;
-}
 function deflateOptions(level, length) {
   let windowBits = 9;
   while (windowBits < 15 && 1 << windowBits < length + 262) windowBits++;
@@ -147,19 +110,19 @@ function deflateSmall(bytes, level) {
       reusableDeflates.set(level, null);
     }
   }
-  const deflated = (0, import_node_zlib.deflateRawSync)(bytes, deflateOptions(level, bytes.length));
+  const deflated = (0, import_node_zlib2.deflateRawSync)(bytes, deflateOptions(level, bytes.length));
   allocated(deflated.length);
   return deflated;
 }
 function runReusableDeflate(context, input, output) {
   context.stream.reset();
-  context.handle.writeSync(import_node_zlib.constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
+  context.handle.writeSync(import_node_zlib2.constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
   const [availableOut, availableIn] = context.state;
   return availableIn === 0 && availableOut > 0 ? output.length - availableOut : -1;
 }
 function createReusableDeflate(level) {
   try {
-    const stream = (0, import_node_zlib.createDeflateRaw)({ level });
+    const stream = (0, import_node_zlib2.createDeflateRaw)({ level });
     const internals = stream;
     const handle = internals._handle;
     const state = internals._writeState;
@@ -171,22 +134,20 @@ function createReusableDeflate(level) {
     const output = Buffer.alloc(sample.length * 2 + 1024);
     for (let i = 0; i < 2; i++) {
       const length = runReusableDeflate(context, sample, output);
-      if (length < 0 || !(0, import_node_zlib.inflateRawSync)(output.subarray(0, length)).equals(sample)) return null;
+      if (length < 0 || !(0, import_node_zlib2.inflateRawSync)(output.subarray(0, length)).equals(sample)) return null;
     }
     return context;
   } catch {
     return null;
   }
 }
-function saves(compressedLength, length) {
-  return compressedLength < length * (1 - MIN_SAVING);
+function saves(compressedLength, length, minSaving) {
+  return compressedLength < length * (1 - minSaving);
 }
 var BatchOutput = class {
-  constructor(slot) {
-    this.slot = slot;
-    this.target = slotView(slot);
+  constructor(target) {
+    this.target = target;
   }
-  slot;
   target;
   length = 0;
   overflow = void 0;
@@ -200,23 +161,25 @@ var BatchOutput = class {
     }
     this.length += bytes.length;
   }
+  /** The answer without its slot (the caller knows it); \`data\` only when the bytes outgrew the target. */
   message(fields) {
-    if (!this.overflow) return { message: { ...fields, slot: this.slot, length: this.length }, transfer: [] };
+    const tables = [fields.meta.buffer, fields.hashes.buffer];
+    if (!this.overflow) return { message: { ...fields, length: this.length }, transfer: tables };
     const bytes = new Uint8Array(this.length);
     let at = 0;
     for (const part of this.overflow) {
       bytes.set(part, at);
       at += part.length;
     }
-    return { message: { ...fields, data: bytes.buffer, length: this.length }, transfer: [bytes.buffer] };
+    return { message: { ...fields, data: bytes.buffer, length: this.length }, transfer: [...tables, bytes.buffer] };
   }
 };
-function runBatch(job) {
+function deflateFileBatch(job, target, minSaving) {
   const paths = job.paths.split("\\0");
   const meta = new Float64Array(paths.length * 4);
   const hashes = new Uint8Array(paths.length * 32);
   const reasons = [];
-  const output = new BatchOutput(job.slots[0]);
+  const output = new BatchOutput(target);
   for (let i = 0; i < paths.length; i++) {
     meta[i * 4] = -1;
     const opened = openRegularFile(paths[i]);
@@ -238,19 +201,95 @@ function runBatch(job) {
     let stored = content;
     if (job.store[i] !== "1" && content.length > 0) {
       const deflated = deflateSmall(content, job.level);
-      if (saves(deflated.length, content.length)) {
+      if (saves(deflated.length, content.length, minSaving)) {
         method = 8;
         stored = deflated;
       }
     }
     output.append(stored);
     meta[i * 4] = content.length;
-    meta[i * 4 + 1] = (0, import_node_zlib.crc32)(content);
+    meta[i * 4 + 1] = (0, import_node_zlib2.crc32)(content);
     meta[i * 4 + 2] = method;
     meta[i * 4 + 3] = stored.length;
   }
-  const { message, transfer } = output.message({ type: "batch", id: job.id, meta, hashes, reasons });
-  send(message, transfer);
+  return output.message({ type: "batch", id: job.id, meta, hashes, reasons });
+}
+
+// core/archive/deflate-worker.ts
+var data = import_node_worker_threads.workerData;
+var port = import_node_worker_threads.parentPort;
+var MIN_SAVING = data.minSaving;
+var SAMPLE_SIZE = data.sampleSize;
+var SLOT_SIZE = data.slotSize;
+var SLOT_MEMORY = new Uint8Array(data.slotMemory);
+var WINDOW = 32 * 1024;
+var collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
+};
+var COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+var allocatedSinceCollect = 0;
+function allocated2(bytes) {
+  allocatedSinceCollect += bytes;
+  if (allocatedSinceCollect >= COLLECT_EVERY_BYTES) {
+    allocatedSinceCollect = 0;
+    collectGarbage();
+  }
+}
+onAllocation(allocated2);
+var queue = [];
+var running = false;
+var creditCount = /* @__PURE__ */ new Map();
+var creditWaiter = /* @__PURE__ */ new Map();
+function send(message, transfer = []) {
+  port.postMessage(message, transfer);
+}
+port.on("message", (message) => {
+  if (message.type === "credit") {
+    const waiter = creditWaiter.get(message.id);
+    if (waiter) {
+      creditWaiter.delete(message.id);
+      waiter();
+    } else {
+      creditCount.set(message.id, (creditCount.get(message.id) || 0) + 1);
+    }
+    return;
+  }
+  queue.push(message);
+  if (!running) void run();
+});
+async function run() {
+  running = true;
+  while (queue.length > 0) {
+    const job = queue.shift();
+    try {
+      if (job.type === "batch") runBatch(job);
+      else if (job.type === "block") runBlock(job);
+      else await runLarge(job);
+    } catch (error) {
+      send({ type: "failed", id: job.id, message: describe(error) });
+    }
+  }
+  running = false;
+}
+function slotView(slot) {
+  return SLOT_MEMORY.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
+}
+function readChunk(fd, buffer, position, wanted) {
+  let length = 0;
+  while (length < wanted) {
+    const read = (0, import_node_fs2.readSync)(fd, buffer, length, wanted - length, position + length);
+    if (read === 0) break;
+    length += read;
+  }
+  return length;
+}
+function runBatch(job) {
+  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING);
+  send(message.data ? message : { ...message, slot: job.slots[0] }, transfer);
+}
+function runBlock(job) {
+  const { reply, transfer, allocated: bytes } = deflateBlock(job, slotView(job.slots[0]));
+  allocated2(bytes);
+  send(reply, transfer);
 }
 function takeCredit(id) {
   const available = creditCount.get(id) || 0;
@@ -268,7 +307,7 @@ async function runLarge(job) {
   }
   creditCount.set(job.id, job.slots.length);
   const buffer = Buffer.allocUnsafeSlow(job.chunkSize);
-  const digest = (0, import_node_crypto.createHash)("sha256");
+  const digest = (0, import_node_crypto2.createHash)("sha256");
   let crc32 = 0;
   let size = 0;
   let method = job.store ? 0 : -1;
@@ -289,18 +328,18 @@ async function runLarge(job) {
       if (length === 0) break;
       const content = buffer.subarray(0, length);
       size += length;
-      crc32 = (0, import_node_zlib.crc32)(content, crc32);
+      crc32 = (0, import_node_zlib3.crc32)(content, crc32);
       digest.update(content);
       if (method === -1) {
         const sample = content.subarray(0, SAMPLE_SIZE);
-        method = saves((0, import_node_zlib.deflateRawSync)(sample, { level: 1 }).length, sample.length) ? 8 : 0;
+        method = saves((0, import_node_zlib3.deflateRawSync)(sample, { level: 1 }).length, sample.length, MIN_SAVING) ? 8 : 0;
       }
       let output = content;
       if (method === 8) {
-        const options = { level: job.level, finishFlush: import_node_zlib.constants.Z_SYNC_FLUSH };
+        const options = { level: job.level, finishFlush: import_node_zlib3.constants.Z_SYNC_FLUSH };
         if (dictionary) options.dictionary = dictionary;
-        output = (0, import_node_zlib.deflateRawSync)(content, options);
-        allocated(output.length);
+        output = (0, import_node_zlib3.deflateRawSync)(content, options);
+        allocated2(output.length);
         dictionary = Buffer.from(content.subarray(Math.max(0, length - WINDOW)));
       }
       const waiting = takeCredit(job.id);
@@ -313,7 +352,7 @@ async function runLarge(job) {
     if (method === -1) method = 0;
     send({ type: "largeEnd", id: job.id, size, crc32, sha256: digest.digest(), method, finalBlock: method === 8 });
   } finally {
-    (0, import_node_fs.closeSync)(opened.fd);
+    (0, import_node_fs2.closeSync)(opened.fd);
     creditCount.delete(job.id);
     creditWaiter.delete(job.id);
   }

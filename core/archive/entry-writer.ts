@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { once } from "node:events";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
 import type { ArchiveTally } from "./archive-tally.js";
+import { BlockDeflater } from "./block-deflate.js";
 import type { CollectionPacer } from "./collection-pacer.js";
 import { isStoredByName, MIN_SAVING } from "./compression-policy.js";
 import type { JobScheduler } from "./job-scheduler.js";
@@ -29,7 +29,22 @@ export interface EntryWriterOptions {
   collection: CollectionPacer;
   /** Throws (having failed the archive) when `streamed` more bytes would pass the size limit. */
   checkLimit: (streamed: number) => void;
+  /** How stream entries are cut into blocks for the workers; smaller values let tests cross block boundaries. */
+  streamBlocks?: Partial<StreamBlockOptions>;
 }
+
+export interface StreamBlockOptions {
+  blockSize: number;
+  /** Streams that end within this many bytes are deflated in one piece on the main thread: no worker for small work. */
+  smallStreamLimit: number;
+  blocksInFlight: number;
+}
+
+/**
+ * 1 MiB blocks, two per worker plus two being read or written, keep both cores deflating
+ * with a fixed 6 MiB of input in flight.
+ */
+const STREAM_BLOCKS: StreamBlockOptions = { blockSize: 1024 * 1024, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
 
 /**
  * Writes pending entries one at a time, in archive order, each from where its
@@ -39,7 +54,9 @@ export interface EntryWriterOptions {
 export class EntryWriter {
   readonly skipped: SkippedEntry[] = [];
   private readonly tally: ArchiveTally;
-  private activeDeflate?: zlib.DeflateRaw;
+  private failure?: Error;
+  private stopStream?: (error: Error) => void;
+  private activeBlocks?: BlockDeflater;
 
   constructor(
     private readonly records: ZipRecords,
@@ -71,9 +88,11 @@ export class EntryWriter {
     }
   }
 
-  /** Stops the stream being deflated, if any. */
+  /** Stops the stream being written, if any. */
   abort(error: Error): void {
-    this.activeDeflate?.destroy(error);
+    this.failure ??= error;
+    this.stopStream?.(error);
+    this.activeBlocks?.abort(error);
   }
 
   private async writeBuffer(entry: PendingData): Promise<void> {
@@ -184,47 +203,73 @@ export class EntryWriter {
     this.options.jobs.jobDone(job);
   }
 
+  /**
+   * A stream of unknown length: up to `smallStreamLimit` bytes are read first; a stream that ends
+   * by then is deflated in one piece here, a longer one in blocks on the workers.
+   */
   private async writeStream(stream: PendingStream): Promise<void> {
     const offset = this.records.position;
-    const level = this.options.level;
     await this.records.writeStreamedHeader(stream.name, METHOD_DEFLATE, stream.mtime);
-    const deflate = zlib.createDeflateRaw({ level });
-    this.activeDeflate = deflate;
     const hash = createHash("sha256");
     let crc32 = 0;
     let size = 0;
     let compressedSize = 0;
-    const feeding = (async () => {
-      for await (const piece of stream.source) {
-        const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
-        crc32 = zlib.crc32(chunk, crc32);
-        hash.update(chunk);
-        size += chunk.length;
-        this.tally.bytesInCurrent = size;
-        this.options.checkLimit(size);
-        if (!deflate.write(chunk)) await once(deflate, "drain");
+    const emit = async (out: Buffer) => {
+      compressedSize += out.length;
+      await this.records.writeData(out);
+      this.tally.report(false);
+    };
+    const iterator = stream.source[Symbol.asyncIterator]();
+    let ended = false;
+    /** The next piece of the source, counted and checked against the limit; undefined at its end. */
+    const read = async (): Promise<Buffer | undefined> => {
+      if (this.failure) throw this.failure;
+      // A promise per read that `abort` can reject: racing one long-lived promise would keep every piece read.
+      const next = await new Promise<IteratorResult<Buffer | Uint8Array | string>>((resolve, reject) => {
+        this.stopStream = reject;
+        iterator.next().then(resolve, reject);
+      });
+      this.stopStream = undefined;
+      if (next.done) {
+        ended = true;
+        return undefined;
       }
-      deflate.end();
-    })();
-    feeding.catch((error: Error) => deflate.destroy(error));
+      const piece = next.value;
+      const chunk = typeof piece === "string" ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+      crc32 = zlib.crc32(chunk, crc32);
+      hash.update(chunk);
+      size += chunk.length;
+      this.tally.bytesInCurrent = size;
+      this.options.checkLimit(size);
+      return chunk;
+    };
+    const { blockSize, smallStreamLimit, blocksInFlight } = { ...STREAM_BLOCKS, ...this.options.streamBlocks };
     try {
-      for await (const out of deflate as AsyncIterable<Buffer>) {
-        compressedSize += out.length;
-        await this.records.writeData(out);
-        this.tally.report(false);
+      const head: Buffer[] = [];
+      for (let chunk = await read(); chunk; chunk = size < smallStreamLimit ? await read() : undefined) head.push(chunk);
+      if (ended) {
+        await emit(await deflateRawAsync(Buffer.concat(head), { level: this.options.level }));
+      } else {
+        const deflater = new BlockDeflater({ level: this.options.level, blockSize, blocksInFlight, jobs: this.options.jobs, name: stream.name }, emit);
+        this.activeBlocks = deflater;
+        for (const chunk of head.splice(0)) await deflater.write(chunk);
+        for (let chunk = await read(); chunk; chunk = await read()) await deflater.write(chunk);
+        await deflater.end();
       }
-      await feeding;
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
+      // Lets the source go (a Readable is destroyed), so whatever feeds it stops too.
+      if (!ended) void Promise.resolve().then(() => iterator.return?.()).catch(() => {});
       stream.reject(reason);
       throw reason;
     } finally {
-      this.activeDeflate = undefined;
+      this.activeBlocks = undefined;
+      this.stopStream = undefined;
     }
     const entry: WrittenEntry = { name: stream.name, kind: "file", size, compressedSize, method: METHOD_DEFLATE, crc32, sha256: hash.digest(), mtime: stream.mtime, mode: stream.mode };
-    const index = await this.records.writeDescriptor(entry, offset);
+    const written = await this.records.writeDescriptor(entry, offset);
     this.tally.entryWritten(entry.size);
-    stream.resolve(this.records.entries.at(index));
+    stream.resolve(written);
   }
 }
 

@@ -1,10 +1,15 @@
 import { CHUNK_SIZE, MIN_SAVING, SAMPLE_SIZE, WHOLE_FILE_LIMIT } from "./compression-policy.js";
 import type { PendingEntries, PendingFile } from "./pending-entries.js";
+import { deflateFileBatch } from "./file-batch.js";
 import { BatchJob, LargeFileJob } from "./worker-jobs.js";
-import { WorkerPool } from "./worker-pool.js";
+import { WorkerPool, type JobTicket, type WorkerMessage } from "./worker-pool.js";
 
-/** Small files sent to a worker in one message: their output must fit one slot. */
-const BATCH_FILES = 128;
+/**
+ * Small files sent to a worker in one message: their output must fit one slot.
+ * Enough that a batch of typical 1-4 KB files about fills it, so a tree of a
+ * million files costs thousands of messages, not tens of thousands.
+ */
+const BATCH_FILES = 512;
 const BATCH_BYTES = WHOLE_FILE_LIMIT;
 /** Output slots per worker: the results that may wait to be written, and so the memory in flight. */
 const SLOTS_PER_WORKER = 6;
@@ -12,6 +17,13 @@ const SLOTS_PER_WORKER = 6;
 const SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
 /** Slots a large file cycles through: chunks it may produce ahead of the writer. */
 const LARGE_FILE_SLOTS = 3;
+/**
+ * Work below both of these is deflated on the main thread: starting a worker
+ * (tens of milliseconds) would cost more than the work. Past either, the
+ * workers start, as a whole tree may follow.
+ */
+const INLINE_WORK_FILES = 256;
+const INLINE_WORK_BYTES = 4 * 1024 * 1024;
 
 export interface JobSchedulerOptions {
   level: number;
@@ -64,7 +76,7 @@ export class JobScheduler {
   /** Starts the job that carries `file` now, since the writer is waiting for it. */
   requireJob(file: PendingFile): void {
     if (file.batch || file.large) return;
-    this.pump();
+    this.pump(true);
     if (!file.batch && !file.large) throw new Error(`Internal error: no worker job was started for ${file.name}.`);
   }
 
@@ -72,6 +84,25 @@ export class JobScheduler {
   jobDone(job: BatchJob | LargeFileJob): void {
     this.activeJobs.delete(job);
     if (job.ticket) this.pool.release(job.ticket);
+    this.pump();
+  }
+
+  /**
+   * Starts a job no pending file waits for (a block of the stream entry being written) on a worker
+   * with a free output slot; undefined when none has one now. The slot comes back with `slotDone`.
+   */
+  submitBlock(request: Record<string, unknown> & { type: "block" }, handler: (message: WorkerMessage) => void): JobTicket | undefined {
+    if (this.stopped) return undefined;
+    return this.pool.submit(request, 1, handler);
+  }
+
+  /** The bytes a block job's answer left in its slot; valid until `slotDone`. */
+  slotBytes(ticket: JobTicket, message: WorkerMessage): Buffer {
+    return this.pool.bytes(ticket, message);
+  }
+
+  slotDone(ticket: JobTicket): void {
+    this.pool.release(ticket);
     this.pump();
   }
 
@@ -97,8 +128,13 @@ export class JobScheduler {
     });
   }
 
-  /** Starts worker jobs in archive order while a worker has free output slots. */
-  private pump(): void {
+  /**
+   * Starts worker jobs in archive order while a worker has free output slots.
+   * Until a worker has started, small work waits for more files to join it or
+   * for the writer to need it (`needed`), and is then deflated here if it is
+   * still small.
+   */
+  private pump(needed = false): void {
     const pending = this.pending;
     // The writer may already have written (and released) entries that needed no worker.
     if (this.dispatchPosition < pending.head) this.dispatchPosition = pending.head;
@@ -108,25 +144,18 @@ export class JobScheduler {
         this.dispatchPosition++;
         continue;
       }
+      if (!this.pool.started && entry.declared <= WHOLE_FILE_LIMIT && this.waitingWorkIsSmall()) {
+        if (!needed && !this.allAdded) return;
+        this.dispatchPosition = this.runInline(this.dispatchPosition);
+        continue;
+      }
       if (!this.pool.canSubmit(entry.declared > WHOLE_FILE_LIMIT ? LARGE_FILE_SLOTS : 1)) return;
       if (entry.declared > WHOLE_FILE_LIMIT) {
         if (!this.startLargeFile(entry)) return;
         this.dispatchPosition++;
         continue;
       }
-      // Entries that need no worker (directories, links) do not split a batch.
-      const files: PendingFile[] = [];
-      let end = this.dispatchPosition;
-      let bytes = 0;
-      while (end < pending.end && files.length < BATCH_FILES) {
-        const next = pending.at(end);
-        if (next.kind === "file") {
-          if (next.declared > WHOLE_FILE_LIMIT || (bytes > 0 && bytes + next.declared > BATCH_BYTES)) break;
-          files.push(next);
-          bytes += next.declared;
-        }
-        end++;
-      }
+      const { files, end } = this.batchFrom(this.dispatchPosition);
       // A batch cut short only by the end of what was added so far may still grow; while
       // workers are busy and the writer is not waiting for it, let more files join.
       const mayGrow = end === pending.end && !this.allAdded;
@@ -136,10 +165,58 @@ export class JobScheduler {
     }
   }
 
+  /** The small files from `position` on that go into one batch, and the position after them. */
+  private batchFrom(position: number): { files: PendingFile[]; bytes: number; end: number } {
+    const pending = this.pending;
+    // Entries that need no worker (directories, links) do not split a batch.
+    const files: PendingFile[] = [];
+    let end = position;
+    let bytes = 0;
+    while (end < pending.end && files.length < BATCH_FILES) {
+      const next = pending.at(end);
+      if (next.kind === "file") {
+        if (next.declared > WHOLE_FILE_LIMIT || (bytes > 0 && bytes + next.declared > BATCH_BYTES)) break;
+        files.push(next);
+        bytes += next.declared;
+      }
+      end++;
+    }
+    return { files, bytes, end };
+  }
+
+  /** Whether the files not yet given to a job are few and small enough to deflate here. */
+  private waitingWorkIsSmall(): boolean {
+    let files = 0;
+    let bytes = 0;
+    for (let position = this.dispatchPosition; position < this.pending.end; position++) {
+      const entry = this.pending.at(position);
+      if (entry.kind !== "file") continue;
+      files++;
+      bytes += entry.declared;
+      if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES || entry.declared > WHOLE_FILE_LIMIT) return false;
+    }
+    return true;
+  }
+
+  /** Reads and deflates one batch on this thread, as a worker would; returns the position after it. */
+  private runInline(position: number): number {
+    const { files, bytes, end } = this.batchFrom(position);
+    if (files.length === 0) return end;
+    const job = new BatchJob(files.length);
+    const target = Buffer.allocUnsafe(Math.max(bytes, 1024));
+    const request = { id: 0, level: this.options.level, ...batchRequestOf(files) };
+    const { message } = deflateFileBatch(request, target, MIN_SAVING);
+    job.receive({ ...message, type: "batch" }, (answer) => target.subarray(0, answer.length));
+    files.forEach((file, index) => {
+      file.batch = job;
+      file.batchIndex = index;
+    });
+    return end;
+  }
+
   private startBatch(files: PendingFile[]): boolean {
     const job = new BatchJob(files.length);
-    // One string each: far cheaper to pass between threads than an object per file.
-    const request = { type: "batch" as const, level: this.options.level, paths: files.map((f) => f.path).join("\0"), store: files.map((f) => (f.store ? "1" : "0")).join("") };
+    const request = { type: "batch" as const, level: this.options.level, ...batchRequestOf(files) };
     const ticket = this.pool.submit(request, 1, (message) => {
       job.receive(message, (m) => this.pool.bytes(ticket!, m));
       if (message.type === "failed") this.options.onFailure(new Error(`Archiving failed while reading files: ${String(message.message)}`));
@@ -167,4 +244,9 @@ export class JobScheduler {
     this.activeJobs.add(job);
     return true;
   }
+}
+
+/** One string each for paths and store flags: far cheaper to pass between threads than an object per file. */
+function batchRequestOf(files: PendingFile[]): { paths: string; store: string } {
+  return { paths: files.map((f) => f.path).join("\0"), store: files.map((f) => (f.store ? "1" : "0")).join("") };
 }

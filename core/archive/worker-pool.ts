@@ -3,7 +3,7 @@ import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
 
 /** A message from a worker about one job; `type` tells which (see the worker source). */
 export interface WorkerMessage {
-  type: "batch" | "chunk" | "largeEnd" | "failed";
+  type: "batch" | "chunk" | "largeEnd" | "failed" | "block";
   id: number;
   /** Slot holding this message's bytes, if any; read them with `WorkerPool.bytes`. */
   slot?: number;
@@ -38,7 +38,14 @@ export interface WorkerPoolOptions {
   onFatal: (error: Error) => void;
 }
 
-const FINAL_TYPES = new Set(["batch", "largeEnd", "failed"]);
+/** Archive workers this process started: a small archive starts none. */
+let workersStarted = 0;
+
+export function archiveWorkersStarted(): number {
+  return workersStarted;
+}
+
+const FINAL_TYPES = new Set(["batch", "largeEnd", "failed", "block"]);
 
 /**
  * Worker threads that read, checksum and deflate files. Each worker writes its
@@ -61,7 +68,7 @@ export class WorkerPool {
    * Sends a job to the least busy worker with `slotCount` free slots, or returns
    * undefined when none has them (call again after releasing a ticket).
    */
-  submit(job: Record<string, unknown> & { type: "batch" | "large" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
+  submit(job: Record<string, unknown> & { type: "batch" | "large" | "block" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
     if (this.closed) throw new Error("The archive worker pool is closed.");
     const owner = this.pickWorker(slotCount);
     if (!owner) return undefined;
@@ -72,6 +79,11 @@ export class WorkerPool {
     if (owner.outstanding === 1) owner.worker.ref();
     owner.worker.postMessage({ ...job, id, slots });
     return { id, worker: owner, slots };
+  }
+
+  /** Whether a worker was started: until then the pool costs nothing. */
+  get started(): boolean {
+    return this.workers.length > 0;
   }
 
   /** Whether `submit` with `slotCount` slots would start a job now. */
@@ -115,6 +127,7 @@ export class WorkerPool {
   private spawn(): PoolWorker {
     const { slotsPerWorker, slotSize } = this.options;
     const slotMemory = new SharedArrayBuffer(slotsPerWorker * slotSize);
+    workersStarted++;
     const worker = new Worker(DEFLATE_WORKER_SOURCE, {
       eval: true,
       workerData: { ...this.options.workerData, slotMemory, slotSize },

@@ -1,7 +1,14 @@
+import { RecordReader, textSize, writeNumber, writeText, writeWord } from "../spool/record-fields.js";
+import { RecordSpool, type RecordSpoolOptions } from "../spool/record-spool.js";
 import type { ArchiveEntry, EntryList } from "./types.js";
 import type { CentralFields } from "./zip-format.js";
 
 const KINDS: ArchiveEntry["kind"][] = ["file", "directory", "symlink"];
+const DEFLATED = 4;
+const STREAMED = 8;
+const HAS_LINK = 16;
+/** Flags, four numbers, crc32 and mode, the SHA-256. */
+const FIXED_BYTES = 1 + 4 * 8 + 2 * 4 + 32;
 
 /** One entry as the writer records it. */
 export interface WrittenEntry {
@@ -18,87 +25,127 @@ export interface WrittenEntry {
   linkTarget?: string;
 }
 
+interface Placed {
+  entry: WrittenEntry;
+  offset: number;
+  streamed: boolean;
+}
+
+function encode(target: Buffer, start: number, { entry, offset, streamed }: Placed): number {
+  const flags = KINDS.indexOf(entry.kind) | (entry.method === 8 ? DEFLATED : 0) | (streamed ? STREAMED : 0) | (entry.linkTarget !== undefined ? HAS_LINK : 0);
+  target[start] = flags;
+  let at = writeNumber(target, start + 1, entry.size);
+  at = writeNumber(target, at, entry.compressedSize);
+  at = writeNumber(target, at, offset);
+  at = writeNumber(target, at, entry.mtime.getTime());
+  at = writeWord(target, at, entry.crc32);
+  at = writeWord(target, at, entry.mode);
+  target.set(entry.sha256, at);
+  at = writeText(target, at + 32, entry.name);
+  return entry.linkTarget !== undefined ? writeText(target, at, entry.linkTarget) : at;
+}
+
 /**
- * The entries written so far, column by column in typed arrays: about a third
- * of the memory of one object per entry, which matters for trees of hundreds
- * of thousands of files. `ArchiveEntry` objects are built once, at the end.
+ * The entries written so far, as records in a spool: kept in memory for a
+ * small archive and in a temp file past the spool's threshold, so a tree of a
+ * million files costs the writer disk, not memory. The list is read back in
+ * order, once for the central directory and again for the manifest;
+ * `ArchiveEntry` objects are built one at a time as it is read. `close()` lets
+ * the records (and the temp file) go.
  */
 export class WrittenEntries implements EntryList {
+  /** Entries of every kind. */
   length = 0;
-  private capacity = 1024;
-  private names: string[] = [];
-  private linkTargets = new Map<number, string>();
-  private numbers = new Float64Array(this.capacity * 4); // size, compressedSize, localHeaderOffset, mtime in ms
-  private words = new Uint32Array(this.capacity * 2); // crc32, mode
-  private flags = new Uint8Array(this.capacity); // kind | deflate << 2 | streamed << 3
-  private hashes = new Uint8Array(this.capacity * 32);
+  /** Entries that are files (not folders or links). */
+  files = 0;
+  /** Uncompressed bytes of every entry. */
+  bytes = 0;
+  private readonly spool: RecordSpool;
+  private readonly reader = new RecordReader();
 
-  /** Returns the entry's index. */
-  add(entry: WrittenEntry, localHeaderOffset: number, streamed: boolean): number {
-    if (this.length === this.capacity) this.grow();
-    const i = this.length++;
-    this.names.push(entry.name);
-    if (entry.linkTarget !== undefined) this.linkTargets.set(i, entry.linkTarget);
-    this.numbers[i * 4] = entry.size;
-    this.numbers[i * 4 + 1] = entry.compressedSize;
-    this.numbers[i * 4 + 2] = localHeaderOffset;
-    this.numbers[i * 4 + 3] = entry.mtime.getTime();
-    this.words[i * 2] = entry.crc32;
-    this.words[i * 2 + 1] = entry.mode;
-    this.flags[i] = KINDS.indexOf(entry.kind) | (entry.method === 8 ? 4 : 0) | (streamed ? 8 : 0);
-    this.hashes.set(entry.sha256, i * 32);
-    return i;
+  constructor(spool: RecordSpoolOptions = {}) {
+    this.spool = new RecordSpool(spool);
   }
 
-  /** What the central directory records about entry `i`. */
-  central(i: number): CentralFields {
-    return {
-      name: this.names[i]!,
-      method: this.flags[i]! & 4 ? 8 : 0,
-      crc32: this.words[i * 2]!,
-      compressedSize: this.numbers[i * 4 + 1]!,
-      size: this.numbers[i * 4]!,
-      mtime: new Date(this.numbers[i * 4 + 3]!),
-      mode: this.words[i * 2 + 1]!,
-      localHeaderOffset: this.numbers[i * 4 + 2]!,
-      streamed: (this.flags[i]! & 8) !== 0,
-    };
+  add(entry: WrittenEntry, localHeaderOffset: number, streamed: boolean): void {
+    const size = FIXED_BYTES + textSize(entry.name) + (entry.linkTarget !== undefined ? textSize(entry.linkTarget) : 0);
+    this.spool.append(size, encode, { entry, offset: localHeaderOffset, streamed });
+    this.length++;
+    if (entry.kind === "file") this.files++;
+    this.bytes += entry.size;
   }
 
-  at(i: number): ArchiveEntry {
-    const entry: ArchiveEntry = {
-      name: this.names[i]!,
-      kind: KINDS[this.flags[i]! & 3]!,
-      size: this.numbers[i * 4]!,
-      compressedSize: this.numbers[i * 4 + 1]!,
-      method: this.flags[i]! & 4 ? "deflate" : "store",
-      crc32: this.words[i * 2]!,
-      sha256: Buffer.from(this.hashes.buffer, this.hashes.byteOffset + i * 32, 32).toString("hex"),
-      mtime: new Date(this.numbers[i * 4 + 3]!),
-      mode: this.words[i * 2 + 1]!,
-    };
-    const linkTarget = this.linkTargets.get(i);
-    if (linkTarget !== undefined) entry.linkTarget = linkTarget;
-    return entry;
+  /** What the central directory records about each entry, in order; the object yielded is reused. */
+  *central(): Generator<CentralFields> {
+    const fields: CentralFields = { name: "", method: 0, crc32: 0, compressedSize: 0, size: 0, mtime: new Date(0), mode: 0, localHeaderOffset: 0, streamed: false };
+    const reader = this.reader;
+    for (const record of this.spool.records()) {
+      reader.reset(record);
+      const flags = reader.byte();
+      fields.method = flags & DEFLATED ? 8 : 0;
+      fields.streamed = (flags & STREAMED) !== 0;
+      fields.size = reader.number();
+      fields.compressedSize = reader.number();
+      fields.localHeaderOffset = reader.number();
+      fields.mtime = new Date(reader.number());
+      fields.crc32 = reader.word();
+      fields.mode = reader.word();
+      reader.bytes(32);
+      fields.name = reader.text();
+      yield fields;
+    }
   }
 
   *[Symbol.iterator](): Iterator<ArchiveEntry> {
-    for (let i = 0; i < this.length; i++) yield this.at(i);
+    const reader = this.reader;
+    for (const record of this.spool.records()) {
+      reader.reset(record);
+      const flags = reader.byte();
+      const entry: ArchiveEntry = {
+        name: "",
+        kind: KINDS[flags & 3]!,
+        size: reader.number(),
+        compressedSize: reader.number(),
+        method: flags & DEFLATED ? "deflate" : "store",
+        crc32: 0,
+        sha256: "",
+        mtime: new Date(0),
+        mode: 0,
+      };
+      reader.number();
+      entry.mtime = new Date(reader.number());
+      entry.crc32 = reader.word();
+      entry.mode = reader.word();
+      entry.sha256 = reader.bytes(32).toString("hex");
+      entry.name = reader.text();
+      if (flags & HAS_LINK) entry.linkTarget = reader.text();
+      yield entry;
+    }
   }
 
-  private grow(): void {
-    this.capacity *= 2;
-    const numbers = new Float64Array(this.capacity * 4);
-    numbers.set(this.numbers);
-    this.numbers = numbers;
-    const words = new Uint32Array(this.capacity * 2);
-    words.set(this.words);
-    this.words = words;
-    const flags = new Uint8Array(this.capacity);
-    flags.set(this.flags);
-    this.flags = flags;
-    const hashes = new Uint8Array(this.capacity * 32);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+  /** Whether the list went to a temp file. */
+  get spilled(): boolean {
+    return this.spool.spilled;
   }
+
+  close(): void {
+    this.spool.close();
+  }
+}
+
+/** The `ArchiveEntry` a caller is told about once its entry is written. */
+export function archiveEntryOf(entry: WrittenEntry): ArchiveEntry {
+  const archived: ArchiveEntry = {
+    name: entry.name,
+    kind: entry.kind,
+    size: entry.size,
+    compressedSize: entry.compressedSize,
+    method: entry.method === 8 ? "deflate" : "store",
+    crc32: entry.crc32,
+    sha256: Buffer.from(entry.sha256).toString("hex"),
+    mtime: entry.mtime,
+    mode: entry.mode,
+  };
+  if (entry.linkTarget !== undefined) archived.linkTarget = entry.linkTarget;
+  return archived;
 }

@@ -1,5 +1,7 @@
+import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import type { ArchiveOutput } from "./archive-output.js";
-import { WrittenEntries, type WrittenEntry } from "./written-entries.js";
+import type { ArchiveEntry } from "./types.js";
+import { archiveEntryOf, WrittenEntries, type WrittenEntry } from "./written-entries.js";
 import {
   centralHeaderSize,
   encodeDataDescriptor,
@@ -19,9 +21,14 @@ import {
  * the Zip64 choices are made by the encoders in zip-format.ts.
  */
 export class ZipRecords {
-  readonly entries = new WrittenEntries();
+  readonly entries: WrittenEntries;
 
-  constructor(private readonly output: ArchiveOutput) {}
+  constructor(
+    private readonly output: ArchiveOutput,
+    spool: RecordSpoolOptions = {},
+  ) {
+    this.entries = new WrittenEntries(spool);
+  }
 
   get position(): number {
     return this.output.position;
@@ -49,17 +56,17 @@ export class ZipRecords {
     return this.output.write(data);
   }
 
-  /** Closes a streamed entry whose header was written at `offset`; returns the entry's index. */
-  async writeDescriptor(entry: WrittenEntry, offset: number): Promise<number> {
+  /** Closes a streamed entry whose header was written at `offset`; returns the entry as written. */
+  async writeDescriptor(entry: WrittenEntry, offset: number): Promise<ArchiveEntry> {
     await this.output.write(encodeDataDescriptor(entry.crc32, entry.compressedSize, entry.size));
-    return this.entries.add(entry, offset, true);
+    this.entries.add(entry, offset, true);
+    return archiveEntryOf(entry);
   }
 
   /** The central directory and end records after every entry, then everything goes to the sink. */
   async writeCentralDirectory(): Promise<void> {
     const start = this.output.position;
-    for (let i = 0; i < this.entries.length; i++) {
-      const fields = this.entries.central(i);
+    for (const fields of this.entries.central()) {
       const writing = this.output.writeEncoded(centralHeaderSize(fields), writeCentralHeader, fields);
       if (writing) await writing;
     }

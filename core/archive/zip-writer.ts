@@ -1,15 +1,17 @@
 import os from "node:os";
+import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import { ArchiveOutput } from "./archive-output.js";
 import { ArchiveTally } from "./archive-tally.js";
 import { CollectionPacer } from "./collection-pacer.js";
 import { DEFAULT_LEVEL, isStoredByName } from "./compression-policy.js";
 import { entryName } from "./entry-name.js";
-import { EntryWriter } from "./entry-writer.js";
+import { EntryWriter, type StreamBlockOptions } from "./entry-writer.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
 import { enableGarbageCollection } from "./garbage-collection.js";
 import { JobScheduler } from "./job-scheduler.js";
 import { PendingEntries, type PendingEntry, type PendingStream } from "./pending-entries.js";
-import type { ArchiveEntry, ArchiveProgress, ByteSink, EntryList, SkippedEntry } from "./types.js";
+import type { ArchiveEntry, ArchiveProgress, ByteSink, SkippedEntry } from "./types.js";
+import type { WrittenEntries } from "./written-entries.js";
 import { S_IFDIR, S_IFLNK, S_IFREG } from "./zip-format.js";
 import { ZipRecords } from "./zip-records.js";
 
@@ -40,11 +42,18 @@ export interface ZipWriterOptions {
   maxBytesIn?: number;
   /** Aborting it has the effect of `abort()`. */
   signal?: AbortSignal;
+  /** Where the record of written entries is kept: in memory up to a threshold, then in a temp file. */
+  spool?: RecordSpoolOptions;
+  /** How `addStream` entries are cut into blocks deflated on the workers (see entry-writer.ts). */
+  streamBlocks?: Partial<StreamBlockOptions>;
 }
 
 export interface ZipResult {
-  /** Entries in archive order. */
-  entries: EntryList;
+  /**
+   * Entries in archive order, read back from the writer's spool as often as
+   * needed; `entries.close()` lets them go once the caller is done (`abort()` does too).
+   */
+  entries: WrittenEntries;
   /** Files added with `addFile` that could not be read when their turn came; they are not in the archive. */
   skipped: SkippedEntry[];
   bytesWritten: number;
@@ -94,8 +103,8 @@ export class ZipWriter {
     enableGarbageCollection();
     this.jobs = new JobScheduler(this.pending, { level, workers, onFailure: (error) => this.fail(error) });
     this.tally = new ArchiveTally(this.output, options.onProgress);
-    this.records = new ZipRecords(this.output);
-    this.entryWriter = new EntryWriter(this.records, { level, jobs: this.jobs, tally: this.tally, collection: this.collection, checkLimit: (streamed) => this.checkLimit(streamed) });
+    this.records = new ZipRecords(this.output, options.spool);
+    this.entryWriter = new EntryWriter(this.records, { level, jobs: this.jobs, tally: this.tally, collection: this.collection, checkLimit: (streamed) => this.checkLimit(streamed), streamBlocks: options.streamBlocks });
     // A failed write (the sink, a worker) also settles every pending stream and stops the workers.
     this.loop = this.run().catch((error: unknown) => {
       const failure = error instanceof Error ? error : new Error(String(error));
@@ -197,6 +206,10 @@ export class ZipWriter {
     this.wakeLoop?.();
     try {
       await this.loop;
+    } catch (error) {
+      // A failed archive's entries are of no use to anyone.
+      this.records.entries.close();
+      throw error;
     } finally {
       this.removeAbortListener?.();
       await this.jobs.close();
@@ -209,6 +222,7 @@ export class ZipWriter {
   /** Stops reading and writing and terminates the workers; the archive is left incomplete. */
   async abort(): Promise<void> {
     this.fail(new ArchiveAbortedError());
+    this.records.entries.close();
     this.removeAbortListener?.();
     await this.jobs.close();
   }

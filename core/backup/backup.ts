@@ -7,8 +7,9 @@ import { catalogFactsOf, catalogMetadataOf } from "../format/catalog-metadata.js
 import { manifestXmlChunks } from "../format/manifest-xml.js";
 import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../format/manifest.js";
 import { metaFromOptions, metaToXml } from "../format/meta.js";
-import { CONTENT_PREFIX, contentEntryName, META_ENTRY } from "../format/zip-layout.js";
+import { contentEntryName, META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
+import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import { openStore } from "../store/open.js";
 import { assertContainerAllows } from "../store/preflight.js";
 import type { StagedUpload, Store } from "../store/store.js";
@@ -39,6 +40,12 @@ export interface BackupRunOptions {
   onNameClaimed?: (name: string) => void;
   /** The store to use instead of opening one from the options (schedules reuse theirs). */
   store?: Store;
+  /**
+   * Where the run keeps what it records per file (the walk's entries, the zip's
+   * written entries): in memory up to a threshold, then in a temp file in the
+   * system's temp folder. Tests set a tiny threshold to take the temp-file path.
+   */
+  spool?: RecordSpoolOptions;
   /**
    * Stops the backup at its next step, before its zip is committed: the staged
    * upload is discarded, the name's claim given up, nothing of the backup stays,
@@ -99,7 +106,21 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   // Before the walk and the database dumps: a container this run cannot write fails it now.
   await assertContainerAllows(store, "backup", { abortSignal: signal });
   signal?.throwIfAborted();
-  const plan = await planBackup(options, log);
+  const plan = await planBackup(options, log, run.spool);
+  try {
+    return await backUpPlanned(options, run, { plan, store, log, redactor, startedAt, finishTime, trigger });
+  } finally {
+    plan.walk.entries.close();
+  }
+}
+
+/** The backup once its plan is made: claim, archive, then the log and the manifest. */
+async function backUpPlanned(
+  options: AppBackupOptions,
+  run: BackupRunOptions,
+  { plan, store, log, redactor, startedAt, finishTime, trigger }: { plan: BackupPlan; store: Store; log: BackupLog; redactor: ReturnType<typeof redactorFor>; startedAt: Date; finishTime: () => Date; trigger: BackupTrigger },
+): Promise<BackupResult> {
+  const { signal } = run;
   signal?.throwIfAborted();
   const claim = await claimBackupName(store, { appName: options.app.name, startedAt, trigger, givenName: run.name, ttlMs: run.claimTtlMs, onWarning: (message) => log.warning(message) });
   const { name } = claim;
@@ -112,7 +133,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
   let errorCode: ErrorCode | undefined;
   let archived: Awaited<ReturnType<typeof archive>> | undefined;
   try {
-    archived = await archive(options, plan, store, names.zip, log, startedAt, run.onProgress, signal);
+    archived = await archive(options, plan, store, names.zip, log, startedAt, run, signal);
     status = archived.skipped.length > 0 ? "PartiallySucceeded" : "Succeeded";
     for (const item of archived.skipped) log.warning(`Not in the backup: ${item.name}: ${item.reason}.`);
   } catch (failure) {
@@ -153,6 +174,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     await store.put(names.log, log.toString(), { overwrite: true });
     await writeManifest(store, names.manifest, manifest);
   } finally {
+    archived?.entries.close();
     await claim.release();
   }
 
@@ -191,16 +213,17 @@ async function archive(
   zipName: string,
   log: BackupLog,
   startedAt: Date,
-  onProgress?: (progress: BackupProgress) => void,
+  run: BackupRunOptions,
   signal?: AbortSignal,
 ) {
   // The zip's steps (meta, dumps, content entries, commit) are where an aborted run stops.
   const upload: StagedUpload = await store.upload(zipName, { abortSignal: signal });
-  const progress = new BackupProgressCounter({ files: plan.walk.files, bytes: plan.walk.contentBytes }, onProgress);
+  const progress = new BackupProgressCounter({ files: plan.walk.files, bytes: plan.walk.contentBytes }, run.onProgress);
   const zip = new ZipWriter(upload, {
     // The total (content + database dumps) is what the limit caps, as in Azure.
     maxBytesIn: options.backup.maxSizeBytes,
     onProgress: (p) => progress.archived(p),
+    spool: run.spool,
   });
   try {
     const meta = metaFromOptions(options, (message) => log.warning(message));
@@ -213,16 +236,13 @@ async function archive(
     // The meta entry and the dumps are written before any content entry: their bytes are not the home's.
     await zip.whenQueuedAtMost(0);
     progress.startContent(metaXml.length + databases.reduce((sum, d) => sum + d.sizeBytes, 0));
-    // Each planned entry is let go once the writer has it: on a large tree the plan would otherwise
-    // stay whole in memory beside the writer's own record of what it wrote.
-    const planned: Array<(typeof plan.walk.entries)[number] | undefined> = plan.walk.entries;
-    for (let i = 0; i < planned.length; i++) {
-      const entry = planned[i]!;
-      planned[i] = undefined;
+    const home = options.app.home;
+    // Read back from the plan's spool in walk order: only the writer's window of entries is in memory.
+    for (const entry of plan.walk.entries) {
       if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
       signal?.throwIfAborted();
       const name = contentEntryName(entry.path);
-      const absolute = `${options.app.home}/${entry.path}`;
+      const absolute = `${home}/${entry.path}`;
       if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
       else if (entry.kind === "symlink") zip.addSymlink(name, entry.linkTarget!, { mtime: entry.mtime, mode: entry.mode });
       else zip.addFile(name, absolute, { size: entry.size, mtime: entry.mtime, mode: entry.mode });
@@ -232,17 +252,11 @@ async function archive(
       ...plan.walk.unreadable.map((u) => ({ name: contentEntryName(u.path), reason: u.reason })),
       ...result.skipped,
     ];
-    let files = 0;
-    let contentBytes = 0;
-    // The home's bytes alone, the measure of the plan's total.
-    let homeBytes = 0;
-    for (const entry of result.entries) {
-      contentBytes += entry.size;
-      if (!entry.name.startsWith(CONTENT_PREFIX)) continue;
-      homeBytes += entry.size;
-      if (entry.kind === "file") files++;
-    }
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);
+    // Every entry's bytes; the home's alone (the measure of the plan's total) leave out the meta entry and the dumps.
+    const contentBytes = result.entries.bytes;
+    const homeBytes = contentBytes - metaXml.length - databaseBytes;
+    const files = result.entries.files - 1 - databases.length;
     signal?.throwIfAborted();
     await upload.commit();
     log.info(

@@ -4,7 +4,8 @@ import { engineFor } from "../db/index.js";
 import type { AppBackupOptions } from "../options.js";
 import { openStore } from "../store/open.js";
 import { reasonOf } from "../plan/unreadable.js";
-import { walkApp } from "./plan.js";
+import { tallyHome } from "../plan/walk.js";
+import { prepareWalk } from "./plan.js";
 
 /** What a backup of the app would hold, found by reading the home only. */
 export interface BackupDryRun {
@@ -41,13 +42,14 @@ export interface BackupDryRun {
  * not contacted (their addresses are shown without credentials).
  */
 export async function planBackupDryRun(options: AppBackupOptions): Promise<BackupDryRun> {
-  const { filter, walk } = await walkApp(options);
+  const { home, filter, walkOptions } = await prepareWalk(options);
   let files = 0;
   let folders = 0;
   let symlinks = 0;
   let bytes = 0;
-  const unreadable = [...walk.unreadable];
-  for (const entry of walk.entries) {
+  // Counted as the walk goes: no path is kept but those that cannot go in.
+  const unreadableFiles: Array<{ path: string; reason: string }> = [];
+  const walk = tallyHome(home, filter, (entry) => {
     if (entry.kind === "directory") folders++;
     else if (entry.kind === "symlink") {
       symlinks++;
@@ -55,13 +57,14 @@ export async function planBackupDryRun(options: AppBackupOptions): Promise<Backu
     } else {
       // The walk only lists a file; the backup finds it unreadable when it opens it, and leaves it out.
       const reason = unreadableReason(path.join(options.app.home, entry.path));
-      if (reason) unreadable.push({ path: entry.path, reason });
+      if (reason) unreadableFiles.push({ path: entry.path, reason });
       else {
         files++;
         bytes += entry.size;
       }
     }
-  }
+  }, walkOptions);
+  const unreadable = [...walk.unreadable, ...unreadableFiles];
   const databases = [];
   for (const ref of options.backup.databases) {
     const engine = await engineFor(ref.databaseType);

@@ -4,17 +4,36 @@ import { formatSize } from "../config/size.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
 import { loadFilter, type PathFilter } from "../plan/filter.js";
-import { walkHome, type WalkResult } from "../plan/walk.js";
+import { spoolHome, type SpooledWalk } from "../plan/planned-entries.js";
+import type { WalkOptions } from "../plan/walk.js";
+import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import type { BackupLog } from "./log.js";
 
 export interface BackupPlan {
   filter: PathFilter;
-  walk: WalkResult;
+  /** The walk's entries are spooled; whoever holds the plan closes them (`walk.entries.close()`). */
+  walk: SpooledWalk;
 }
 
-/** Everything a backup can check before it writes a byte: the home, the filter, the walk and the size limit. */
-export async function planBackup(options: AppBackupOptions, log: BackupLog): Promise<BackupPlan> {
-  const { filter, walk } = await walkApp(options);
+/**
+ * Everything a backup can check before it writes a byte: the home, the filter,
+ * the walk and the size limit. The walk's entries go to a spool as they are
+ * found (in memory for a small home, a temp file past `spool`'s threshold), so
+ * the size check needs the totals only, never every path in memory.
+ */
+export async function planBackup(options: AppBackupOptions, log: BackupLog, spool: RecordSpoolOptions = {}): Promise<BackupPlan> {
+  const { home, filter, walkOptions } = await prepareWalk(options);
+  const walk = spoolHome(home, filter, walkOptions, spool);
+  try {
+    checkPlan(options, log, filter, walk);
+  } catch (error) {
+    walk.entries.close();
+    throw error;
+  }
+  return { filter, walk };
+}
+
+function checkPlan(options: AppBackupOptions, log: BackupLog, filter: PathFilter, walk: SpooledWalk): void {
   if (!filter.isEmpty) log.info(`Partial backup: ${filter.lines.length} filter line(s) from ${filter.source}.`);
   for (const line of filter.unusedLines()) log.warning(`Filter line "${line}" matches nothing in the home.`);
   for (const item of walk.ignored) log.warning(`Not backed up: ${item.path}: ${item.reason}.`);
@@ -24,11 +43,10 @@ export async function planBackup(options: AppBackupOptions, log: BackupLog): Pro
     throw sizeLimitError(options.backup.maxSizeBytes, walk.contentBytes);
   }
   log.info(`Planned ${walk.files} files, ${walk.entries.length - walk.files} folders and links, ${formatSize(walk.contentBytes)}.`);
-  return { filter, walk };
 }
 
-/** The home checked, its filter read and the home walked with it: what a backup would archive. Reads only. */
-export async function walkApp(options: AppBackupOptions): Promise<BackupPlan> {
+/** The home checked and its filter read: how a backup (or its dry run) walks the home. Reads only. */
+export async function prepareWalk(options: AppBackupOptions): Promise<{ home: string; filter: PathFilter; walkOptions: WalkOptions }> {
   const home = options.app.home;
   const info = await stat(home).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -40,11 +58,11 @@ export async function walkApp(options: AppBackupOptions): Promise<BackupPlan> {
   }
   const filter = await loadFilter(home, options.backup.filter);
   const localContainer = options.backup.storage.kind === "local" ? path.resolve(options.backup.storage.path) : undefined;
-  const walk = walkHome(home, filter, {
+  const walkOptions: WalkOptions = {
     // A local container inside the home would otherwise back up earlier backups.
     exclude: localContainer ? (absolute) => absolute === localContainer : undefined,
-  });
-  return { filter, walk };
+  };
+  return { home, filter, walkOptions };
 }
 
 /** Azure's wording, so users who know App Service recognise it. */

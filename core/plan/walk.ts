@@ -28,15 +28,8 @@ export interface WalkOptions {
   exclude?: (absolute: string) => boolean;
 }
 
-export interface WalkResult {
+export interface WalkResult extends WalkTotals {
   entries: PlannedEntry[];
-  /** Bytes of regular-file content (symlink targets count as their length). */
-  contentBytes: number;
-  files: number;
-  /** Paths that could not be read during the walk, with the reason. */
-  unreadable: Array<{ path: string; reason: string }>;
-  /** Things that cannot go into a backup (sockets, FIFOs, devices), named in the log. */
-  ignored: Array<{ path: string; reason: string }>;
 }
 
 const IGNORED_REASON = "not a regular file, folder or symlink (socket, FIFO or device)";
@@ -98,22 +91,39 @@ export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor
   visit(home, "");
 }
 
-/** The whole walk in memory: for small trees and tests; large homes go through {@link visitHome}. */
-export function walkHome(home: string, filter: PathFilter, options: WalkOptions = {}): WalkResult {
-  const result: WalkResult = { entries: [], contentBytes: 0, files: 0, unreadable: [], ignored: [] };
+/** What a walk found besides its entries: totals, and the few paths that could not go in. */
+export interface WalkTotals {
+  /** Bytes of regular-file content (symlink targets count as their length). */
+  contentBytes: number;
+  files: number;
+  /** Paths that could not be read during the walk, with the reason. */
+  unreadable: Array<{ path: string; reason: string }>;
+  /** Things that cannot go into a backup (sockets, FIFOs, devices), named in the log. */
+  ignored: Array<{ path: string; reason: string }>;
+}
+
+/** Walks the home, handing each entry to `keep` and adding up the totals. */
+export function tallyHome(home: string, filter: PathFilter, keep: (entry: PlannedEntry) => void, options: WalkOptions = {}): WalkTotals {
+  const totals: WalkTotals = { contentBytes: 0, files: 0, unreadable: [], ignored: [] };
   visitHome(
     home,
     filter,
     {
       entry(entry) {
-        result.entries.push(entry);
-        result.contentBytes += entry.size;
-        if (entry.kind === "file") result.files += 1;
+        keep(entry);
+        totals.contentBytes += entry.size;
+        if (entry.kind === "file") totals.files += 1;
       },
-      unreadable: (path, reason) => result.unreadable.push({ path, reason }),
-      ignored: (path, reason) => result.ignored.push({ path, reason }),
+      unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
+      ignored: (path, reason) => totals.ignored.push({ path, reason }),
     },
     options,
   );
-  return result;
+  return totals;
+}
+
+/** The whole walk in memory: for small trees and tests; large homes go through {@link visitHome}. */
+export function walkHome(home: string, filter: PathFilter, options: WalkOptions = {}): WalkResult {
+  const entries: PlannedEntry[] = [];
+  return { entries, ...tallyHome(home, filter, (entry) => entries.push(entry), options) };
 }

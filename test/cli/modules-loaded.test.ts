@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTemporaryFolders, temporaryFolder } from "../support/action-workspace.js";
+import { cliPath } from "../support/cli.js";
+import { moduleRecordingHook } from "../support/module-record.mjs";
+
+afterAll(removeTemporaryFolders);
+
+/** A run of the built CLI with what it loaded: the modules of every file of the bundle it imported. */
+async function loadedBy(args: string[]): Promise<{ code: number; stderr: string; modules: string[] }> {
+  const dir = await temporaryFolder("modules-loaded-");
+  const record = path.join(dir, "loaded.txt");
+  await writeFile(record, "");
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", moduleRecordingHook(record), cliPath, ...args], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+  });
+  const bundle = pathToFileURL(path.dirname(cliPath)).href;
+  const files = [...new Set((await readFile(record, "utf8")).split("\n"))].filter((url) => url.startsWith(bundle)).map((url) => fileURLToPath(url));
+  // The bundle is not minified: esbuild heads each module it holds with a comment naming its source file.
+  const modules = (await Promise.all(files.map((file) => readFile(file, "utf8")))).flatMap((text) =>
+    [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]!),
+  );
+  return { code, stderr, modules };
+}
+
+/** The npm packages among the modules: `pg`, `@azure/storage-blob`, ... */
+const packagesOf = (modules: string[]) =>
+  new Set(modules.flatMap((module) => [...module.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((match) => match[1]!)));
+
+const driversAndSdks = /^(pg|pg-.+|mysql2|mssql|tedious|@azure\/.+)$/;
+
+async function tinyApp() {
+  const dir = await temporaryFolder("modules-loaded-app-");
+  const home = path.join(dir, "home");
+  await mkdir(home);
+  await writeFile(path.join(home, "index.html"), "hello world\n");
+  return { home, storage: `file:${path.join(dir, "backups")}` };
+}
+
+describe("what a run of the CLI loads", () => {
+  it("backs up into a local folder without loading a database driver or the Azure SDK", async () => {
+    const { home, storage } = await tinyApp();
+    const run = await loadedBy(["backup", "--app", "tiny", "--home", home, "--storage", storage]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.modules).toContain("cli/actions/backup.ts");
+    expect([...packagesOf(run.modules)].filter((name) => driversAndSdks.test(name))).toEqual([]);
+  });
+
+  it("loads the PostgreSQL driver for a backup with a PostgreSQL database", async () => {
+    const { home, storage } = await tinyApp();
+    // Nothing listens on port 1: the backup fails, after loading the driver to connect.
+    const run = await loadedBy(["backup", "--app", "tiny", "--home", home, "--storage", storage, "--database", "Main=PostgreSql:postgres://shop:pw@127.0.0.1:1/shop"]);
+    expect(run.code).not.toBe(0);
+    expect(packagesOf(run.modules)).toContain("pg");
+    expect([...packagesOf(run.modules)].filter((name) => /^(mysql2|mssql|tedious|@azure\/.+)$/.test(name))).toEqual([]);
+  });
+
+  it.each([["--version"], ["--help"], ["backup", "--help"]])("%s loads no command's implementation", async (...args) => {
+    const run = await loadedBy(args);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.modules.filter((module) => module.startsWith("cli/actions/"))).toEqual([]);
+    expect(packagesOf(run.modules)).toEqual(new Set(["commander"]));
+  });
+
+  it("loads the implementation of the command that runs and of no other", async () => {
+    const { storage } = await tinyApp();
+    const run = await loadedBy(["list", "--app", "tiny", "--storage", storage]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.modules.filter((module) => module.startsWith("cli/actions/"))).toEqual(["cli/actions/list.ts"]);
+  });
+});

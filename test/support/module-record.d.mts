@@ -1,0 +1,1 @@
+export function moduleRecordingHook(record: string): string;
