@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5873,7 +5873,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5968,11 +5968,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5995,10 +5995,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6015,7 +6015,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6195,7 +6195,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6217,7 +6217,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6253,13 +6253,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -27962,7 +27962,7 @@ function getState(name) {
 }
 
 // action/src/temporary-files.ts
-import { mkdtemp, readdir as readdir3, rm as rm6 } from "node:fs/promises";
+import { mkdtemp, readdir as readdir3, rm as rm5 } from "node:fs/promises";
 import path5 from "node:path";
 
 // core/index.ts
@@ -28195,6 +28195,15 @@ var dayMs = 24 * hourMs;
 // core/schedule/orphans.ts
 var orphanSafeAgeMs = 24 * 36e5;
 
+// core/archive/extract-work.ts
+import { closeSync as closeSync2, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync2, writeSync } from "node:fs";
+
+// core/archive/extract-protocol.ts
+var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
+
+// core/archive/extract-work.ts
+var CREATE_FLAGS = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | (constants3.O_NOFOLLOW || 0);
+
 // core/restore/restore.ts
 init_errors();
 
@@ -28204,14 +28213,13 @@ init_errors();
 // core/restore/journal.ts
 init_errors();
 init_publish();
-import { readdirSync as readdirSync2, readFileSync, realpathSync } from "node:fs";
-import { rm as rm4 } from "node:fs/promises";
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
 import os5 from "node:os";
 import path2 from "node:path";
 
 // core/restore/fs-steps.ts
-import { chmodSync, closeSync as closeSync2, fsyncSync, lstatSync, openSync as openSync2, readdirSync } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { chmodSync, closeSync as closeSync3, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
 var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
 var lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
@@ -28229,41 +28237,83 @@ function firstNonFolder(root, segments) {
 function syncFolder(folder) {
   let fd;
   try {
-    fd = openSync2(folder, "r");
+    fd = openSync3(folder, "r");
     fsyncSync(fd);
   } catch {
   } finally {
-    if (fd !== void 0) closeSync2(fd);
+    if (fd !== void 0) closeSync3(fd);
   }
 }
-async function removeTree(target) {
-  try {
-    await rm3(target, { recursive: true, force: true, maxRetries: 2 });
-    return;
-  } catch (error) {
-    const code = error.code;
-    if (code !== "EACCES" && code !== "EPERM") throw error;
-  }
-  makeFoldersWritable(target);
-  await rm3(target, { recursive: true, force: true, maxRetries: 2 });
-}
-function makeFoldersWritable(folder) {
-  const info2 = lstatOrUndefined(folder);
-  if (!info2?.isDirectory()) return;
-  if ((info2.mode & 448) !== 448) {
-    try {
-      chmodSync(folder, info2.mode & 4095 | 448);
-    } catch {
-      return;
+async function removeTree(tree, observer = {}) {
+  const target = path.resolve(tree);
+  const info2 = lstatOrUndefined(target);
+  if (!info2) return;
+  if (!info2.isDirectory()) return ignoreMissing(() => unlinkSync(target));
+  const stack = [{ path: target, subfolders: void 0 }];
+  let held = 1;
+  while (stack.length > 0) {
+    const folder = stack[stack.length - 1];
+    if (!folder.subfolders) {
+      folder.subfolders = withOwnerPermissions(folder.path, () => emptyFolderOfFiles(folder.path));
+      held += folder.subfolders.length;
+      observer.onFolderEmptied?.(held);
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    const next = folder.subfolders.pop();
+    if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
+    else {
+      stack.pop();
+      held--;
+      const parent = stack[stack.length - 1];
+      ignoreMissing(() => parent ? withOwnerPermissions(parent.path, () => rmdirSync(folder.path)) : rmdirSync(folder.path));
     }
   }
-  let names = [];
+}
+function emptyFolderOfFiles(folder) {
+  const subfolders = [];
+  const listing = opendirSync(folder, { bufferSize: 128 });
   try {
-    names = readdirSync(folder);
-  } catch {
-    return;
+    for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
+      const child = `${folder}${path.sep}${entry.name}`;
+      if (entry.isDirectory()) subfolders.push(child);
+      else ignoreMissing(() => unlinkFile(child));
+    }
+  } finally {
+    listing.closeSync();
   }
-  for (const name of names) makeFoldersWritable(path.join(folder, name));
+  return subfolders;
+}
+function unlinkFile(file) {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if (process.platform !== "win32" || error.code !== "EPERM") throw error;
+    chmodSync(file, 438);
+    unlinkSync(file);
+  }
+}
+function ignoreMissing(step) {
+  try {
+    step();
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+}
+function withOwnerPermissions(folder, step) {
+  try {
+    return step();
+  } catch (error) {
+    const code = error.code;
+    if (code !== "EACCES" && code !== "EPERM" || !addOwnerPermissions(folder)) throw error;
+    return step();
+  }
+}
+function addOwnerPermissions(folder) {
+  const info2 = lstatOrUndefined(folder);
+  if (!info2?.isDirectory() || (info2.mode & 448) === 448) return false;
+  chmodSync(folder, info2.mode & 4095 | 448);
+  return true;
 }
 var exactTime = (time) => (typeof time === "number" ? time : time.getTime()) / 1e3 + 5e-7;
 
@@ -28347,7 +28397,7 @@ async function writeJournal(journal) {
   syncFolder(path2.dirname(file));
 }
 async function deleteJournal(home) {
-  await rm4(journalPathOf(home), { force: true });
+  await rm3(journalPathOf(home), { force: true });
   syncFolder(path2.dirname(home));
 }
 function isRunning(journal) {
@@ -28373,7 +28423,7 @@ function strayStagingPaths(home) {
   const prefix = `${path2.basename(home)}.restore-`;
   let names;
   try {
-    names = readdirSync2(parent);
+    names = readdirSync(parent);
   } catch {
     return [];
   }
@@ -28385,9 +28435,6 @@ async function removeStrayStaging(home, own) {
   for (const target of stray) await removeTree(target);
   return stray;
 }
-
-// core/archive/zip-index.ts
-var INITIAL_ROWS = 64 * 1024;
 
 // core/restore/preflight.ts
 init_errors();
@@ -28510,9 +28557,6 @@ async function recoverInterruptedRestore(home) {
 // core/restore/restore-result.ts
 init_errors();
 
-// core/archive/extract-protocol.ts
-var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
-
 // core/archive/worker-entries.ts
 var processUmask = readUmask();
 function readUmask() {
@@ -28527,6 +28571,7 @@ var MAX_BATCH_GAP = 64 * 1024;
 
 // core/archive/extract.ts
 var MAX_RETURNED_BYTES = 16 * 1024 * 1024;
+var MAIN_THREAD_ARCHIVE_BYTES = 4 * 1024 * 1024;
 
 // core/restore/settings-plan.ts
 init_errors();
@@ -28544,7 +28589,7 @@ init_errors();
 init_errors();
 
 // core/step/interrupted.ts
-import { readdir as readdir2, rm as rm5 } from "node:fs/promises";
+import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
 import path4 from "node:path";
 async function removePartialUploads({ container, backupName }) {
   const names = Object.values(blobNames(backupName));
@@ -28558,14 +28603,14 @@ async function removePartialUploads({ container, backupName }) {
   const claim = claimNameOf(backupName);
   for (const entry of entries) {
     if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm5(path4.join(container, entry), { force: true });
+      await rm4(path4.join(container, entry), { force: true });
       removed.push(path4.join(container, entry));
       continue;
     }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm5(path4.join(container, entry), { force: true });
+      await rm4(path4.join(container, entry), { force: true });
       removed.push(path4.join(container, entry));
     }
   }
@@ -28649,7 +28694,7 @@ async function cleanUp(state) {
       () => true,
       () => false
     );
-    await rm6(tempDir, { recursive: true, force: true });
+    await rm5(tempDir, { recursive: true, force: true });
     if (existed) removed.push(tempDir);
   }
   const recorded = state.get(stateKeys.partialUploads);
