@@ -12,6 +12,19 @@ const KINDS: readonly EntryKind[] = ["file", "directory", "symlink"];
 export type EntrySource = "manifest" | "zip";
 
 /**
+ * A column of byte counts or offsets: 4 bytes a row while every value fits in
+ * 32 bits (a home of small files), widened to 8 once for the whole column when
+ * one value needs it (a file or zip past 4 GiB).
+ */
+export type WideColumn = Uint32Array | Float64Array;
+type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+const MAX_NARROW = 0xffffffff;
+
+/** The columns a zip and its manifest both have, and hold the same values in for a backup's own zip. */
+export type CommonColumn = "kinds" | "modes" | "sizes" | "compressedSizes" | "methods" | "crc32s";
+const COMMON_COLUMNS: readonly CommonColumn[] = ["kinds", "modes", "sizes", "compressedSizes", "methods", "crc32s"];
+
+/**
  * Many archive entries in columns rather than one object each: a backup of a
  * million files would otherwise hold millions of objects and strings for the
  * whole run. Used both for a manifest's entries and for a zip's central
@@ -24,22 +37,28 @@ export class EntryTable {
   // Columns are replaced by larger ones as rows arrive (see reserve): read them through the table, never keep one.
   kinds: Uint8Array;
   modes: Uint32Array;
-  sizes: Float64Array;
-  compressedSizes: Float64Array;
+  sizes: WideColumn;
+  compressedSizes: WideColumn;
   /** Compression method number (0 store, 8 deflate; anything else as found). */
   methods: Uint16Array;
   crc32s: Uint32Array;
+  /** Modification times in ms (manifests, to the ms a restore sets; zips only when asked for: restore never reads the zip's). */
   mtimes: Float64Array;
   /** Expected content digests, 32 bytes per entry (manifests; empty for a zip). */
   sha256: Buffer;
   /** 1 where the entry's digest was given as 64 hex digits (manifests). */
   hasSha256: Uint8Array;
   /** Where each entry's local header starts (zips; empty for a manifest). */
-  offsets: Float64Array;
+  offsets: WideColumn;
   /** General-purpose flags (zips). */
   flags: Uint16Array;
   readonly linkTargets = new Map<number, string>();
   private rows: number;
+  /** Whether the table keeps modification times (always for a manifest). */
+  readonly hasTimes: boolean;
+  /** The table whose columns this one reads until a row differs (see `shareColumns`), and which of them. */
+  private sharedFrom?: EntryTable;
+  private readonly shared = new Set<CommonColumn>();
 
   /**
    * `capacity` is where the columns start: a count an archive or manifest
@@ -49,26 +68,82 @@ export class EntryTable {
   constructor(
     capacity: number,
     readonly source: EntrySource = "manifest",
+    options: { times?: boolean; sharing?: EntryTable } = {},
   ) {
     const own = (rows: number, column: "manifest" | "zip") => (column === source ? rows : 0);
+    // Columns and names read from another table start empty: they are made only if a row differs.
+    const common = options.sharing ? 0 : capacity;
+    this.hasTimes = source === "manifest" || options.times === true;
     this.rows = capacity;
-    this.names = new NameTable(capacity);
-    this.kinds = new Uint8Array(capacity);
-    this.modes = new Uint32Array(capacity);
-    this.sizes = new Float64Array(capacity);
-    this.compressedSizes = new Float64Array(capacity);
-    this.methods = new Uint16Array(capacity);
-    this.crc32s = new Uint32Array(capacity);
-    this.mtimes = new Float64Array(capacity);
+    this.names = new NameTable(common);
+    this.kinds = new Uint8Array(common);
+    this.modes = new Uint32Array(common);
+    this.sizes = new Uint32Array(common);
+    this.compressedSizes = new Uint32Array(common);
+    this.methods = new Uint16Array(common);
+    this.crc32s = new Uint32Array(common);
+    this.mtimes = new Float64Array(this.hasTimes ? capacity : 0);
     this.sha256 = Buffer.alloc(own(capacity, "manifest") * 32);
     this.hasSha256 = new Uint8Array(own(capacity, "manifest"));
-    this.offsets = new Float64Array(own(capacity, "zip"));
+    this.offsets = new Uint32Array(own(capacity, "zip"));
     this.flags = new Uint16Array(own(capacity, "zip"));
+    if (options.sharing) this.shareColumns(options.sharing);
   }
 
   /** Rows the columns hold now. */
   get capacity(): number {
     return this.rows;
+  }
+
+  /** Sets a byte count or offset (a whole number, 0 or more), widening its column first if the value needs 8 bytes. */
+  setWide(column: "sizes" | "compressedSizes" | "offsets", index: number, value: number): void {
+    let values = this[column];
+    if (value > MAX_NARROW && values instanceof Uint32Array) {
+      values = Float64Array.from(values);
+      this[column] = values;
+    }
+    values[index] = value;
+  }
+
+  /**
+   * Reads the common columns from `other` (row for row) instead of holding
+   * its own: while filling rows with `setCommon`, a value equal to `other`'s
+   * in the same row is not stored at all, and the first one that differs
+   * gives this table its own copy of that column (the rows so far copied).
+   * A backup's zip and manifest agree row for row, so a large tree's sizes,
+   * kinds, modes and checksums are held once.
+   */
+  shareColumns(other: EntryTable): void {
+    this.sharedFrom = other;
+    for (const column of COMMON_COLUMNS) {
+      (this as Record<CommonColumn, Column>)[column] = other[column];
+      this.shared.add(column);
+    }
+  }
+
+  /** Sets a common column's value in row `index` (see `shareColumns`). */
+  setCommon(column: CommonColumn, index: number, value: number): void {
+    if (this.shared.has(column)) {
+      const from = this.sharedFrom!;
+      if (index < from.count && from[column][index] === value) return;
+      this.ownColumn(column, index);
+    }
+    if (column === "sizes" || column === "compressedSizes") this.setWide(column, index, value);
+    else this[column][index] = value;
+  }
+
+  /** Columns still read from the table shared with (for tests and accounting). */
+  get sharedColumns(): CommonColumn[] {
+    return [...this.shared];
+  }
+
+  /** This table's own copy of a shared column, holding the other's first `rows` values. */
+  private ownColumn(column: CommonColumn, rows: number): void {
+    const theirs = this[column] as Column;
+    const own = new (theirs.constructor as new (length: number) => Column)(this.rows);
+    own.set(theirs.subarray(0, rows));
+    (this as Record<CommonColumn, Column>)[column] = own;
+    this.shared.delete(column);
   }
 
   /**
@@ -77,49 +152,47 @@ export class EntryTable {
    */
   trim(): void {
     const rows = this.count;
+    // A table sharing columns was made for its rows (a zip's directory says how many): nothing to give back.
+    if (this.shared.size) return;
     // Copying costs the columns twice over for a moment: only worth it for much room.
     if (this.rows - rows < Math.max(1024, rows / 4)) return;
-    const cut = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(column: T): T => (column.length > rows ? (column.slice(0, rows) as T) : column);
-    this.kinds = cut(this.kinds);
-    this.modes = cut(this.modes);
-    this.sizes = cut(this.sizes);
-    this.compressedSizes = cut(this.compressedSizes);
-    this.methods = cut(this.methods);
-    this.crc32s = cut(this.crc32s);
-    this.mtimes = cut(this.mtimes);
-    this.hasSha256 = cut(this.hasSha256);
-    this.offsets = cut(this.offsets);
-    this.flags = cut(this.flags);
+    this.replaceColumns(<T extends Column>(column: T): T => (column.length > rows ? (column.slice(0, rows) as T) : column));
     if (this.sha256.length > rows * 32) this.sha256 = Buffer.from(this.sha256.subarray(0, rows * 32));
     this.names.trim();
     this.rows = rows;
   }
 
+  /** Each column this table holds (a source's own, times if kept; digests aside), replaced by `change`'s result. */
+  private replaceColumns(change: <T extends Column>(column: T) => T): void {
+    this.kinds = change(this.kinds);
+    this.modes = change(this.modes);
+    this.sizes = change(this.sizes);
+    this.compressedSizes = change(this.compressedSizes);
+    this.methods = change(this.methods);
+    this.crc32s = change(this.crc32s);
+    if (this.hasTimes) this.mtimes = change(this.mtimes);
+    if (this.source === "manifest") this.hasSha256 = change(this.hasSha256);
+    else {
+      this.offsets = change(this.offsets);
+      this.flags = change(this.flags);
+    }
+  }
+
   /** Makes room for row `index`, doubling the columns when it is past them. */
   reserve(index: number): void {
     if (index < this.rows) return;
+    for (const column of [...this.shared]) this.ownColumn(column, Math.min(this.count, this.sharedFrom!.count));
     const rows = Math.max(index + 1, this.rows * 2, 64);
-    const grown = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(column: T, make: new (length: number) => T): T => {
-      const larger = new make(rows);
+    this.replaceColumns(<T extends Column>(column: T): T => {
+      // The same type as the column: a widened one stays wide.
+      const larger = new (column.constructor as new (length: number) => T)(rows);
       larger.set(column);
       return larger;
-    };
-    const own = (column: "manifest" | "zip") => (column === this.source ? rows : 0);
-    this.kinds = grown(this.kinds, Uint8Array);
-    this.modes = grown(this.modes, Uint32Array);
-    this.sizes = grown(this.sizes, Float64Array);
-    this.compressedSizes = grown(this.compressedSizes, Float64Array);
-    this.methods = grown(this.methods, Uint16Array);
-    this.crc32s = grown(this.crc32s, Uint32Array);
-    this.mtimes = grown(this.mtimes, Float64Array);
-    if (own("manifest")) {
+    });
+    if (this.source === "manifest") {
       const sha256 = Buffer.alloc(rows * 32);
       this.sha256.copy(sha256);
       this.sha256 = sha256;
-      this.hasSha256 = grown(this.hasSha256, Uint8Array);
-    } else {
-      this.offsets = grown(this.offsets, Float64Array);
-      this.flags = grown(this.flags, Uint16Array);
     }
     this.rows = rows;
   }
@@ -158,7 +231,7 @@ export class EntryTable {
       method: method === 8 ? "deflate" : "store",
       crc32: this.crc32s[index]!,
       sha256: this.sha256Hex(index),
-      mtime: new Date(this.mtimes[index]!),
+      mtime: new Date(this.hasTimes ? this.mtimes[index]! : Number.NaN),
       mode: this.modes[index]!,
     };
     const target = this.linkTargets.get(index);

@@ -15,6 +15,12 @@ import type { ZipIndex } from "./zip-index.js";
 const MAX_QUEUED_CHUNKS = 3;
 /** Ranges read from the source at once. */
 const MAX_CONCURRENT_READS = 4;
+/**
+ * Batches sent and not yet answered, per worker: two keep a worker busy while
+ * its next batch is read; more would only hold more items (a batch of tiny
+ * entries is thousands of them) and their bookkeeping.
+ */
+export const MAX_BATCHES_PER_WORKER = 3;
 
 /**
  * One extraction's jobs handed to worker threads: reads in budget, every
@@ -22,31 +28,40 @@ const MAX_CONCURRENT_READS = 4;
  * waiting jobs give up, the failure is thrown at the end).
  */
 export class ExtractDispatch {
-  /** Content handed back, by entry name. */
+  /**
+   * Content handed back, by entry name: the meta and every link's target. It
+   * is the one thing here that grows with the archive, by the number of links.
+   */
   readonly returned = new Map<string, Buffer>();
   private readonly progress: ExtractProgress = { files: 0, bytes: 0 };
   private readonly table: ZipIndex["table"];
   private readonly budget: ByteBudget;
+  /** Batches sent at once, whatever their bytes: what bounds the items held, as many tiny entries fit in few bytes. */
+  private readonly batchSlots: ByteBudget;
   /** Large entries streamed at once: one per worker, so the others' chunks stay bounded. */
   private readonly largeSlots: ByteBudget;
   private readonly reads = new ByteBudget(MAX_CONCURRENT_READS);
   private readonly buffers: BufferRecycler;
   private failure: Error | undefined;
-  private rejectFailed!: (error: Error) => void;
-  /** Rejects with the first failure: what every job waiting on a worker gives up on. */
-  private readonly failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
+  /**
+   * Told of the first failure: the jobs waiting on a worker, each until it is
+   * answered. A job drops its listener when done, so nothing of a finished
+   * job (its items, its buffers) stays reachable.
+   */
+  private readonly failureListeners = new Set<() => void>();
 
   constructor(
     private readonly source: ReusableBufferSource,
     zip: ZipIndex,
     private readonly pool: ExtractPool,
-    private readonly options: ExtractOptions & { chunkBytes: number; maxInFlightBytes: number; onMainThread: boolean; largeJobs: number },
+    /** runners: the workers jobs go to (1 on the main thread). */
+    private readonly options: ExtractOptions & { chunkBytes: number; maxInFlightBytes: number; onMainThread: boolean; runners: number },
   ) {
     this.table = zip.table;
-    this.failed.catch(() => undefined);
     this.budget = new ByteBudget(options.maxInFlightBytes);
-    this.largeSlots = new ByteBudget(options.largeJobs);
-    this.buffers = new BufferRecycler(options.chunkBytes, options.maxInFlightBytes + options.largeJobs * MAX_QUEUED_CHUNKS * options.chunkBytes);
+    this.batchSlots = new ByteBudget(options.runners * MAX_BATCHES_PER_WORKER);
+    this.largeSlots = new ByteBudget(options.runners);
+    this.buffers = new BufferRecycler(options.chunkBytes, options.maxInFlightBytes + options.runners * MAX_QUEUED_CHUNKS * options.chunkBytes);
   }
 
   /** The first failure, if any; it stops everything. */
@@ -58,20 +73,43 @@ export class ExtractDispatch {
     if (this.failure) return;
     this.failure = error;
     this.budget.abort(error);
+    this.batchSlots.abort(error);
     this.largeSlots.abort(error);
-    this.rejectFailed(error);
+    for (const listener of this.failureListeners) listener();
+    this.failureListeners.clear();
+  }
+
+  /** Calls `listener` on the first failure (at once if there was one) until the returned function is called. */
+  private onFailure(listener: () => void): () => void {
+    if (this.failure) {
+      listener();
+      return () => undefined;
+    }
+    this.failureListeners.add(listener);
+    return () => void this.failureListeners.delete(listener);
   }
 
   /** A bad entry: listed when the caller collects them, else the end of the extraction. */
-  entryFailed(item: ExtractItem, failure: WorkerFailure): void {
-    const entryFailure = new EntryFailure(item.name, failure.corrupt, failure.message, failure.code);
+  entryFailed(name: string, failure: WorkerFailure): void {
+    const entryFailure = new EntryFailure(name, failure.corrupt, failure.message, failure.code);
     if (failure.corrupt && this.options.onCorrupt) this.options.onCorrupt(entryFailure);
     else this.fail(entryFailure);
   }
 
-  /** Waits until a batch's read fits in the budget, or a large entry's slot is free; rejects once the extraction has failed. */
-  reserve(job: ExtractJob): Promise<void> {
-    return job.kind === "batch" ? this.budget.reserve(job.end - job.start) : this.largeSlots.reserve(1);
+  /**
+   * Waits until a batch may be sent (a batch slot is free and its read fits in
+   * the budget), or a large entry's slot is free; rejects once the extraction
+   * has failed. The caller pulls no more items meanwhile.
+   */
+  async reserve(job: ExtractJob): Promise<void> {
+    if (job.kind === "large") return this.largeSlots.reserve(1);
+    await this.batchSlots.reserve(1);
+    try {
+      await this.budget.reserve(job.end - job.start);
+    } catch (error) {
+      this.batchSlots.release(1);
+      throw error;
+    }
   }
 
   /** Runs a job that `reserve` made room for; a failure is recorded, not thrown. */
@@ -79,11 +117,10 @@ export class ExtractDispatch {
     return (job.kind === "batch" ? this.runBatch(job) : this.runLarge(job)).catch((error: Error) => this.fail(error));
   }
 
-  private done(items: readonly ExtractItem[]): void {
-    for (const item of items) {
-      this.progress.files++;
-      this.progress.bytes += this.table.sizes[item.zipIndex]!;
-    }
+  /** `files` more entries done, of `bytes` inflated in all. */
+  private done(files: number, bytes: number): void {
+    this.progress.files += files;
+    this.progress.bytes += bytes;
     this.options.onProgress?.(this.progress);
   }
 
@@ -108,36 +145,39 @@ export class ExtractDispatch {
     const span = job.end - job.start;
     const data = await this.read(job.start, span);
     if (this.failure) return;
-    const { items } = job;
-    const described = describeItems(
-      this.table,
-      this.options.digests,
-      items.map((item, index) => ({ item, at: this.table.offsets[item.zipIndex]! - job.start, limit: job.limits[index]! - job.start })),
-    );
+    const { described } = job;
     await new Promise<void>((resolve) => {
+      const stopListening = this.onFailure(resolve);
       const answer = (message: ExtractMessage) => {
+        stopListening();
         this.pool.answered(id, span);
         this.pool.finish(id);
         this.budget.release(span);
+        this.batchSlots.release(1);
         this.recycle(message);
-        this.batchAnswered(items, message);
+        this.batchAnswered(job, message);
         resolve();
       };
       const { id, post } = this.pool.start("batch", answer, this.options.onMainThread);
       post({ type: "batch", data, length: span, ...described }, [data, described.fields.buffer as ArrayBuffer, described.sha256]);
-      this.failed.catch(() => resolve());
     });
   }
 
-  private batchAnswered(items: readonly ExtractItem[], message: ExtractMessage): void {
-    const failures = message.failures as WorkerFailure[];
+  /** Entries of a batch are named by their manifest rows, as the items that made it are gone. */
+  private batchAnswered(job: BatchJob, message: ExtractMessage): void {
+    const { digests } = this.options;
+    const { zipRows, digestRows } = job;
     for (const { index, data: content } of message.returned as Array<{ index: number; data: ArrayBuffer }>) {
-      this.returned.set(items[index]!.name, Buffer.from(content));
+      this.returned.set(digests.name(digestRows[index]!), Buffer.from(content));
     }
-    if (failures.length === 0) return this.done(items);
-    const failedIndexes = new Set(failures.map((f) => f.index));
-    for (const failure of failures) this.entryFailed(items[failure.index]!, failure);
-    this.done(items.filter((_, index) => !failedIndexes.has(index)));
+    const failed = new Set<number>();
+    for (const failure of message.failures as WorkerFailure[]) {
+      failed.add(failure.index);
+      this.entryFailed(digests.name(digestRows[failure.index]!), failure);
+    }
+    let bytes = 0;
+    for (let index = 0; index < zipRows.length; index++) if (!failed.has(index)) bytes += this.table.sizes[zipRows[index]!]!;
+    this.done(zipRows.length - failed.size, bytes);
   }
 
   /** Streams a large entry in chunks, a few read ahead of its worker; its slot, taken by `reserve`, is given back at the end. */
@@ -153,13 +193,18 @@ export class ExtractDispatch {
     const { item, limit } = job;
     const compressedSize = this.table.compressedSizes[item.zipIndex]!;
     const dataStart = await this.largeDataStart(item, limit);
-    if (typeof dataStart === "string") return this.entryFailed(item, { index: 0, corrupt: true, message: dataStart });
+    if (typeof dataStart === "string") return this.entryFailed(item.name, { index: 0, corrupt: true, message: dataStart });
     let unacknowledged = 0;
     let ackWaiter: (() => void) | undefined;
     /** The worker found the entry bad (e.g. it inflates past its size): the rest of its bytes are not read. */
     let entryFailed = false;
-    let finish!: (message: ExtractMessage) => void;
-    const finished = new Promise<ExtractMessage>((resolve) => (finish = resolve));
+    let finish!: (message: ExtractMessage | undefined) => void;
+    /** The worker's last word on the entry; undefined if the extraction failed first. */
+    const finished = new Promise<ExtractMessage | undefined>((resolve) => (finish = resolve));
+    const stopListening = this.onFailure(() => {
+      ackWaiter?.();
+      finish(undefined);
+    });
     const answer = (message: ExtractMessage) => {
       if (message.type === "ack") {
         this.pool.answered(id, message.bytes as number);
@@ -174,26 +219,30 @@ export class ExtractDispatch {
       }
     };
     const { id, post } = this.pool.start("large", answer, this.options.onMainThread);
-    const described = describeItems(this.table, this.options.digests, [{ item, at: 0, limit: 0 }]);
-    post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
-    const { chunkBytes } = this.options;
-    for (let at = 0; at < compressedSize && !this.failure && !entryFailed; at += chunkBytes) {
-      while (unacknowledged >= MAX_QUEUED_CHUNKS && !this.failure) await Promise.race([new Promise<void>((resolve) => (ackWaiter = resolve)), this.failed.catch(() => undefined)]);
-      if (this.failure || entryFailed) break;
-      const length = Math.min(chunkBytes, compressedSize - at);
-      unacknowledged++;
-      const data = await this.read(dataStart + at, length);
+    try {
+      const described = describeItems(this.table, this.options.digests, [{ item, at: 0, limit: 0 }]);
+      post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
+      const { chunkBytes } = this.options;
+      for (let at = 0; at < compressedSize && !this.failure && !entryFailed; at += chunkBytes) {
+        while (unacknowledged >= MAX_QUEUED_CHUNKS && !this.failure) await new Promise<void>((resolve) => (ackWaiter = resolve));
+        if (this.failure || entryFailed) break;
+        const length = Math.min(chunkBytes, compressedSize - at);
+        unacknowledged++;
+        const data = await this.read(dataStart + at, length);
+        if (this.failure) return;
+        post({ type: "chunk", data, length }, [data]);
+      }
       if (this.failure) return;
-      post({ type: "chunk", data, length }, [data]);
-    }
-    if (this.failure) return;
-    post({ type: "end" });
-    const message = await Promise.race([finished, this.failed.catch(() => undefined)]);
-    if (!message) return;
-    if (message.failure) this.entryFailed(item, message.failure as WorkerFailure);
-    else {
-      if (message.data) this.returned.set(item.name, Buffer.from(message.data as ArrayBuffer));
-      this.done([item]);
+      post({ type: "end" });
+      const message = await finished;
+      if (!message) return;
+      if (message.failure) this.entryFailed(item.name, message.failure as WorkerFailure);
+      else {
+        if (message.data) this.returned.set(item.name, Buffer.from(message.data as ArrayBuffer));
+        this.done(1, this.table.sizes[item.zipIndex]!);
+      }
+    } finally {
+      stopListening();
     }
   }
 

@@ -1,16 +1,25 @@
-import { IN_MEMORY_ENTRY_BYTES } from "./extract-protocol.js";
+import type { EntryTable } from "./entry-table.js";
+import { IN_MEMORY_ENTRY_BYTES, type EntryDescription } from "./extract-protocol.js";
 import type { ExtractItem } from "./extract-request.js";
+import { describeItems, type PlacedItem } from "./worker-entries.js";
 import { LOCAL_HEADER_SIZE } from "./zip-format.js";
 import { zipOrder, type ZipIndex } from "./zip-index.js";
 
-/** A run of small entries read in one range and handed to one worker. */
+/**
+ * A run of small entries read in one range and handed to one worker. It is
+ * described for the worker as soon as it is complete, and keeps only rows of
+ * its entries, not their items: a batch of tiny entries is thousands of items,
+ * and several batches wait for a worker at once.
+ */
 export interface BatchJob {
   kind: "batch";
   start: number;
   end: number;
-  items: ExtractItem[];
-  /** Where each item's bytes must end. */
-  limits: number[];
+  described: EntryDescription;
+  /** Each entry's row in the zip index. */
+  zipRows: Uint32Array;
+  /** Each entry's row in the manifest, which names it. */
+  digestRows: Uint32Array;
 }
 
 /** One entry too large to hold whole: streamed to a worker in chunks. */
@@ -35,10 +44,11 @@ const MAX_BATCH_GAP = 64 * 1024;
  * entry of the archive (or the central directory) begins. Items must come in
  * ascending zip offset: one that does not is a caller's bug, and throws.
  */
-export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, largeEntryBytes: number, batchBytes: number): Generator<ExtractJob> {
+export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, digests: EntryTable, largeEntryBytes: number, batchBytes: number): Generator<ExtractJob> {
   const { table } = zip;
   const order = dataOrder(zip);
-  let batch: BatchJob | undefined;
+  /** The batch being filled: its items are let go once it is described. */
+  let batch: { start: number; end: number; placed: PlacedItem[] } | undefined;
   /** The first row in data order whose entry starts after the current item: where the item's bytes must end. */
   let next = 0;
   let previous: ExtractItem | undefined;
@@ -52,22 +62,32 @@ export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, largeEntr
     const limit = next < order.length ? table.offsets[order[next]!]! : zip.dataLimit;
     const compressedSize = table.compressedSizes[item.zipIndex]!;
     if (compressedSize > largeEntryBytes || table.sizes[item.zipIndex]! > IN_MEMORY_ENTRY_BYTES) {
-      if (batch) yield batch;
+      if (batch) yield describeBatch(batch, table, digests);
       batch = undefined;
       yield { kind: "large", item, limit };
       continue;
     }
     // A batch reads its entries whole: bytes between an entry's data and the next entry are not its own to read.
     const batchLimit = Math.min(limit, start + MAX_LOCAL_HEADER_BYTES + compressedSize);
-    if (!batch || start - batch.end > MAX_BATCH_GAP || batchLimit - batch.start > batchBytes || batch.items.length >= MAX_BATCH_ITEMS || start < batch.end) {
-      if (batch) yield batch;
-      batch = { kind: "batch", start, end: batchLimit, items: [], limits: [] };
+    if (!batch || start - batch.end > MAX_BATCH_GAP || batchLimit - batch.start > batchBytes || batch.placed.length >= MAX_BATCH_ITEMS || start < batch.end) {
+      if (batch) yield describeBatch(batch, table, digests);
+      batch = { start, end: batchLimit, placed: [] };
     }
-    batch.items.push(item);
-    batch.limits.push(batchLimit);
+    batch.placed.push({ item, at: start - batch.start, limit: batchLimit - batch.start });
     batch.end = batchLimit;
   }
-  if (batch) yield batch;
+  if (batch) yield describeBatch(batch, table, digests);
+}
+
+function describeBatch(batch: { start: number; end: number; placed: readonly PlacedItem[] }, table: ZipIndex["table"], digests: EntryTable): BatchJob {
+  const { placed } = batch;
+  const zipRows = new Uint32Array(placed.length);
+  const digestRows = new Uint32Array(placed.length);
+  placed.forEach(({ item }, index) => {
+    zipRows[index] = item.zipIndex;
+    digestRows[index] = item.digestIndex;
+  });
+  return { kind: "batch", start: batch.start, end: batch.end, described: describeItems(table, digests, placed), zipRows, digestRows };
 }
 
 const dataOrders = new WeakMap<ZipIndex, Uint32Array>();

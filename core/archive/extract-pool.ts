@@ -35,6 +35,7 @@ export class ExtractPool {
   private readonly handlers = new Map<number, { handle: (message: ExtractMessage) => void; owner: JobRunner; large: boolean }>();
   private nextId = 1;
   private closed = false;
+  private jobsAtOnce = 0;
 
   /** Told once if a worker dies; the pool is unusable afterwards. */
   onFatal: (error: Error) => void = () => undefined;
@@ -63,6 +64,7 @@ export class ExtractPool {
     const owner = onMainThread ? (this.mainThread ??= this.startMainThread()) : this.pick();
     const id = this.nextId++;
     this.handlers.set(id, { handle, owner, large: kind === "large" });
+    this.jobsAtOnce = Math.max(this.jobsAtOnce, this.handlers.size);
     if (kind === "large") owner.largeJobs++;
     return {
       id,
@@ -72,6 +74,11 @@ export class ExtractPool {
         owner.post({ ...message, id }, transfer ?? []);
       },
     };
+  }
+
+  /** The most jobs this pool has had started and not finished at once: what a test of bounded bookkeeping reads. */
+  get mostJobsAtOnce(): number {
+    return this.jobsAtOnce;
   }
 
   /** Books answered bytes off the worker that owns `id`. */

@@ -3,7 +3,10 @@ import type { ExtractPool } from "./extract-pool.js";
 
 /** One entry to read, check and (optionally) write. */
 export interface ExtractItem {
-  /** The entry's name, for messages and returned content. */
+  /**
+   * The entry's name, for messages and returned content: the name of manifest
+   * row `digestIndex`, by which an entry of a batch is named once its item is let go.
+   */
   name: string;
   /** The entry's row in the zip index (where its data is, how it is stored). */
   zipIndex: number;

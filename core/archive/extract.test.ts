@@ -6,6 +6,7 @@ import { craftBackup, metaEntry, type CraftedEntry } from "../../test/support/cr
 import { parseManifestTable } from "../format/manifest-reader.js";
 import { manifestToXml } from "../format/manifest-xml.js";
 import type { EntryTable } from "./entry-table.js";
+import { MAX_BATCHES_PER_WORKER } from "./extract-dispatch.js";
 import { ExtractPool } from "./extract-pool.js";
 import { extractEntries, type EntryFailure, type ExtractItem, type ExtractOptions } from "./extract.js";
 import { readingInto, type ReusableBufferSource } from "./random-access-source.js";
@@ -104,6 +105,31 @@ describe.each([
 
     expect(corrupt.map((failure) => [failure.entryName, failure.reason])).toEqual([["fs/g3.txt", "its SHA-256 does not match the manifest"]]);
     expect(files).toBe(2 * SMALL_FILES);
+  });
+
+  it("keeps a bounded number of jobs and items in flight however many bytes the budget would allow", async () => {
+    const pulled = { count: 0 };
+    let mostAhead = 0;
+    const pool = new ExtractPool(2);
+    try {
+      await extractEntries(source, zip, fileItems(pulled), {
+        ...SMALL_LIMITS,
+        ...where,
+        // A budget that would let every batch of tiny entries go out at once: only the job slots hold them back.
+        maxInFlightBytes: 1024 * 1024 * 1024,
+        pool,
+        digests,
+        onProgress: (progress) => (mostAhead = Math.max(mostAhead, pulled.count - progress.files)),
+      });
+    } finally {
+      await pool.close();
+    }
+
+    const runners = where === ON_WORKERS ? 2 : 1;
+    // Batches in flight per worker, plus one large entry per worker.
+    expect(pool.mostJobsAtOnce).toBeLessThanOrEqual(runners * (MAX_BATCHES_PER_WORKER + 1));
+    expect(mostAhead).toBeLessThan(SMALL_FILES / 2);
+    expectEveryFileWritten();
   });
 
   it("refuses items that do not come in zip order, as a caller's bug", async () => {

@@ -20,7 +20,9 @@ export const MAIN_THREAD_ARCHIVE_BYTES = 4 * 1024 * 1024;
  * pulled lazily, a batch at a time, so a million items are never held at once;
  * it must yield them in ascending zip offset (an array is put in that order).
  * Memory stays within `maxInFlightBytes` for batches plus a few chunks per
- * large entry being streamed (one per worker at most). The first failure stops
+ * large entry being streamed (one per worker at most), and within a few
+ * batches per worker whatever their bytes: a batch keeps its entries' rows,
+ * not their items, so the items alive at once are a few batches' worth. The first failure stops
  * everything: reads stop, no more items are pulled, and the failure is thrown
  * once the jobs already sent have answered (the caller discards what was written).
  *
@@ -41,7 +43,7 @@ export async function extractEntries(
   const onMainThread = smallEnoughForMainThread(zip, options.mainThreadArchiveBytes ?? MAIN_THREAD_ARCHIVE_BYTES);
 
   const pool = options.pool ?? new ExtractPool(options.workers);
-  const dispatch = new ExtractDispatch(source, zip, pool, { ...options, chunkBytes, maxInFlightBytes, onMainThread, largeJobs: onMainThread ? 1 : pool.size });
+  const dispatch = new ExtractDispatch(source, zip, pool, { ...options, chunkBytes, maxInFlightBytes, onMainThread, runners: onMainThread ? 1 : pool.size });
   pool.onFatal = (error) => dispatch.fail(error);
   const onAbort = () => dispatch.fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("The restore was aborted."));
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -50,7 +52,7 @@ export async function extractEntries(
   const running = new Set<Promise<void>>();
   try {
     try {
-      for (const job of planJobs(refuseOversized(ordered, zip, dispatch), zip, largeEntryBytes, batchBytes)) {
+      for (const job of planJobs(refuseOversized(ordered, zip, dispatch), zip, options.digests, largeEntryBytes, batchBytes)) {
         if (dispatch.firstFailure) break;
         // Jobs start in archive order, each once its first read fits in the budget.
         await dispatch.reserve(job);
@@ -84,6 +86,6 @@ function* refuseOversized(items: Iterable<ExtractItem>, zip: ZipIndex, dispatch:
   const { sizes } = zip.table;
   for (const item of items) {
     if (!item.returnData || sizes[item.zipIndex]! <= MAX_RETURNED_BYTES) yield item;
-    else dispatch.entryFailed(item, { index: 0, corrupt: true, message: `it declares ${sizes[item.zipIndex]} bytes, more than the ${MAX_RETURNED_BYTES} such an entry may have` });
+    else dispatch.entryFailed(item.name, { index: 0, corrupt: true, message: `it declares ${sizes[item.zipIndex]} bytes, more than the ${MAX_RETURNED_BYTES} such an entry may have` });
   }
 }

@@ -4,6 +4,8 @@ import { encodeCentralHeader, encodeEndOfCentralDirectory, SIGNATURE, type Centr
 import { readZipIndex } from "./zip-index.js";
 import { AppBackupError } from "../errors.js";
 import { craftBackup, metaEntry } from "../../test/support/crafted-backup.js";
+import { parseManifestTable } from "../format/manifest-reader.js";
+import { manifestToXml } from "../format/manifest-xml.js";
 
 let good: Buffer;
 /** Where the end record and the central directory are in `good`. */
@@ -144,5 +146,49 @@ describe("a zip whose central directory lies is refused with a clear error", () 
     await expectRefused(Buffer.from("tiny"), /too short to be a zip/);
     await expectRefused(Buffer.alloc(5000, 0x41), /no end-of-central-directory record/);
     await expectRefused(good.subarray(0, good.length - 30), /no end-of-central-directory record/);
+  });
+});
+
+describe("a backup's zip read against its manifest", () => {
+  it("holds no names, sizes, kinds, modes or checksums of its own when the two agree, and reads the same values", async () => {
+    const { manifest } = await craftBackup("good", [
+      metaEntry,
+      { name: "fs/site/a.txt", mode: 0o100644, content: { bytes: Buffer.from("hello ".repeat(100)) } },
+      { name: "fs/site/b.bin", mode: 0o100644, content: { bytes: Buffer.from("stored") }, method: "store" },
+    ]);
+    const { table: entries } = parseManifestTable(Buffer.from(manifestToXml(manifest)), "good.xml");
+    const alone = (await readZipIndex(bufferSource(good))).table;
+    const { table } = await readZipIndex(bufferSource(good), { sameAs: entries });
+    expect(table.names).toBe(entries.names);
+    expect(table.sharedColumns.sort()).toEqual(["compressedSizes", "crc32s", "kinds", "methods", "modes", "sizes"]);
+    for (let row = 0; row < table.count; row++) {
+      expect({ ...table.entry(row), mtime: undefined }).toEqual({ ...alone.entry(row), mtime: undefined });
+      expect(table.offsets[row]).toBe(alone.offsets[row]);
+    }
+  });
+
+  it("keeps its own values where an entry differs from the manifest's, and the manifest's stay as they were", async () => {
+    const { manifest } = await craftBackup("good", [
+      metaEntry,
+      { name: "fs/site/a.txt", mode: 0o100644, content: { bytes: Buffer.from("hello ".repeat(100)) } },
+      { name: "fs/site/b.bin", mode: 0o100644, content: { bytes: Buffer.from("stored") }, method: "store" },
+    ]);
+    manifest.entries[1]!.size += 1;
+    manifest.entries[2]!.crc32 ^= 1;
+    const { table: entries } = parseManifestTable(Buffer.from(manifestToXml(manifest)), "good.xml");
+    const alone = (await readZipIndex(bufferSource(good))).table;
+    const { table } = await readZipIndex(bufferSource(good), { sameAs: entries });
+    expect(table.sharedColumns).not.toContain("sizes");
+    expect(table.sharedColumns).not.toContain("crc32s");
+    expect(Array.from(table.sizes.subarray(0, 3))).toEqual(Array.from(alone.sizes.subarray(0, 3)));
+    expect(Array.from(table.crc32s.subarray(0, 3))).toEqual(Array.from(alone.crc32s.subarray(0, 3)));
+    expect(entries.sizes[1]).toBe(alone.sizes[1]! + 1);
+    expect(entries.crc32s[2]).toBe((alone.crc32s[2]! ^ 1) >>> 0);
+  });
+
+  it("keeps no modification times unless asked for them (a restore sets the manifest's)", async () => {
+    expect((await readZipIndex(bufferSource(good))).table.mtimes.length).toBe(0);
+    const { table } = await readZipIndex(bufferSource(good), { times: true });
+    expect(table.entry(1).mtime.getTime()).not.toBeNaN();
   });
 });

@@ -35,12 +35,13 @@ export interface ZipIndex {
  * instead of one object per entry keep a restore of tens of thousands of files
  * light on the heap.
  */
-export async function readZipIndex(source: RandomAccessSource, options: { sameNamesAs?: NameTable } = {}): Promise<ZipIndex> {
+export async function readZipIndex(source: RandomAccessSource, options: { sameAs?: EntryTable; times?: boolean } = {}): Promise<ZipIndex> {
   const directory = await locateDirectory(source);
   // The count was checked against the directory's size (46 bytes a record at the least), so the columns,
   // made for it at once, take no more than the directory's own bytes: no doubling as rows arrive.
-  const table = new EntryTable(directory.count, "zip");
-  const names = new SharedNames(table, options.sameNamesAs);
+  // Times only when asked for: a restore sets the manifest's, so the zip's would be 8 bytes a row for nothing.
+  const table = new EntryTable(directory.count, "zip", { times: options.times, sharing: options.sameAs });
+  const names = new SharedNames(table, options.sameAs?.names);
   // Read in chunks, one buffer reused: a large directory is never held whole, and no large
   // short-lived allocation leaves the process's allocator handing out memory it cannot return.
   // Remote reads pay a round trip each: fewer, larger ones there.
@@ -98,12 +99,14 @@ export async function readZipIndex(source: RandomAccessSource, options: { sameNa
  */
 export function zipOrder(table: EntryTable): Uint32Array {
   const order = new Uint32Array(table.count);
-  let sorted = true;
-  for (let row = 0; row < order.length; row++) {
-    order[row] = row;
-    if (row > 0 && table.offsets[row]! < table.offsets[row - 1]!) sorted = false;
-  }
-  return sorted ? order : order.sort((a, b) => table.offsets[a]! - table.offsets[b]! || a - b);
+  for (let row = 0; row < order.length; row++) order[row] = row;
+  return inZipOrder(table) ? order : order.sort((a, b) => table.offsets[a]! - table.offsets[b]! || a - b);
+}
+
+/** True when the rows are in the order of their data already (a zip written in one pass): no order need be held. */
+export function inZipOrder(table: EntryTable): boolean {
+  for (let row = 1; row < table.count; row++) if (table.offsets[row]! < table.offsets[row - 1]!) return false;
+  return true;
 }
 
 /** One central-directory record (complete in `raw` at `at`) into row `index` of the table. */
@@ -154,14 +157,15 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   const mode = modeOf(versionMadeBy >> 8, external, nameLength > 0 && raw[nameStart + nameLength - 1] === 0x2f);
   const type = mode & S_IFMT;
   names.add(index, raw, nameStart, nameStart + nameLength, encoding);
-  table.kinds[index] = type === S_IFDIR ? 1 : type === S_IFLNK ? 2 : 0;
-  table.modes[index] = mode;
-  table.sizes[index] = size;
-  table.compressedSizes[index] = compressedSize;
-  table.methods[index] = raw.readUInt16LE(at + 10);
-  table.crc32s[index] = raw.readUInt32LE(at + 16);
-  table.offsets[index] = offset;
+  table.setCommon("kinds", index, type === S_IFDIR ? 1 : type === S_IFLNK ? 2 : 0);
+  table.setCommon("modes", index, mode);
+  table.setCommon("sizes", index, size);
+  table.setCommon("compressedSizes", index, compressedSize);
+  table.setCommon("methods", index, raw.readUInt16LE(at + 10));
+  table.setCommon("crc32s", index, raw.readUInt32LE(at + 16));
+  table.setWide("offsets", index, offset);
   table.flags[index] = flags;
+  if (!table.hasTimes) return;
   // Prefer the extended timestamp: UTC and to the second, where the DOS time is local and to two seconds.
   table.mtimes[index] = unixSeconds !== undefined ? unixSeconds * 1000 : fromDosDateTime(raw.readUInt16LE(at + 12), raw.readUInt16LE(at + 14)).getTime();
 }

@@ -61,7 +61,7 @@ const LOCAL_HEADER_SLACK = 256;
 
 /** Reads the central directory (Zip64-aware) of a zip behind `source`. */
 export async function openZip(source: RandomAccessSource): Promise<ZipArchive> {
-  const { table, dataLimit } = await readZipIndex(source);
+  const { table, dataLimit } = await readZipIndex(source, { times: true });
   return new ZipArchiveReader(source, entriesOf(table), dataLimit);
 }
 

@@ -17,7 +17,8 @@ import { MANIFEST_HEAD_LIMIT_BYTES, type BackupManifest, type ManifestSummary } 
  * entities decoded).
  */
 export async function readManifestTable(store: Store, name: string, objectName = blobNames(name).manifest): Promise<{ summary: ManifestSummary; table: EntryTable }> {
-  if (!(await store.exists(objectName))) {
+  const stored = await store.stat(objectName);
+  if (!stored) {
     throw new AppBackupError(
       "BACKUP_NOT_FOUND",
       `No backup named ${name} in ${store.location}.`,
@@ -25,7 +26,7 @@ export async function readManifestTable(store: Store, name: string, objectName =
     );
   }
   // Streamed: the document is never held whole, only the entry being read.
-  const reader = new ManifestTableReader(objectName);
+  const reader = new ManifestTableReader(objectName, stored.size);
   for await (const chunk of await store.read(objectName)) reader.push(chunk as Buffer);
   return reader.end();
 }
@@ -37,12 +38,12 @@ export function parseManifestQuickly(xml: Buffer, source: string): BackupManifes
 }
 
 export function parseManifestTable(xml: Buffer, source: string): { summary: ManifestSummary; table: EntryTable } {
-  return parseManifestChunks([xml], source);
+  return parseManifestChunks([xml], source, xml.length);
 }
 
 /** A manifest as it arrives from a store, in chunks of any size: the work is linear in its bytes however they are cut. */
-export function parseManifestChunks(chunks: Iterable<Buffer>, source: string): { summary: ManifestSummary; table: EntryTable } {
-  const reader = new ManifestTableReader(source);
+export function parseManifestChunks(chunks: Iterable<Buffer>, source: string, byteLength?: number): { summary: ManifestSummary; table: EntryTable } {
+  const reader = new ManifestTableReader(source, byteLength);
   for (const chunk of chunks) reader.push(chunk);
   return reader.end();
 }
@@ -65,11 +66,19 @@ const MAX_OPENING_TAG_BYTES = 4096;
 /** What may follow the entry list: the root's closing tag and white space. */
 const MAX_CLOSING_BYTES = 4096;
 /**
- * Rows the table starts with at most, whatever count the entry list declares:
+ * Rows the table starts with at most when the manifest's size is not known:
  * a declared count is the manifest's word, so the table grows as entries
  * actually arrive, and the count is checked against them at the end.
  */
 const MAX_INITIAL_ROWS = 64 * 1024;
+/**
+ * The fewest bytes an entry element can take (`<Entry name="a" kind="file"
+ * size="0" compressedSize="0" method="store" crc32="0" mtime="1" mode="0"/>`
+ * is 101): a manifest of known size lists at most its size / this many
+ * entries, so its declared count, so bounded, sizes the table at once and a
+ * large one is never copied as it doubles.
+ */
+export const MIN_ENTRY_BYTES = 100;
 
 const isSpace = (code: number | undefined) => code === 32 || code === 10 || code === 13 || code === 9;
 
@@ -101,7 +110,11 @@ class ManifestTableReader {
   /** Rows by name, to refuse a name listed twice. */
   private byName?: NameIndex;
 
-  constructor(private readonly source: string) {}
+  /** `byteLength` is the manifest's size when known: it bounds the rows made up front for the declared count. */
+  constructor(
+    private readonly source: string,
+    private readonly byteLength?: number,
+  ) {}
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
@@ -196,8 +209,9 @@ class ManifestTableReader {
       throw corrupt(this.source, `its entry list declares ${JSON.stringify(shortened(count))} entries, which is not a count`);
     }
     this.declared = Number(count);
-    this.table = new EntryTable(Math.min(this.declared, MAX_INITIAL_ROWS), "manifest");
-    this.byName = new NameIndex(this.table.names, Math.min(this.declared, MAX_INITIAL_ROWS));
+    const rows = Math.min(this.declared, this.byteLength === undefined ? MAX_INITIAL_ROWS : Math.ceil(this.byteLength / MIN_ENTRY_BYTES));
+    this.table = new EntryTable(rows, "manifest");
+    this.byName = new NameIndex(this.table.names, rows);
     this.phase = match[1] ? "closing" : "entries";
     this.pending = Buffer.from(this.pending.subarray(close + 1));
   }
@@ -347,8 +361,8 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
   let method: string | undefined;
   let sha256: "none" | "valid" | "invalid" = "none";
   let seen = 0;
-  table.sizes[index] = Number.NaN;
-  table.compressedSizes[index] = Number.NaN;
+  let size = Number.NaN;
+  let compressedSize = Number.NaN;
   table.crc32s[index] = 0;
   table.modes[index] = 0;
   table.mtimes[index] = Number.NaN;
@@ -393,10 +407,10 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
         kind = word(xml, valueStart, valueEnd);
         break;
       case "size":
-        table.sizes[index] = integerAt(xml, valueStart, valueEnd, 10, MAX_SIZE_DIGITS);
+        size = integerAt(xml, valueStart, valueEnd, 10, MAX_SIZE_DIGITS);
         break;
       case "compressedSize":
-        table.compressedSizes[index] = integerAt(xml, valueStart, valueEnd, 10, MAX_SIZE_DIGITS);
+        compressedSize = integerAt(xml, valueStart, valueEnd, 10, MAX_SIZE_DIGITS);
         break;
       case "method":
         method = word(xml, valueStart, valueEnd);
@@ -433,12 +447,14 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
   const kindCode = EntryTable.kindCode(kind);
   if (kindCode === 255) throw invalid(kind === undefined ? "has no kind" : `is of unknown kind ${JSON.stringify(shortened(kind))}`);
   if (method !== "deflate" && method !== "store") throw invalid(method === undefined ? "has no compression method" : `has unknown compression method ${JSON.stringify(shortened(method))}`);
-  if (!Number.isSafeInteger(table.sizes[index])) throw invalid(`has no valid size (a whole number of bytes, at most ${MAX_SIZE_DIGITS} digits)`);
-  if (!Number.isSafeInteger(table.compressedSizes[index])) throw invalid(`has no valid compressed size (a whole number of bytes, at most ${MAX_SIZE_DIGITS} digits)`);
+  if (!Number.isSafeInteger(size)) throw invalid(`has no valid size (a whole number of bytes, at most ${MAX_SIZE_DIGITS} digits)`);
+  if (!Number.isSafeInteger(compressedSize)) throw invalid(`has no valid compressed size (a whole number of bytes, at most ${MAX_SIZE_DIGITS} digits)`);
   if (Number.isNaN(crc)) throw invalid("has no valid CRC-32 (up to 8 hex digits)");
   if (!(mode <= MAX_MODE)) throw invalid("has no valid mode (octal, at most 177777)");
   if (!Number.isFinite(table.mtimes[index])) throw invalid("has no valid modification time");
   if (sha256 === "invalid") throw invalid("has a SHA-256 that is not 64 hex digits");
+  table.setWide("sizes", index, size);
+  table.setWide("compressedSizes", index, compressedSize);
   table.crc32s[index] = crc;
   table.modes[index] = mode;
   table.hasSha256[index] = sha256 === "valid" ? 1 : 0;

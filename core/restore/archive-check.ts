@@ -1,6 +1,6 @@
 import type { EntryTable } from "../archive/entry-table.js";
 import { FLAG_ENCRYPTED, METHOD_DEFLATE, METHOD_STORE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../archive/zip-format.js";
-import { zipOrder, type ZipIndex } from "../archive/zip-index.js";
+import { inZipOrder, zipOrder, type ZipIndex } from "../archive/zip-index.js";
 import { NameIndex, type NameTable } from "../archive/name-table.js";
 import { AppBackupError } from "../errors.js";
 import { nameProblem } from "../format/entry-name.js";
@@ -154,11 +154,13 @@ function formatProblem(table: EntryTable, index: number): string | undefined {
  */
 function overlaps(zip: ZipIndex): EntryProblem[] {
   const { table } = zip;
-  const order = zipOrder(table);
+  // Rows already in data order (the usual case) are read as they are: no order is held.
+  const order = inZipOrder(table) ? undefined : zipOrder(table);
+  const rowAt = (i: number) => (order ? order[i]! : i);
   const problems: EntryProblem[] = [];
-  for (let i = 0; i < order.length; i++) {
-    const index = order[i]!;
-    const next = i + 1 < order.length ? table.offsets[order[i + 1]!]! : zip.dataLimit;
+  for (let i = 0; i < table.count; i++) {
+    const index = rowAt(i);
+    const next = i + 1 < table.count ? table.offsets[rowAt(i + 1)]! : zip.dataLimit;
     // 30 bytes of local header plus the name at the least (a name has at least as many bytes as code points).
     if (table.offsets[index]! + 30 + codePoints(table.names, index) + table.compressedSizes[index]! > next) {
       problems.push({ name: table.name(index), problem: "its data overlaps the next entry's" });

@@ -1,7 +1,7 @@
 import type { EntryTable } from "../archive/entry-table.js";
 import { NameIndex } from "../archive/name-table.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "../archive/zip-format.js";
-import { zipOrder, type ZipIndex } from "../archive/zip-index.js";
+import { inZipOrder, zipOrder, type ZipIndex } from "../archive/zip-index.js";
 import { AppBackupError } from "../errors.js";
 import type { DatabaseRecord, ManifestSummary } from "../format/manifest.js";
 
@@ -44,13 +44,15 @@ export function pairEntries(manifest: EntryTable, zip: EntryTable): Int32Array {
  * zip left out): what reads the zip front to back hands its entries over in.
  */
 export function* manifestRowsInZipOrder(pairs: Int32Array, zip: EntryTable): Generator<number> {
-  const order = zipOrder(zip);
+  // Rows already in data order (the usual case) are read as they are: no order is held.
+  const order = inZipOrder(zip) ? undefined : zipOrder(zip);
   let identity = pairs.length === zip.count;
   for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
   // For each zip row its manifest row, unless they are the same (the usual case).
   const manifestRow = identity ? undefined : new Int32Array(zip.count).fill(-1);
   if (manifestRow) for (let index = pairs.length - 1; index >= 0; index--) if (pairs[index]! >= 0) manifestRow[pairs[index]!] = index;
-  for (const zipRow of order) {
+  for (let i = 0; i < zip.count; i++) {
+    const zipRow = order ? order[i]! : i;
     const index = manifestRow ? manifestRow[zipRow]! : zipRow;
     if (index >= 0) yield index;
   }
@@ -70,7 +72,8 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
   for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
   // Paired one to one in order, the two lists hold the same names; otherwise names are checked both ways.
   const seen = identity ? undefined : new NameIndex(manifest.names, manifest.count);
-  const paired = new Uint8Array(zip.table.count);
+  // Only needed to find the zip's rows no manifest entry names, which a one-to-one pairing leaves none of.
+  const paired = seen ? new Uint8Array(zip.table.count) : undefined;
   for (let index = 0; index < manifest.count; index++) {
     // Names are made only for what is reported.
     if (seen && seen.add(index) >= 0) differences.push({ name: manifest.name(index), difference: "listed twice in the manifest" });
@@ -79,7 +82,7 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
       differences.push({ name: manifest.name(index), difference: "in the manifest but not in the zip" });
       continue;
     }
-    paired[actual] = 1;
+    if (paired) paired[actual] = 1;
     if (!agrees(manifest, index, zip.table, actual)) {
       for (const fact of disagreements(manifest, index, zip.table, actual)) differences.push({ name: manifest.name(index), difference: fact });
     }
@@ -87,7 +90,7 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
   if (seen) {
     const names = zip.table.names;
     for (let index = 0; index < zip.table.count; index++) {
-      if (paired[index] || seen.find(names.buffer, names.start(index), names.end(index)) >= 0) continue;
+      if (paired![index] || seen.find(names.buffer, names.start(index), names.end(index)) >= 0) continue;
       differences.push({ name: names.get(index), difference: "in the zip but not in the manifest" });
     }
   }

@@ -62,8 +62,8 @@ export async function preflight(options: AppBackupOptions, selection: BackupSele
   let zip: ZipIndex;
   try {
     steps.onArchiveOpened?.();
-    // Read against the manifest: the names both list in the same order are held once.
-    zip = await readZipIndex(zipSource, { sameNamesAs: source.entries.names });
+    // Read against the manifest: the names and facts both list in the same order are held once.
+    zip = await readZipIndex(zipSource, { sameAs: source.entries });
   } catch (error) {
     await zipSource.close?.();
     if (error instanceof ZipFormatError) return { source, refusal: { reason: "zip unreadable", error } };
