@@ -23,6 +23,16 @@ export interface BlockDeflateOptions {
   jobs: BlockJobs;
   /** Named in errors. */
   name: string;
+  /**
+   * The input ring (at least `blockRingBytes` long), when the caller reuses one for entry after
+   * entry; a deflater must have ended before the next one takes it.
+   */
+  ring?: SharedArrayBuffer;
+}
+
+/** The shared memory a deflater's input ring takes. */
+export function blockRingBytes(blockSize: number, blocksInFlight: number): number {
+  return (WINDOW + blockSize) * blocksInFlight;
 }
 
 interface Block {
@@ -61,7 +71,8 @@ export class BlockDeflater {
   ) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1) throw new RangeError(`The deflate block size must be a positive integer, not ${options.blockSize}.`);
     this.stride = WINDOW + options.blockSize;
-    this.input = new SharedArrayBuffer(this.stride * options.blocksInFlight);
+    const ringBytes = blockRingBytes(options.blockSize, options.blocksInFlight);
+    this.input = options.ring && options.ring.byteLength >= ringBytes ? options.ring : new SharedArrayBuffer(ringBytes);
     this.view = Buffer.from(this.input);
     this.freeInputs = Array.from({ length: options.blocksInFlight }, (_, i) => i);
     this.history = Buffer.allocUnsafe(WINDOW);

@@ -34,7 +34,12 @@ export const MIN_SAVING = 0.02;
 /** Files up to this size are read and deflated whole, many per worker message. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 
-/** Larger files are read and deflated in chunks of this size, in one worker, with bounded chunks in flight. */
+/** Whether a file of `size` bytes is read in chunks, each deflated as a block by whichever worker is free. */
+export function isLargeFile(size: number): boolean {
+  return size > WHOLE_FILE_LIMIT;
+}
+
+/** Larger files and streams are read and deflated in blocks of this size, with a fixed number in flight. */
 export const CHUNK_SIZE = 1024 * 1024;
 
 /** Bytes of a large file's first chunk deflated as a sample to decide whether to store it. */

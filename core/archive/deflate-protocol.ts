@@ -12,8 +12,6 @@ import type { BlockReply, BlockRequest } from "./block-deflate-job.js";
 export interface DeflateWorkerData {
   /** The fraction of its size deflate must save for a file to be stored deflated. */
   minSaving: number;
-  /** How many leading bytes of a large file decide whether it is deflated. */
-  sampleSize: number;
   slotMemory: SharedArrayBuffer;
   slotSize: number;
 }
@@ -33,24 +31,7 @@ export interface BatchRequest {
   store: string;
 }
 
-/** One large file, streamed in chunks through `slots` in turn; one credit frees the oldest slot. */
-export interface LargeRequest {
-  type: "large";
-  id: number;
-  level: number;
-  path: string;
-  store: boolean;
-  chunkSize: number;
-  slots: number[];
-}
-
-/** The main thread copied out a large job's oldest chunk. */
-export interface CreditRequest {
-  type: "credit";
-  id: number;
-}
-
-export type DeflateRequest = BatchRequest | LargeRequest | CreditRequest | BlockRequest;
+export type DeflateRequest = BatchRequest | BlockRequest;
 
 /**
  * A batch's answer. Per file, `meta` holds size, crc32, method and stored
@@ -67,26 +48,11 @@ export type BatchReply = {
   length: number;
 } & ({ slot: number; data?: undefined } | { data: ArrayBuffer; slot?: undefined });
 
-/** One chunk of a large file in `slot`: `length` stored bytes for `read` bytes of the file. */
-export interface ChunkReply {
-  type: "chunk";
-  id: number;
-  method: number;
-  slot: number;
-  length: number;
-  read: number;
-}
-
-/** A large file is complete, or could not be read at all. */
-export type LargeEndReply =
-  | { type: "largeEnd"; id: number; size: number; crc32: number; sha256: Uint8Array; method: number; finalBlock: boolean; reason?: undefined }
-  | { type: "largeEnd"; id: number; reason: string };
-
-/** An error after data was sent: the archive cannot be completed. */
+/** A job that failed: the archive cannot be completed. */
 export interface FailedReply {
   type: "failed";
   id: number;
   message: string;
 }
 
-export type DeflateReply = BatchReply | ChunkReply | LargeEndReply | FailedReply | BlockReply;
+export type DeflateReply = BatchReply | FailedReply | BlockReply;

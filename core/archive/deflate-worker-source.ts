@@ -9,10 +9,7 @@
 export const DEFLATE_WORKER_SOURCE = `"use strict";
 
 // core/archive/deflate-worker.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs2 = require("node:fs");
 var import_node_worker_threads = require("node:worker_threads");
-var import_node_zlib3 = require("node:zlib");
 
 // core/archive/block-deflate-job.ts
 var import_node_zlib = require("node:zlib");
@@ -219,10 +216,8 @@ function deflateFileBatch(job, target, minSaving) {
 var data = import_node_worker_threads.workerData;
 var port = import_node_worker_threads.parentPort;
 var MIN_SAVING = data.minSaving;
-var SAMPLE_SIZE = data.sampleSize;
 var SLOT_SIZE = data.slotSize;
 var SLOT_MEMORY = new Uint8Array(data.slotMemory);
-var WINDOW = 32 * 1024;
 var collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
 };
 var COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
@@ -235,52 +230,19 @@ function allocated2(bytes) {
   }
 }
 onAllocation(allocated2);
-var queue = [];
-var running = false;
-var creditCount = /* @__PURE__ */ new Map();
-var creditWaiter = /* @__PURE__ */ new Map();
 function send(message, transfer = []) {
   port.postMessage(message, transfer);
 }
-port.on("message", (message) => {
-  if (message.type === "credit") {
-    const waiter = creditWaiter.get(message.id);
-    if (waiter) {
-      creditWaiter.delete(message.id);
-      waiter();
-    } else {
-      creditCount.set(message.id, (creditCount.get(message.id) || 0) + 1);
-    }
-    return;
+port.on("message", (job) => {
+  try {
+    if (job.type === "batch") runBatch(job);
+    else runBlock(job);
+  } catch (error) {
+    send({ type: "failed", id: job.id, message: describe(error) });
   }
-  queue.push(message);
-  if (!running) void run();
 });
-async function run() {
-  running = true;
-  while (queue.length > 0) {
-    const job = queue.shift();
-    try {
-      if (job.type === "batch") runBatch(job);
-      else if (job.type === "block") runBlock(job);
-      else await runLarge(job);
-    } catch (error) {
-      send({ type: "failed", id: job.id, message: describe(error) });
-    }
-  }
-  running = false;
-}
 function slotView(slot) {
   return SLOT_MEMORY.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
-}
-function readChunk(fd, buffer, position, wanted) {
-  let length = 0;
-  while (length < wanted) {
-    const read = (0, import_node_fs2.readSync)(fd, buffer, length, wanted - length, position + length);
-    if (read === 0) break;
-    length += read;
-  }
-  return length;
 }
 function runBatch(job) {
   const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING);
@@ -290,71 +252,5 @@ function runBlock(job) {
   const { reply, transfer, allocated: bytes } = deflateBlock(job, slotView(job.slots[0]));
   allocated2(bytes);
   send(reply, transfer);
-}
-function takeCredit(id) {
-  const available = creditCount.get(id) || 0;
-  if (available > 0) {
-    creditCount.set(id, available - 1);
-    return void 0;
-  }
-  return new Promise((resolve) => creditWaiter.set(id, resolve));
-}
-async function runLarge(job) {
-  const opened = openRegularFile(job.path);
-  if (opened.reason !== void 0) {
-    send({ type: "largeEnd", id: job.id, reason: opened.reason });
-    return;
-  }
-  creditCount.set(job.id, job.slots.length);
-  const buffer = Buffer.allocUnsafeSlow(job.chunkSize);
-  const digest = (0, import_node_crypto2.createHash)("sha256");
-  let crc32 = 0;
-  let size = 0;
-  let method = job.store ? 0 : -1;
-  let dictionary = void 0;
-  let chunks = 0;
-  try {
-    for (; ; ) {
-      let length;
-      try {
-        length = readChunk(opened.fd, buffer, size, Math.min(buffer.length, opened.size - size));
-      } catch (error) {
-        if (chunks === 0) {
-          send({ type: "largeEnd", id: job.id, reason: describe(error) });
-          return;
-        }
-        throw error;
-      }
-      if (length === 0) break;
-      const content = buffer.subarray(0, length);
-      size += length;
-      crc32 = (0, import_node_zlib3.crc32)(content, crc32);
-      digest.update(content);
-      if (method === -1) {
-        const sample = content.subarray(0, SAMPLE_SIZE);
-        method = saves((0, import_node_zlib3.deflateRawSync)(sample, { level: 1 }).length, sample.length, MIN_SAVING) ? 8 : 0;
-      }
-      let output = content;
-      if (method === 8) {
-        const options = { level: job.level, finishFlush: import_node_zlib3.constants.Z_SYNC_FLUSH };
-        if (dictionary) options.dictionary = dictionary;
-        output = (0, import_node_zlib3.deflateRawSync)(content, options);
-        allocated2(output.length);
-        dictionary = Buffer.from(content.subarray(Math.max(0, length - WINDOW)));
-      }
-      const waiting = takeCredit(job.id);
-      if (waiting) await waiting;
-      const slot = job.slots[chunks % job.slots.length];
-      slotView(slot).set(output, 0);
-      send({ type: "chunk", id: job.id, method, slot, length: output.length, read: length });
-      chunks++;
-    }
-    if (method === -1) method = 0;
-    send({ type: "largeEnd", id: job.id, size, crc32, sha256: digest.digest(), method, finalBlock: method === 8 });
-  } finally {
-    (0, import_node_fs2.closeSync)(opened.fd);
-    creditCount.delete(job.id);
-    creditWaiter.delete(job.id);
-  }
 }
 `;

@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
 import type { ArchiveTally } from "./archive-tally.js";
-import { BlockDeflater } from "./block-deflate.js";
+import { blockRingBytes, BlockDeflater } from "./block-deflate.js";
 import type { CollectionPacer } from "./collection-pacer.js";
-import { isStoredByName, MIN_SAVING } from "./compression-policy.js";
+import { CHUNK_SIZE, isLargeFile, isStoredByName, MIN_SAVING, SAMPLE_SIZE } from "./compression-policy.js";
+import { FileChunks } from "./file-chunks.js";
+import { saves } from "./file-batch.js";
 import type { JobScheduler } from "./job-scheduler.js";
 import type { PendingData, PendingEntry, PendingFile, PendingStream } from "./pending-entries.js";
-import type { SkippedEntry } from "./types.js";
-import type { LargeFileJob } from "./worker-jobs.js";
-import type { WorkerMessage } from "./worker-pool.js";
+import type { ArchiveEntry, SkippedEntry } from "./types.js";
 import type { WrittenEntry } from "./written-entries.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "./zip-format.js";
 import type { ZipRecords } from "./zip-records.js";
@@ -17,8 +17,6 @@ import type { ZipRecords } from "./zip-records.js";
 /** Buffers bigger than this are deflated off the main thread. */
 const ASYNC_DEFLATE_SIZE = 64 * 1024;
 const EMPTY_SHA256 = createHash("sha256").digest();
-/** Closes a deflate stream made of sync-flushed chunks: an empty final block with fixed codes. */
-const FINAL_DEFLATE_BLOCK = Buffer.from([0x03, 0x00]);
 
 const deflateRawAsync = promisify(zlib.deflateRaw);
 
@@ -29,7 +27,7 @@ export interface EntryWriterOptions {
   collection: CollectionPacer;
   /** Throws (having failed the archive) when `streamed` more bytes would pass the size limit. */
   checkLimit: (streamed: number) => void;
-  /** How stream entries are cut into blocks for the workers; smaller values let tests cross block boundaries. */
+  /** How streams and large files are cut into blocks for the workers; smaller values let tests cross block boundaries. */
   streamBlocks?: Partial<StreamBlockOptions>;
 }
 
@@ -44,12 +42,12 @@ export interface StreamBlockOptions {
  * 1 MiB blocks, two per worker plus two being read or written, keep both cores deflating
  * with a fixed 6 MiB of input in flight.
  */
-const STREAM_BLOCKS: StreamBlockOptions = { blockSize: 1024 * 1024, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
+const STREAM_BLOCKS: StreamBlockOptions = { blockSize: CHUNK_SIZE, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
 
 /**
  * Writes pending entries one at a time, in archive order, each from where its
- * content is: the caller's buffer, a worker's batch, a worker's chunks, or a
- * stream deflated here.
+ * content is: the caller's buffer, a worker's batch, or a large file or stream
+ * read here and deflated in blocks on the workers.
  */
 export class EntryWriter {
   readonly skipped: SkippedEntry[] = [];
@@ -57,6 +55,10 @@ export class EntryWriter {
   private failure?: Error;
   private stopStream?: (error: Error) => void;
   private activeBlocks?: BlockDeflater;
+  /** Large files are read through this one buffer, one at a time. */
+  private readBuffer?: Buffer;
+  /** The input ring every block-deflated entry uses in turn: one allocation for the whole archive. */
+  private blockRing?: SharedArrayBuffer;
 
   constructor(
     private readonly records: ZipRecords,
@@ -82,7 +84,7 @@ export class EntryWriter {
       case "buffer":
         return this.writeBuffer(entry);
       case "file":
-        return entry.large ? this.writeLargeFile(entry, entry.large) : this.writeBatchedFile(entry);
+        return isLargeFile(entry.declared) ? this.writeLargeFile(entry) : this.writeBatchedFile(entry);
       case "stream":
         return this.writeStream(entry);
     }
@@ -152,55 +154,43 @@ export class EntryWriter {
     return this.records.writeWhole(written, content.payload);
   }
 
-  private async writeLargeFile(file: PendingFile, job: LargeFileJob): Promise<void> {
-    const offset = this.records.position;
-    let headerWritten = false;
-    let compressedSize = 0;
-    for (;;) {
-      const message: WorkerMessage = await job.next();
-      if (message.type === "chunk") {
-        if (!headerWritten) {
-          await this.records.writeStreamedHeader(file.name, message.method as number, file.mtime);
-          headerWritten = true;
-        }
-        const data = job.chunkBytes(message);
-        compressedSize += data.length;
-        // Copied into the output before the slot is handed back.
-        await this.records.writeData(data);
-        job.chunkCopied();
-        this.tally.bytesInCurrent += message.read as number;
-        this.tally.report(false);
-        this.options.collection.pace(this.records.position);
-        continue;
-      }
-      if (message.type === "failed") throw new Error(`Archiving failed while reading ${file.name}: ${String(message.message)}`);
-      if (message.reason !== undefined) {
-        this.skipped.push({ name: file.name, reason: String(message.reason) });
-        break;
-      }
-      const method = message.method as number;
-      if (!headerWritten) await this.records.writeStreamedHeader(file.name, method, file.mtime);
-      if (message.finalBlock) {
-        await this.records.writeData(FINAL_DEFLATE_BLOCK);
-        compressedSize += FINAL_DEFLATE_BLOCK.length;
-      }
-      const entry: WrittenEntry = {
-        name: file.name,
-        kind: "file",
-        size: message.size as number,
-        compressedSize,
-        method,
-        crc32: message.crc32 as number,
-        sha256: message.sha256 as Uint8Array,
-        mtime: file.mtime,
-        mode: file.mode,
-      };
-      await this.records.writeDescriptor(entry, offset);
-      this.tally.entryWritten(entry.size);
-      break;
+  /**
+   * A file too large to read whole: read here in order and deflated in blocks on the workers, so one
+   * file keeps every core busy. Whether it is deflated is decided from a sample of its first chunk.
+   */
+  private async writeLargeFile(file: PendingFile): Promise<void> {
+    const chunks = FileChunks.open(file.path, (this.readBuffer ??= Buffer.allocUnsafeSlow(CHUNK_SIZE)));
+    if (!(chunks instanceof FileChunks)) {
+      this.skipped.push({ name: file.name, reason: chunks.reason });
+      return;
     }
-    file.large = undefined;
-    this.options.jobs.jobDone(job);
+    try {
+      let first: Buffer | undefined;
+      try {
+        first = await chunks.next();
+      } catch (error) {
+        this.skipped.push({ name: file.name, reason: (error as Error).message });
+        return;
+      }
+      const method = !first || file.store || !deflateSaves(first.subarray(0, SAMPLE_SIZE)) ? METHOD_STORE : METHOD_DEFLATE;
+      const read = async (): Promise<Buffer | undefined> => {
+        if (this.failure) throw this.failure;
+        if (first) {
+          const chunk = first;
+          first = undefined;
+          return chunk;
+        }
+        try {
+          return await chunks.next();
+        } catch (error) {
+          throw new Error(`Archiving failed while reading ${file.name}: ${(error as Error).message}`);
+        }
+      };
+      // Each chunk is copied into the output or the deflater before the next read reuses the buffer.
+      await this.writePieces(file, method, read, 0);
+    } finally {
+      chunks.close();
+    }
   }
 
   /**
@@ -208,20 +198,10 @@ export class EntryWriter {
    * by then is deflated in one piece here, a longer one in blocks on the workers.
    */
   private async writeStream(stream: PendingStream): Promise<void> {
-    const offset = this.records.position;
-    await this.records.writeStreamedHeader(stream.name, METHOD_DEFLATE, stream.mtime);
-    const hash = createHash("sha256");
-    let crc32 = 0;
-    let size = 0;
-    let compressedSize = 0;
-    const emit = async (out: Buffer) => {
-      compressedSize += out.length;
-      await this.records.writeData(out);
-      this.tally.report(false);
-    };
     const iterator = stream.source[Symbol.asyncIterator]();
     let ended = false;
-    /** The next piece of the source, counted and checked against the limit; undefined at its end. */
+    let size = 0;
+    /** The next piece of the source, checked against the limit; undefined at its end. */
     const read = async (): Promise<Buffer | undefined> => {
       if (this.failure) throw this.failure;
       // A promise per read that `abort` can reject: racing one long-lived promise would keep every piece read.
@@ -236,26 +216,13 @@ export class EntryWriter {
       }
       const piece = next.value;
       const chunk = typeof piece === "string" ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-      crc32 = zlib.crc32(chunk, crc32);
-      hash.update(chunk);
       size += chunk.length;
-      this.tally.bytesInCurrent = size;
       this.options.checkLimit(size);
       return chunk;
     };
-    const { blockSize, smallStreamLimit, blocksInFlight } = { ...STREAM_BLOCKS, ...this.options.streamBlocks };
+    let written: ArchiveEntry;
     try {
-      const head: Buffer[] = [];
-      for (let chunk = await read(); chunk; chunk = size < smallStreamLimit ? await read() : undefined) head.push(chunk);
-      if (ended) {
-        await emit(await deflateRawAsync(Buffer.concat(head), { level: this.options.level }));
-      } else {
-        const deflater = new BlockDeflater({ level: this.options.level, blockSize, blocksInFlight, jobs: this.options.jobs, name: stream.name }, emit);
-        this.activeBlocks = deflater;
-        for (const chunk of head.splice(0)) await deflater.write(chunk);
-        for (let chunk = await read(); chunk; chunk = await read()) await deflater.write(chunk);
-        await deflater.end();
-      }
+      written = await this.writePieces(stream, METHOD_DEFLATE, read, this.streamBlocks().smallStreamLimit);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
       // Lets the source go (a Readable is destroyed), so whatever feeds it stops too.
@@ -263,14 +230,77 @@ export class EntryWriter {
       stream.reject(reason);
       throw reason;
     } finally {
-      this.activeBlocks = undefined;
       this.stopStream = undefined;
     }
-    const entry: WrittenEntry = { name: stream.name, kind: "file", size, compressedSize, method: METHOD_DEFLATE, crc32, sha256: hash.digest(), mtime: stream.mtime, mode: stream.mode };
-    const written = await this.records.writeDescriptor(entry, offset);
-    this.tally.entryWritten(entry.size);
     stream.resolve(written);
   }
+
+  /**
+   * Writes an entry whose bytes arrive in pieces from `read`, checksummed here in order: stored as
+   * they come, or deflated. Up to `smallLimit` bytes are read first; content that ends by then is
+   * deflated in one piece here, anything longer in blocks on the workers.
+   */
+  private async writePieces(entry: PendingFile | PendingStream, method: number, read: () => Promise<Buffer | undefined>, smallLimit: number): Promise<ArchiveEntry> {
+    const offset = this.records.position;
+    await this.records.writeStreamedHeader(entry.name, method, entry.mtime);
+    const hash = createHash("sha256");
+    let crc32 = 0;
+    let size = 0;
+    let compressedSize = 0;
+    const emit = async (out: Buffer) => {
+      compressedSize += out.length;
+      await this.records.writeData(out);
+      this.tally.report(false);
+      this.options.collection.pace(this.records.position);
+    };
+    let ended = false;
+    const next = async (): Promise<Buffer | undefined> => {
+      const chunk = await read();
+      if (!chunk) {
+        ended = true;
+        return undefined;
+      }
+      crc32 = zlib.crc32(chunk, crc32);
+      hash.update(chunk);
+      size += chunk.length;
+      this.tally.bytesInCurrent = size;
+      return chunk;
+    };
+    try {
+      if (method === METHOD_STORE) {
+        for (let chunk = await next(); chunk; chunk = await next()) await emit(chunk);
+      } else {
+        const head: Buffer[] = [];
+        for (let chunk = await next(); chunk; chunk = size < smallLimit ? await next() : undefined) head.push(chunk);
+        if (ended) {
+          await emit(await deflateRawAsync(Buffer.concat(head), { level: this.options.level }));
+        } else {
+          const { blockSize, blocksInFlight } = this.streamBlocks();
+          this.blockRing ??= new SharedArrayBuffer(blockRingBytes(blockSize, blocksInFlight));
+          const deflater = new BlockDeflater({ level: this.options.level, blockSize, blocksInFlight, jobs: this.options.jobs, name: entry.name, ring: this.blockRing }, emit);
+          this.activeBlocks = deflater;
+          for (const chunk of head.splice(0)) await deflater.write(chunk);
+          for (let chunk = await next(); chunk; chunk = await next()) await deflater.write(chunk);
+          await deflater.end();
+        }
+      }
+    } finally {
+      this.activeBlocks = undefined;
+    }
+    const written: WrittenEntry = { name: entry.name, kind: "file", size, compressedSize, method, crc32, sha256: hash.digest(), mtime: entry.mtime, mode: entry.mode };
+    const archived = await this.records.writeDescriptor(written, offset);
+    this.tally.entryWritten(size);
+    return archived;
+  }
+
+  private streamBlocks(): StreamBlockOptions {
+    return { ...STREAM_BLOCKS, ...this.options.streamBlocks };
+  }
+}
+
+/** Whether deflate saves enough on `sample` (at its fastest level) for the content to be stored deflated. */
+function deflateSaves(sample: Buffer): boolean {
+  return saves(zlib.deflateRawSync(sample, { level: 1 }).length, sample.length, MIN_SAVING);
 }
 
 function sha256(data: Uint8Array): Buffer {

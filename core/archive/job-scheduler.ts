@@ -1,7 +1,7 @@
-import { CHUNK_SIZE, MIN_SAVING, SAMPLE_SIZE, WHOLE_FILE_LIMIT } from "./compression-policy.js";
+import { CHUNK_SIZE, isLargeFile, MIN_SAVING, WHOLE_FILE_LIMIT } from "./compression-policy.js";
 import type { PendingEntries, PendingFile } from "./pending-entries.js";
 import { deflateFileBatch } from "./file-batch.js";
-import { BatchJob, LargeFileJob } from "./worker-jobs.js";
+import { BatchJob } from "./worker-jobs.js";
 import { WorkerPool, type JobTicket, type WorkerMessage } from "./worker-pool.js";
 
 /**
@@ -13,10 +13,8 @@ const BATCH_FILES = 512;
 const BATCH_BYTES = WHOLE_FILE_LIMIT;
 /** Output slots per worker: the results that may wait to be written, and so the memory in flight. */
 const SLOTS_PER_WORKER = 6;
-/** Room for a chunk that deflate made slightly larger than its input. */
-const SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
-/** Slots a large file cycles through: chunks it may produce ahead of the writer. */
-const LARGE_FILE_SLOTS = 3;
+/** Room for a batch or block that deflate made slightly larger than its input. */
+const SLOT_SIZE = Math.max(BATCH_BYTES, CHUNK_SIZE) + 64 * 1024;
 /**
  * Work below both of these is deflated on the main thread: starting a worker
  * (tens of milliseconds) would cost more than the work. Past either, the
@@ -34,7 +32,7 @@ export interface JobSchedulerOptions {
 
 /**
  * Decides which pending files go to which worker, and when: small files in
- * batches, large files as chunk streams, in archive order, as long as a worker
+ * batches, in archive order, as long as a worker
  * has free output slots. Results wait in their slots until written, so the
  * slots bound the memory in flight and are the slack that keeps workers busy
  * while the entry at the head is still being produced.
@@ -43,7 +41,7 @@ export class JobScheduler {
   private readonly pool: WorkerPool;
   /** Position of the next pending entry that may need a worker job. */
   private dispatchPosition = 0;
-  private readonly activeJobs = new Set<BatchJob | LargeFileJob>();
+  private readonly activeJobs = new Set<BatchJob>();
   private pumpScheduled = false;
   private allAdded = false;
   private stopped = false;
@@ -56,7 +54,7 @@ export class JobScheduler {
       size: options.workers,
       slotsPerWorker: SLOTS_PER_WORKER,
       slotSize: SLOT_SIZE,
-      workerData: { minSaving: MIN_SAVING, sampleSize: SAMPLE_SIZE },
+      workerData: { minSaving: MIN_SAVING },
       onFatal: options.onFailure,
     });
   }
@@ -73,22 +71,22 @@ export class JobScheduler {
     this.pump();
   }
 
-  /** Starts the job that carries `file` now, since the writer is waiting for it. */
+  /** Starts the job that carries `file` now, since the writer is waiting for it (a large file needs none: the writer reads it). */
   requireJob(file: PendingFile): void {
-    if (file.batch || file.large) return;
+    if (file.batch || isLargeFile(file.declared)) return;
     this.pump(true);
-    if (!file.batch && !file.large) throw new Error(`Internal error: no worker job was started for ${file.name}.`);
+    if (!file.batch) throw new Error(`Internal error: no worker job was started for ${file.name}.`);
   }
 
   /** After the job's last bytes were copied to the output: its slots go back to its worker. */
-  jobDone(job: BatchJob | LargeFileJob): void {
+  jobDone(job: BatchJob): void {
     this.activeJobs.delete(job);
     if (job.ticket) this.pool.release(job.ticket);
     this.pump();
   }
 
   /**
-   * Starts a job no pending file waits for (a block of the stream entry being written) on a worker
+   * Starts a job no pending file waits for (a block of the stream or large file being written) on a worker
    * with a free output slot; undefined when none has one now. The slot comes back with `slotDone`.
    */
   submitBlock(request: Record<string, unknown> & { type: "block" }, handler: (message: WorkerMessage) => void): JobTicket | undefined {
@@ -140,21 +138,17 @@ export class JobScheduler {
     if (this.dispatchPosition < pending.head) this.dispatchPosition = pending.head;
     while (!this.stopped && this.dispatchPosition < pending.end) {
       const entry = pending.at(this.dispatchPosition);
-      if (entry.kind !== "file") {
+      // Large files are read by the writer, their blocks deflated by whichever worker has room.
+      if (entry.kind !== "file" || isLargeFile(entry.declared)) {
         this.dispatchPosition++;
         continue;
       }
-      if (!this.pool.started && entry.declared <= WHOLE_FILE_LIMIT && this.waitingWorkIsSmall()) {
+      if (!this.pool.started && this.waitingWorkIsSmall()) {
         if (!needed && !this.allAdded) return;
         this.dispatchPosition = this.runInline(this.dispatchPosition);
         continue;
       }
-      if (!this.pool.canSubmit(entry.declared > WHOLE_FILE_LIMIT ? LARGE_FILE_SLOTS : 1)) return;
-      if (entry.declared > WHOLE_FILE_LIMIT) {
-        if (!this.startLargeFile(entry)) return;
-        this.dispatchPosition++;
-        continue;
-      }
+      if (!this.pool.canSubmit(1)) return;
       const { files, end } = this.batchFrom(this.dispatchPosition);
       // A batch cut short only by the end of what was added so far may still grow; while
       // workers are busy and the writer is not waiting for it, let more files join.
@@ -175,7 +169,7 @@ export class JobScheduler {
     while (end < pending.end && files.length < BATCH_FILES) {
       const next = pending.at(end);
       if (next.kind === "file") {
-        if (next.declared > WHOLE_FILE_LIMIT || (bytes > 0 && bytes + next.declared > BATCH_BYTES)) break;
+        if (isLargeFile(next.declared) || (bytes > 0 && bytes + next.declared > BATCH_BYTES)) break;
         files.push(next);
         bytes += next.declared;
       }
@@ -193,7 +187,7 @@ export class JobScheduler {
       if (entry.kind !== "file") continue;
       files++;
       bytes += entry.declared;
-      if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES || entry.declared > WHOLE_FILE_LIMIT) return false;
+      if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES || isLargeFile(entry.declared)) return false;
     }
     return true;
   }
@@ -227,20 +221,6 @@ export class JobScheduler {
       file.batch = job;
       file.batchIndex = index;
     });
-    this.activeJobs.add(job);
-    return true;
-  }
-
-  private startLargeFile(file: PendingFile): boolean {
-    const job = new LargeFileJob(this.pool);
-    const request = { type: "large" as const, level: this.options.level, path: file.path, store: file.store, chunkSize: CHUNK_SIZE };
-    const ticket = this.pool.submit(request, LARGE_FILE_SLOTS, (message) => {
-      job.receive(message);
-      if (message.type === "failed") this.options.onFailure(new Error(`Archiving failed while reading ${file.name}: ${String(message.message)}`));
-    });
-    if (!ticket) return false;
-    job.ticket = ticket;
-    file.large = job;
     this.activeJobs.add(job);
     return true;
   }

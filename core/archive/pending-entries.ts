@@ -1,5 +1,5 @@
 import type { ArchiveEntry } from "./types.js";
-import type { BatchJob, LargeFileJob } from "./worker-jobs.js";
+import type { BatchJob } from "./worker-jobs.js";
 
 interface PendingBase {
   name: string;
@@ -15,14 +15,13 @@ export interface PendingData extends PendingBase {
   data: Buffer;
 }
 
-/** A file on disk, read and deflated by a worker; the job carrying it is set once started. */
+/** A file on disk: a small one read and deflated by a worker (the batch carrying it is set once started), a large one read by the writer. */
 export interface PendingFile extends PendingBase {
   kind: "file";
   path: string;
   store: boolean;
   batch?: BatchJob;
   batchIndex?: number;
-  large?: LargeFileJob;
 }
 
 /** A source of unknown length, deflated on the main thread as it streams. */

@@ -1,4 +1,4 @@
-import type { JobTicket, WorkerMessage, WorkerPool } from "./worker-pool.js";
+import type { JobTicket, WorkerMessage } from "./worker-pool.js";
 
 /** What a worker reports for one small file: its content facts, or why it could not be read. */
 export type FileResult =
@@ -65,49 +65,5 @@ export class BatchJob {
 
   abort(error: Error): void {
     this.settle.reject(error);
-  }
-}
-
-/** A large file streamed from one worker chunk by chunk; messages are consumed in order. */
-export class LargeFileJob {
-  ticket?: JobTicket;
-  private readonly messages: WorkerMessage[] = [];
-  private waiter?: { resolve: (message: WorkerMessage) => void; reject: (error: Error) => void };
-  private failure?: Error;
-
-  constructor(private readonly pool: WorkerPool) {}
-
-  /** A chunk's bytes in the job's slot: copy them out, then call `chunkCopied`. */
-  chunkBytes(message: WorkerMessage): Buffer {
-    return this.pool.bytes(this.ticket!, message);
-  }
-
-  /** The worker may reuse the slot of the oldest chunk for its next one. */
-  chunkCopied(): void {
-    this.pool.credit(this.ticket!);
-  }
-
-  receive(message: WorkerMessage): void {
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter.resolve(message);
-    } else {
-      this.messages.push(message);
-    }
-  }
-
-  next(): Promise<WorkerMessage> {
-    if (this.failure) return Promise.reject(this.failure);
-    const message = this.messages.shift();
-    if (message) return Promise.resolve(message);
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-  }
-
-  abort(error: Error): void {
-    this.failure = error;
-    this.messages.length = 0;
-    this.waiter?.reject(error);
-    this.waiter = undefined;
   }
 }

@@ -3,7 +3,7 @@ import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
 
 /** A message from a worker about one job; `type` tells which (see the worker source). */
 export interface WorkerMessage {
-  type: "batch" | "chunk" | "largeEnd" | "failed" | "block";
+  type: "batch" | "failed" | "block";
   id: number;
   /** Slot holding this message's bytes, if any; read them with `WorkerPool.bytes`. */
   slot?: number;
@@ -25,7 +25,7 @@ interface PoolWorker {
   /** The worker's output slots, shared memory it writes and the main thread reads. */
   slotMemory: SharedArrayBuffer;
   freeSlots: number[];
-  /** Jobs sent and not yet answered with a final message. */
+  /** Jobs sent and not yet answered. */
   outstanding: number;
 }
 
@@ -44,8 +44,6 @@ let workersStarted = 0;
 export function archiveWorkersStarted(): number {
   return workersStarted;
 }
-
-const FINAL_TYPES = new Set(["batch", "largeEnd", "failed", "block"]);
 
 /**
  * Worker threads that read, checksum and deflate files. Each worker writes its
@@ -68,7 +66,7 @@ export class WorkerPool {
    * Sends a job to the least busy worker with `slotCount` free slots, or returns
    * undefined when none has them (call again after releasing a ticket).
    */
-  submit(job: Record<string, unknown> & { type: "batch" | "large" | "block" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
+  submit(job: Record<string, unknown> & { type: "batch" | "block" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
     if (this.closed) throw new Error("The archive worker pool is closed.");
     const owner = this.pickWorker(slotCount);
     if (!owner) return undefined;
@@ -92,14 +90,9 @@ export class WorkerPool {
     return this.workers.some((w) => w.freeSlots.length >= slotCount);
   }
 
-  /** The bytes a message placed in its slot; valid until the ticket's slots are released or credited. */
+  /** The bytes a message placed in its slot; valid until the ticket's slots are released. */
   bytes(ticket: JobTicket, message: WorkerMessage): Buffer {
     return Buffer.from(ticket.worker.slotMemory, message.slot! * this.options.slotSize, message.length!);
-  }
-
-  /** Lets a large-file job reuse its oldest slot for its next chunk. */
-  credit(ticket: JobTicket): void {
-    if (!this.closed) ticket.worker.worker.postMessage({ type: "credit", id: ticket.id });
   }
 
   release(ticket: JobTicket): void {
@@ -148,11 +141,10 @@ export class WorkerPool {
   private route(message: WorkerMessage): void {
     const entry = this.handlers.get(message.id);
     if (!entry) return;
-    if (FINAL_TYPES.has(message.type)) {
-      this.handlers.delete(message.id);
-      entry.owner.outstanding--;
-      if (entry.owner.outstanding === 0) entry.owner.worker.unref();
-    }
+    // Every job is answered with one message.
+    this.handlers.delete(message.id);
+    entry.owner.outstanding--;
+    if (entry.owner.outstanding === 0) entry.owner.worker.unref();
     entry.handler(message);
   }
 
