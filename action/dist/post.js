@@ -11126,7 +11126,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify3 } = __require("node:util");
+    var { promisify: promisify4 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11166,7 +11166,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify3(this[kOriginalClose])();
+        await promisify4(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11179,7 +11179,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify3 } = __require("node:util");
+    var { promisify: promisify4 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11219,7 +11219,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify3(this[kOriginalClose])();
+        await promisify4(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -28052,7 +28052,7 @@ var LOCAL_HEADER_SIZE = 30;
 // core/archive/entry-writer.ts
 import { createHash } from "node:crypto";
 import zlib2 from "node:zlib";
-import { promisify as promisify2 } from "node:util";
+import { promisify as promisify3 } from "node:util";
 
 // core/archive/block-deflate.ts
 import { promisify } from "node:util";
@@ -28060,15 +28060,9 @@ import zlib from "node:zlib";
 var deflateRawAsync = promisify(zlib.deflateRaw);
 var WINDOW = 32 * 1024;
 
-// core/archive/entry-writer.ts
-var ASYNC_DEFLATE_SIZE = 64 * 1024;
-var EMPTY_SHA256 = createHash("sha256").digest();
-var FINAL_DEFLATE_BLOCK = Buffer.from([3, 0]);
-var deflateRawAsync2 = promisify2(zlib2.deflateRaw);
-var STREAM_BLOCKS = { blockSize: 1024 * 1024, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
-
-// core/archive/errors.ts
-init_errors();
+// core/archive/file-chunks.ts
+import { closeSync as closeSync2, read } from "node:fs";
+import { promisify as promisify2 } from "node:util";
 
 // core/archive/file-batch.ts
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
@@ -28076,8 +28070,21 @@ var OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
 var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
 var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
 
+// core/archive/file-chunks.ts
+var readAsync = promisify2(read);
+
+// core/archive/entry-writer.ts
+var ASYNC_DEFLATE_SIZE = 64 * 1024;
+var EMPTY_SHA256 = createHash("sha256").digest();
+var deflateRawAsync2 = promisify3(zlib2.deflateRaw);
+var STREAM_BLOCKS = { blockSize: CHUNK_SIZE, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
+
+// core/archive/errors.ts
+init_errors();
+
 // core/archive/job-scheduler.ts
-var SLOT_SIZE = CHUNK_SIZE + 64 * 1024;
+var BATCH_BYTES = WHOLE_FILE_LIMIT;
+var SLOT_SIZE = Math.max(BATCH_BYTES, CHUNK_SIZE) + 64 * 1024;
 var INLINE_WORK_BYTES = 4 * 1024 * 1024;
 
 // core/archive/written-entries.ts
@@ -28196,7 +28203,7 @@ var dayMs = 24 * hourMs;
 var orphanSafeAgeMs = 24 * 36e5;
 
 // core/archive/extract-work.ts
-import { closeSync as closeSync2, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync2, writeSync } from "node:fs";
+import { closeSync as closeSync3, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync2, writeSync } from "node:fs";
 
 // core/archive/extract-protocol.ts
 var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
@@ -28219,7 +28226,7 @@ import os5 from "node:os";
 import path2 from "node:path";
 
 // core/restore/fs-steps.ts
-import { chmodSync, closeSync as closeSync3, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
+import { chmodSync, closeSync as closeSync4, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
 var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
 var lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
@@ -28241,7 +28248,7 @@ function syncFolder(folder) {
     fsyncSync(fd);
   } catch {
   } finally {
-    if (fd !== void 0) closeSync3(fd);
+    if (fd !== void 0) closeSync4(fd);
   }
 }
 async function removeTree(tree, observer = {}) {
