@@ -10,12 +10,18 @@ import {
   type BackupDryRun,
   type BackupResult,
 } from "../../core/index.js";
-import type { BackupFlags } from "../commands/backup.js";
+import type { AppFlags } from "../app-flags.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
 import { progressReporter } from "../progress.js";
+
+export interface BackupFlags extends AppFlags {
+  name?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
 
 export async function backup(io: CliIo, setExit: (code: number) => void, opts: BackupFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

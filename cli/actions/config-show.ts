@@ -6,10 +6,14 @@ import {
   storedConfigurationFromOptions,
   storedConfigurationName,
 } from "../../core/index.js";
-import type { ConfigShowFlags } from "../commands/config-show.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode } from "../exit-codes.js";
+
+export interface ConfigShowFlags {
+  config: string;
+  json?: boolean;
+}
 
 export async function configShow(io: CliIo, setExit: (code: number) => void, opts: ConfigShowFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

@@ -1,8 +1,13 @@
 import { describeConfiguration, storeConfiguration, toolVersion } from "../../core/index.js";
-import type { ConfigureFlags } from "../commands/configure.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { parseNow } from "../now.js";
+
+export interface ConfigureFlags {
+  config: string;
+  now?: string;
+  json?: boolean;
+}
 
 export async function configure(io: CliIo, setExit: (code: number) => void, opts: ConfigureFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

@@ -1,10 +1,15 @@
 import { backupObjectsOf, deleteAppBackup, lockTtlFromEnv, openStore } from "../../core/index.js";
-import type { DeleteFlags } from "../commands/delete.js";
+import type { AppFlags } from "../app-flags.js";
 import { canAsk, confirm } from "../confirm.js";
 import { CommandOutput, usageError } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
+
+export interface DeleteFlags extends AppFlags {
+  yes?: boolean;
+  json?: boolean;
+}
 
 export async function deleteBackup(io: CliIo, setExit: (code: number) => void, backup: string, flags: DeleteFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));

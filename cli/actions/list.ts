@@ -1,9 +1,14 @@
 import { listBackups, listingColumns, listingJson, listingRow, listingsByApp, openStore, type BackupListing } from "../../core/index.js";
-import type { ListFlags } from "../commands/list.js";
+import type { AppFlags } from "../app-flags.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { loadApp } from "../load-app.js";
 import { table } from "../table.js";
+
+export interface ListFlags extends AppFlags {
+  json?: boolean;
+  allApps?: boolean;
+}
 
 export async function list(io: CliIo, setExit: (code: number) => void, opts: ListFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

@@ -1,11 +1,17 @@
 import { decisionJson, decisionRow, lockTtlFromEnv, orphanJson, pruneApp } from "../../core/index.js";
-import type { PruneFlags } from "../commands/prune.js";
+import type { AppFlags } from "../app-flags.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
 import { parseNow } from "../now.js";
 import { table } from "../table.js";
+
+export interface PruneFlags extends AppFlags {
+  dryRun?: boolean;
+  now?: string;
+  json?: boolean;
+}
 
 export async function prune(io: CliIo, setExit: (code: number) => void, opts: PruneFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

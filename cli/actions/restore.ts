@@ -10,7 +10,7 @@ import {
   type RestoreResult,
 } from "../../core/index.js";
 import { assertOneBackup } from "../backup-choice.js";
-import type { RestoreFlags } from "../commands/restore.js";
+import type { AppFlags } from "../app-flags.js";
 import { canAsk, confirm } from "../confirm.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
@@ -18,6 +18,18 @@ import { ExitCode } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
 import { parseTime } from "../now.js";
 import { progressReporter } from "../progress.js";
+
+export interface RestoreFlags extends AppFlags {
+  at?: string;
+  to?: string;
+  from?: string;
+  ignoreDatabases?: boolean;
+  restoreSettings?: boolean;
+  adjustConnectionStrings?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
 
 export async function restore(io: CliIo, setExit: (code: number) => void, backup: string | undefined, flags: RestoreFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));

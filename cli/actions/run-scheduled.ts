@@ -1,11 +1,17 @@
 import { decisionJson, lockTtlFromEnv, orphanJson, redactorFor, runScheduled, type ScheduledRunResult } from "../../core/index.js";
-import type { RunScheduledFlags } from "../commands/run-scheduled.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.js";
 import { parseNow } from "../now.js";
 import { progressReporter } from "../progress.js";
 import { backupResultJson } from "./backup.js";
+
+export interface RunScheduledFlags {
+  config: string;
+  now?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
 
 export async function runScheduledCommand(io: CliIo, setExit: (code: number) => void, opts: RunScheduledFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));

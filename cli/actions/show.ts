@@ -10,13 +10,19 @@ import {
   type EntryTable,
 } from "../../core/index.js";
 import { assertOneBackup } from "../backup-choice.js";
-import type { ShowFlags } from "../commands/show.js";
+import type { AppFlags } from "../app-flags.js";
 import { CommandOutput } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
 import { parseTime } from "../now.js";
 import { table } from "../table.js";
+
+export interface ShowFlags extends AppFlags {
+  at?: string;
+  from?: string;
+  json?: boolean;
+}
 
 export async function show(io: CliIo, setExit: (code: number) => void, backup: string | undefined, flags: ShowFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));

@@ -1,10 +1,16 @@
 import { formatCount, verifyBackup, verifyChecked, verifyStatus, type VerifyResult } from "../../core/index.js";
-import type { VerifyFlags } from "../commands/verify.js";
+import type { AppFlags } from "../app-flags.js";
 import { CommandOutput, usageError } from "../context.js";
 import type { CliIo } from "../io.js";
 import { ExitCode } from "../exit-codes.js";
 import { loadApp } from "../load-app.js";
 import { progressReporter } from "../progress.js";
+
+export interface VerifyFlags extends AppFlags {
+  from?: string;
+  readData?: boolean;
+  json?: boolean;
+}
 
 export async function verify(io: CliIo, setExit: (code: number) => void, backup: string | undefined, flags: VerifyFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));

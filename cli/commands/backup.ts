@@ -1,13 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface BackupFlags extends AppFlags {
-  name?: string;
-  dryRun?: boolean;
-  json?: boolean;
-}
+import type { BackupFlags } from "../actions/backup.js";
 
 const examples: HelpExample[] = [
   { does: "back up the app described by ./app-backup.yml, with one JSON result on stdout", command: "app-backup backup --json" },

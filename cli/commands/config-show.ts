@@ -1,11 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface ConfigShowFlags {
-  config: string;
-  json?: boolean;
-}
+import type { ConfigShowFlags } from "../actions/config-show.js";
 
 const examples: HelpExample[] = [
   { does: "show the stored configuration of the app of ./app-backup.yml, and how the file differs", command: "app-backup config show" },

@@ -1,12 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface ConfigureFlags {
-  config: string;
-  now?: string;
-  json?: boolean;
-}
+import type { ConfigureFlags } from "../actions/configure.js";
 
 const examples: HelpExample[] = [
   { does: "store the schedule and retention of ./app-backup.yml in the app's container", command: "app-backup configure" },

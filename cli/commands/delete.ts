@@ -1,12 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface DeleteFlags extends AppFlags {
-  yes?: boolean;
-  json?: boolean;
-}
+import type { DeleteFlags } from "../actions/delete.js";
 
 const examples: HelpExample[] = [
   { does: "delete one backup, after saying what goes and asking", command: "app-backup delete shop_20261130020000" },

@@ -1,12 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface ListFlags extends AppFlags {
-  json?: boolean;
-  allApps?: boolean;
-}
+import type { ListFlags } from "../actions/list.js";
 
 const examples: HelpExample[] = [
   { does: "list the backups of the app described by ./app-backup.yml", command: "app-backup list" },

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface PruneFlags extends AppFlags {
-  dryRun?: boolean;
-  now?: string;
-  json?: boolean;
-}
+import type { PruneFlags } from "../actions/prune.js";
 
 const examples: HelpExample[] = [
   { does: "say which backups retention would delete and why, deleting nothing", command: "app-backup prune --dry-run" },

@@ -1,19 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface RestoreFlags extends AppFlags {
-  at?: string;
-  to?: string;
-  from?: string;
-  ignoreDatabases?: boolean;
-  restoreSettings?: boolean;
-  adjustConnectionStrings?: boolean;
-  dryRun?: boolean;
-  yes?: boolean;
-  json?: boolean;
-}
+import type { RestoreFlags } from "../actions/restore.js";
 
 const examples: HelpExample[] = [
   { does: "see what restoring the newest backup would write and delete, changing nothing", command: "app-backup restore latest --dry-run" },

@@ -1,13 +1,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface RunScheduledFlags {
-  config: string;
-  now?: string;
-  dryRun?: boolean;
-  json?: boolean;
-}
+import type { RunScheduledFlags } from "../actions/run-scheduled.js";
 
 const examples: HelpExample[] = [
   { does: "back up if the stored schedule says one is due, then apply retention (run it hourly)", command: "app-backup run-scheduled" },

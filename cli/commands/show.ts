@@ -1,13 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface ShowFlags extends AppFlags {
-  at?: string;
-  from?: string;
-  json?: boolean;
-}
+import type { ShowFlags } from "../actions/show.js";
 
 const examples: HelpExample[] = [
   { does: "show the newest backup of the app described by ./app-backup.yml", command: "app-backup show latest" },

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
-import { addAppFlags, type AppFlags } from "../app-flags.js";
+import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
-
-export interface VerifyFlags extends AppFlags {
-  from?: string;
-  readData?: boolean;
-  json?: boolean;
-}
+import type { VerifyFlags } from "../actions/verify.js";
 
 const examples: HelpExample[] = [
   { does: "check the newest backup's zip against its manifest", command: "app-backup verify latest" },
