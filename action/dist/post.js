@@ -17239,8 +17239,8 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
-          if (secWSAccept !== digest) {
+          const digest2 = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          if (secWSAccept !== digest2) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
           }
@@ -28443,6 +28443,24 @@ async function removeStrayStaging(home, own) {
   return stray;
 }
 
+// core/archive/digest-column.ts
+import { closeSync as closeSync5, openSync as openSync4, readSync as readSync2, unlinkSync as unlinkSync2, writeSync as writeSync2 } from "node:fs";
+var DEFAULT_MEMORY_ROWS = 32 * 1024;
+var WINDOW_ROWS = 8 * 1024;
+var openColumns = new FinalizationRegistry(({ fd, leftover }) => {
+  try {
+    closeSync5(fd);
+  } catch {
+  }
+  if (leftover) removeQuietly(leftover);
+});
+function removeQuietly(file) {
+  try {
+    unlinkSync2(file);
+  } catch {
+  }
+}
+
 // core/restore/preflight.ts
 init_errors();
 
@@ -28465,6 +28483,7 @@ var MAX_ENTRY_BYTES = 1024 * 1024;
 var MAX_INITIAL_ROWS = 64 * 1024;
 var KEYS = ["name", "name64", "kind", "size", "compressedSize", "method", "crc32", "sha256", "mtime", "mode", "linkTarget", "linkTarget64"];
 var KEY_BYTES = KEYS.map((key) => Buffer.from(key));
+var digest = new Uint8Array(32);
 var WORDS = ["file", "directory", "symlink", "deflate", "store"].map((word) => ({ word, bytes: Buffer.from(word) }));
 
 // core/restore/restore-lock.ts
@@ -28575,6 +28594,10 @@ function readUmask() {
 // core/archive/extract-jobs.ts
 var MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 65535;
 var MAX_BATCH_GAP = 64 * 1024;
+
+// core/archive/heap-keeper.ts
+var DEFAULT_HEAP_LIMIT_BYTES = 16 * 1024 * 1024;
+var HEAP_HEADROOM_BYTES = 6 * 1024 * 1024;
 
 // core/archive/extract.ts
 var MAX_RETURNED_BYTES = 16 * 1024 * 1024;

@@ -1,3 +1,4 @@
+import { DigestColumn } from "./digest-column.js";
 import { NameTable } from "./name-table.js";
 import type { ArchiveEntry } from "./types.js";
 
@@ -44,8 +45,8 @@ export class EntryTable {
   crc32s: Uint32Array;
   /** Modification times in ms (manifests, to the ms a restore sets; zips only when asked for: restore never reads the zip's). */
   mtimes: Float64Array;
-  /** Expected content digests, 32 bytes per entry (manifests; empty for a zip). */
-  sha256: Buffer;
+  /** Expected content digests, 32 bytes per entry (manifests; none for a zip), in a temp file past a few thousand rows. */
+  readonly digests: DigestColumn;
   /** 1 where the entry's digest was given as 64 hex digits (manifests). */
   hasSha256: Uint8Array;
   /** Where each entry's local header starts (zips; empty for a manifest). */
@@ -83,7 +84,7 @@ export class EntryTable {
     this.methods = new Uint16Array(common);
     this.crc32s = new Uint32Array(common);
     this.mtimes = new Float64Array(this.hasTimes ? capacity : 0);
-    this.sha256 = Buffer.alloc(own(capacity, "manifest") * 32);
+    this.digests = new DigestColumn({ memoryRows: source === "manifest" ? undefined : 0 });
     this.hasSha256 = new Uint8Array(own(capacity, "manifest"));
     this.offsets = new Uint32Array(own(capacity, "zip"));
     this.flags = new Uint16Array(own(capacity, "zip"));
@@ -157,7 +158,6 @@ export class EntryTable {
     // Copying costs the columns twice over for a moment: only worth it for much room.
     if (this.rows - rows < Math.max(1024, rows / 4)) return;
     this.replaceColumns(<T extends Column>(column: T): T => (column.length > rows ? (column.slice(0, rows) as T) : column));
-    if (this.sha256.length > rows * 32) this.sha256 = Buffer.from(this.sha256.subarray(0, rows * 32));
     this.names.trim();
     this.rows = rows;
   }
@@ -189,11 +189,6 @@ export class EntryTable {
       larger.set(column);
       return larger;
     });
-    if (this.source === "manifest") {
-      const sha256 = Buffer.alloc(rows * 32);
-      this.sha256.copy(sha256);
-      this.sha256 = sha256;
-    }
     this.rows = rows;
   }
 
@@ -217,7 +212,12 @@ export class EntryTable {
 
   /** Hex digest of an entry, as written in the manifest ("" when it had none). */
   sha256Hex(index: number): string {
-    return this.hasSha256[index] ? this.sha256.toString("hex", index * 32, index * 32 + 32) : "";
+    return this.hasSha256[index] ? this.digests.hex(index) : "";
+  }
+
+  /** Lets go of what the table keeps outside memory (its digests' temp file); safe to call more than once. */
+  close(): void {
+    this.digests.close();
   }
 
   /** One entry as the manifest types describe it (for messages and the public API). */

@@ -1,6 +1,7 @@
 import { BufferRecycler, ByteBudget } from "./extract-flow.js";
 import type { BatchJob, ExtractJob, LargeJob } from "./extract-jobs.js";
 import type { ExtractMessage, ExtractPool } from "./extract-pool.js";
+import type { EntryDescription } from "./extract-protocol.js";
 import { EntryFailure, type ExtractItem, type ExtractOptions, type ExtractProgress, type WorkerFailure } from "./extract-request.js";
 import type { ReusableBufferSource } from "./random-access-source.js";
 import { describeItems } from "./worker-entries.js";
@@ -42,6 +43,8 @@ export class ExtractDispatch {
   private readonly largeSlots: ByteBudget;
   private readonly reads = new ByteBudget(MAX_CONCURRENT_READS);
   private readonly buffers: BufferRecycler;
+  /** Buffers that carry a batch's description to its worker and come back with the answer. */
+  private readonly descriptions = new BufferRecycler(64 * 1024, 1024 * 1024);
   private failure: Error | undefined;
   /**
    * Told of the first failure: the jobs waiting on a worker, each until it is
@@ -138,6 +141,18 @@ export class ExtractDispatch {
 
   private recycle(message: ExtractMessage): void {
     if (message.recycled instanceof ArrayBuffer) this.buffers.give(message.recycled);
+    if (message.recycledDescription instanceof ArrayBuffer) this.descriptions.give(message.recycledDescription);
+  }
+
+  /** A batch's description copied into a recycled buffer, as the views the worker reads. */
+  private carry(described: EntryDescription): { description: ArrayBuffer; fields: Float64Array; sha256: Uint8Array; targets: string } {
+    const fieldBytes = described.fields.byteLength;
+    const description = this.descriptions.take(fieldBytes + described.sha256.byteLength);
+    const fields = new Float64Array(description, 0, described.fields.length);
+    fields.set(described.fields);
+    const sha256 = new Uint8Array(description, fieldBytes, described.sha256.byteLength);
+    sha256.set(described.sha256);
+    return { description, fields, sha256, targets: described.targets };
   }
 
   /** The batch's span is reserved in the budget by `reserve`. */
@@ -159,7 +174,8 @@ export class ExtractDispatch {
         resolve();
       };
       const { id, post } = this.pool.start("batch", answer, this.options.onMainThread);
-      post({ type: "batch", data, length: span, ...described }, [data, described.fields.buffer as ArrayBuffer, described.sha256]);
+      const carried = this.carry(described);
+      post({ type: "batch", data, length: span, ...carried }, [data, carried.description]);
     });
   }
 
@@ -221,7 +237,7 @@ export class ExtractDispatch {
     const { id, post } = this.pool.start("large", answer, this.options.onMainThread);
     try {
       const described = describeItems(this.table, this.options.digests, [{ item, at: 0, limit: 0 }]);
-      post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256]);
+      post({ type: "open", ...described }, [described.fields.buffer as ArrayBuffer, described.sha256.buffer as ArrayBuffer]);
       const { chunkBytes } = this.options;
       for (let at = 0; at < compressedSize && !this.failure && !entryFailed; at += chunkBytes) {
         while (unacknowledged >= MAX_QUEUED_CHUNKS && !this.failure) await new Promise<void>((resolve) => (ackWaiter = resolve));

@@ -3,7 +3,7 @@ import { IN_MEMORY_ENTRY_BYTES, type EntryDescription } from "./extract-protocol
 import type { ExtractItem } from "./extract-request.js";
 import { describeItems, type PlacedItem } from "./worker-entries.js";
 import { LOCAL_HEADER_SIZE } from "./zip-format.js";
-import { zipOrder, type ZipIndex } from "./zip-index.js";
+import { inZipOrder as inDataOrder, zipOrder, type ZipIndex } from "./zip-index.js";
 
 /**
  * A run of small entries read in one range and handed to one worker. It is
@@ -47,6 +47,7 @@ const MAX_BATCH_GAP = 64 * 1024;
 export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, digests: EntryTable, largeEntryBytes: number, batchBytes: number): Generator<ExtractJob> {
   const { table } = zip;
   const order = dataOrder(zip);
+  const rowAt = (position: number) => (order ? order[position]! : position);
   /** The batch being filled: its items are let go once it is described. */
   let batch: { start: number; end: number; placed: PlacedItem[] } | undefined;
   /** The first row in data order whose entry starts after the current item: where the item's bytes must end. */
@@ -58,8 +59,8 @@ export function* planJobs(items: Iterable<ExtractItem>, zip: ZipIndex, digests: 
       throw new Error(`Entries to extract must come in zip order: ${item.name} (at offset ${start}) came after ${previous.name} (at offset ${table.offsets[previous.zipIndex]}).`);
     }
     previous = item;
-    while (next < order.length && table.offsets[order[next]!]! <= start) next++;
-    const limit = next < order.length ? table.offsets[order[next]!]! : zip.dataLimit;
+    while (next < table.count && table.offsets[rowAt(next)]! <= start) next++;
+    const limit = next < table.count ? table.offsets[rowAt(next)]! : zip.dataLimit;
     const compressedSize = table.compressedSizes[item.zipIndex]!;
     if (compressedSize > largeEntryBytes || table.sizes[item.zipIndex]! > IN_MEMORY_ENTRY_BYTES) {
       if (batch) yield describeBatch(batch, table, digests);
@@ -90,13 +91,18 @@ function describeBatch(batch: { start: number; end: number; placed: readonly Pla
   return { kind: "batch", start: batch.start, end: batch.end, described: describeItems(table, digests, placed), zipRows, digestRows };
 }
 
-const dataOrders = new WeakMap<ZipIndex, Uint32Array>();
+const dataOrders = new WeakMap<ZipIndex, { order: Uint32Array | undefined }>();
 
-/** The zip's rows in the order of their data, worked out once per zip (4 bytes a row) and shared by its extractions. */
-function dataOrder(zip: ZipIndex): Uint32Array {
-  let order = dataOrders.get(zip);
-  if (!order) dataOrders.set(zip, (order = zipOrder(zip.table)));
-  return order;
+/**
+ * The zip's rows in the order of their data, worked out once per zip and
+ * shared by its extractions: undefined for a zip whose rows are in that order
+ * already (one written in one pass), where holding 4 bytes a row would say
+ * nothing.
+ */
+function dataOrder(zip: ZipIndex): Uint32Array | undefined {
+  let known = dataOrders.get(zip);
+  if (!known) dataOrders.set(zip, (known = { order: inDataOrder(zip.table) ? undefined : zipOrder(zip.table) }));
+  return known.order;
 }
 
 /** The items in zip order: as they are when they already are (no copy), else a sorted copy. */

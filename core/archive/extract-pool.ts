@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import type { ExtractReply, ExtractRequest } from "./extract-protocol.js";
 import { ExtractWork } from "./extract-work.js";
 import { EXTRACT_WORKER_SOURCE } from "./extract-worker-source.js";
+import { enableGarbageCollection, workerOnline } from "./garbage-collection.js";
 
 /** What a worker sends about one job (see the worker source for the protocol). */
 export interface ExtractMessage {
@@ -133,11 +134,14 @@ export class ExtractPool {
   }
 
   private spawn(): JobRunner {
+    // Before the thread starts: it can then collect the buffers it is done with (see extract-worker.ts).
+    enableGarbageCollection();
     // A small young generation makes the worker collect the buffers it inflates often, which keeps its memory flat.
     const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     ExtractPool.threadsStarted++;
     const runner: JobRunner = { outstandingBytes: 0, largeJobs: 0, post: (message, transfer) => worker.postMessage(message, transfer) };
     worker.on("message", (message: ExtractMessage) => this.receive(message));
+    worker.once("online", workerOnline);
     worker.on("error", (error) => this.die(error));
     worker.on("exit", (code) => {
       if (!this.closed) this.die(new Error(`A restore worker stopped unexpectedly (exit code ${code}).`));

@@ -42,17 +42,24 @@ export const IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 export interface EntryDescription {
   fields: Float64Array;
   /** 32 bytes per entry. */
-  sha256: ArrayBuffer;
+  sha256: Uint8Array;
   /** Target paths joined with NUL; "" for an entry that is only checked. */
   targets: string;
 }
 
-/** Small entries back to back in `data[0, length)`, local headers included. */
+/**
+ * Small entries back to back in `data[0, length)`, local headers included.
+ * `fields` and `sha256` are views of `description`, a buffer sent back with
+ * the answer to be used again, as `data` is: a batch allocates nothing that
+ * crosses threads (a buffer handed to a worker and dropped there was measured
+ * to stay counted, and resident, long after).
+ */
 export interface ExtractBatchRequest extends EntryDescription {
   type: "batch";
   id: number;
   data: ArrayBuffer;
   length: number;
+  description: ArrayBuffer;
 }
 
 /** One large entry, whose stored bytes follow in chunks; `targets` is its one path. */
@@ -92,6 +99,8 @@ export interface ExtractBatchReply {
   /** The checked content of entries that asked for it (transferred). */
   returned: Array<{ index: number; data: ArrayBuffer }>;
   recycled: ArrayBuffer;
+  /** The request's `description` buffer, sent back (transferred) for the next batch. */
+  recycledDescription: ArrayBuffer;
 }
 
 /** A chunk was consumed; failed: the entry is already bad, send no more. */

@@ -78,7 +78,7 @@ export class ExtractWork {
   private runBatch(job: ExtractBatchRequest): void {
     const bytes = Buffer.from(job.data, 0, job.length);
     const fields = job.fields;
-    const expected = Buffer.from(job.sha256);
+    const expected = Buffer.from(job.sha256.buffer, job.sha256.byteOffset, job.sha256.byteLength);
     const targets = job.targets.split("\0");
     const count = fields.length / FIELDS;
     const failures: ExtractFailure[] = [];
@@ -143,15 +143,15 @@ export class ExtractWork {
         }
       }
     }
-    transfer.push(job.data);
-    this.send({ type: "batch", id: job.id, failures, returned, recycled: job.data }, transfer);
+    transfer.push(job.data, job.description);
+    this.send({ type: "batch", id: job.id, failures, returned, recycled: job.data, recycledDescription: job.description }, transfer);
   }
 
   private openLarge(message: OpenRequest): void {
     const fields = message.fields;
     const state: LargeEntry = {
       fields,
-      expected: Buffer.from(message.sha256),
+      expected: Buffer.from(message.sha256.buffer, message.sha256.byteOffset, message.sha256.byteLength),
       size: 0,
       hash: createHash("sha256"),
       crc: fields[F.crc32]! >= 0 ? 0 : undefined,

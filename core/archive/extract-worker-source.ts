@@ -74,7 +74,7 @@ var ExtractWork = class {
   runBatch(job) {
     const bytes = Buffer.from(job.data, 0, job.length);
     const fields = job.fields;
-    const expected = Buffer.from(job.sha256);
+    const expected = Buffer.from(job.sha256.buffer, job.sha256.byteOffset, job.sha256.byteLength);
     const targets = job.targets.split("\\0");
     const count = fields.length / FIELDS;
     const failures = [];
@@ -135,14 +135,14 @@ var ExtractWork = class {
         }
       }
     }
-    transfer.push(job.data);
-    this.send({ type: "batch", id: job.id, failures, returned, recycled: job.data }, transfer);
+    transfer.push(job.data, job.description);
+    this.send({ type: "batch", id: job.id, failures, returned, recycled: job.data, recycledDescription: job.description }, transfer);
   }
   openLarge(message) {
     const fields = message.fields;
     const state = {
       fields,
-      expected: Buffer.from(message.sha256),
+      expected: Buffer.from(message.sha256.buffer, message.sha256.byteOffset, message.sha256.byteLength),
       size: 0,
       hash: (0, import_node_crypto.createHash)("sha256"),
       crc: fields[FIELD.crc32] >= 0 ? 0 : void 0,
@@ -276,6 +276,18 @@ function consume(state, content) {
 
 // core/archive/extract-worker.ts
 var port = import_node_worker_threads.parentPort;
-var work = new ExtractWork((message, transfer) => port.postMessage(message, transfer ?? []));
+var collectYoung = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
+};
+var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+var bytesSinceCollection = 0;
+var work = new ExtractWork((message, transfer) => {
+  const recycled = message.recycled;
+  bytesSinceCollection += recycled ? recycled.byteLength : 0;
+  port.postMessage(message, transfer ?? []);
+  if (bytesSinceCollection >= COLLECT_EVERY_BYTES) {
+    bytesSinceCollection = 0;
+    collectYoung();
+  }
+});
 port.on("message", (message) => work.receive(message));
 `;

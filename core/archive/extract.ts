@@ -1,6 +1,7 @@
 import { ExtractDispatch } from "./extract-dispatch.js";
 import { inZipOrder, planJobs } from "./extract-jobs.js";
 import { ExtractPool } from "./extract-pool.js";
+import { HeapKeeper } from "./heap-keeper.js";
 import type { ExtractItem, ExtractOptions } from "./extract-request.js";
 import type { ReusableBufferSource } from "./random-access-source.js";
 import type { ZipIndex } from "./zip-index.js";
@@ -50,6 +51,7 @@ export async function extractEntries(
 
   const ordered = Array.isArray(items) ? inZipOrder(items as readonly ExtractItem[], zip) : items;
   const running = new Set<Promise<void>>();
+  const heap = new HeapKeeper();
   try {
     try {
       for (const job of planJobs(refuseOversized(ordered, zip, dispatch), zip, options.digests, largeEntryBytes, batchBytes)) {
@@ -59,6 +61,7 @@ export async function extractEntries(
         if (dispatch.firstFailure) break;
         const run: Promise<void> = dispatch.run(job).then(() => void running.delete(run));
         running.add(run);
+        heap.tick();
       }
     } catch (error) {
       dispatch.fail(error as Error);

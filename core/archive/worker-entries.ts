@@ -14,8 +14,7 @@ export interface PlacedItem {
 /** Entries in the worker's compact form (see the worker source). */
 export function describeItems(table: ZipIndex["table"], digests: EntryTable, list: readonly PlacedItem[]) {
   const fields = new Float64Array(list.length * FIELDS);
-  const sha256 = new ArrayBuffer(list.length * 32);
-  const expected = new Uint8Array(sha256);
+  const expected = new Uint8Array(list.length * 32);
   const targets: string[] = [];
   list.forEach(({ item, at, limit }, index) => {
     const base = index * FIELDS;
@@ -35,11 +34,11 @@ export function describeItems(table: ZipIndex["table"], digests: EntryTable, lis
     fields[base + FIELD.gid] = item.owner?.gid ?? -1;
     fields[base + FIELD.returnData] = item.returnData ? 1 : 0;
     // Without an expected digest, one that no content has: the entry is reported as not matching the manifest.
-    if (digests.hasSha256[item.digestIndex]) expected.set(digests.sha256.subarray(item.digestIndex * 32, item.digestIndex * 32 + 32), index * 32);
+    if (digests.hasSha256[item.digestIndex]) digests.digests.copyTo(item.digestIndex, expected, index * 32);
     else expected.fill(0xff, index * 32, index * 32 + 32);
     targets.push(item.target ?? (item.targetRoot ? targetUnder(item.targetRoot, item.name) : ""));
   });
-  return { fields, sha256, targets: targets.join("\0") };
+  return { fields, sha256: expected, targets: targets.join("\0") };
 }
 
 /** `{root}/{name without its first segment}`, with the platform's separators; names were checked, so no normalizing is needed. */

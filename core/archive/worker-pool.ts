@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
+import { workerOnline } from "./garbage-collection.js";
 
 /** A message from a worker about one job; `type` tells which (see the worker source). */
 export interface WorkerMessage {
@@ -129,6 +130,7 @@ export class WorkerPool {
     });
     const pooled: PoolWorker = { worker, slotMemory, freeSlots: Array.from({ length: slotsPerWorker }, (_, i) => i), outstanding: 0 };
     worker.unref();
+    worker.once("online", workerOnline);
     worker.on("message", (message: WorkerMessage) => this.route(message));
     worker.on("error", (error) => this.die(error));
     worker.on("exit", (code) => {

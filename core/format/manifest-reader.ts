@@ -323,15 +323,18 @@ function timeAt(xml: Buffer, start: number, end: number): number {
 /** 64 hex digits into the table's digest column; false if the value is anything else. */
 function digestAt(xml: Buffer, start: number, end: number, table: EntryTable, index: number): boolean {
   if (end - start !== 64) return false;
-  const base = index * 32;
   for (let i = 0; i < 32; i++) {
     const high = hexDigit(xml[start + 2 * i]!);
     const low = hexDigit(xml[start + 2 * i + 1]!);
     if (high < 0 || low < 0) return false;
-    table.sha256[base + i] = (high << 4) | low;
+    digest[i] = (high << 4) | low;
   }
+  table.digests.set(index, digest);
   return true;
 }
+
+/** One digest as it is decoded, before it goes into the table. */
+const digest = new Uint8Array(32);
 
 function hexDigit(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;

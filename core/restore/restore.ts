@@ -111,6 +111,7 @@ class RestoreRun {
       return await this.apply(source, archive, plan);
     } finally {
       await archive.zipSource.close?.();
+      source.entries.close();
     }
   }
 

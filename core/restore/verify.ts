@@ -55,14 +55,14 @@ export async function verifyBackup(options: AppBackupOptions, run: VerifyRunOpti
     bytesRead: 0,
     differences: [],
   };
-  if (refusal) return refused(result, source, refusal);
-
   try {
+    if (refusal) return refused(result, source, refusal);
     for (const problem of archive.unsafe) result.differences.push({ name: problem.name, difference: `unsafe: ${problem.problem}` });
     result.differences.push(...archive.differences);
     if (run.readData) await readContent(source, archive, result, run);
   } finally {
-    await archive.zipSource.close?.();
+    await archive?.zipSource.close?.();
+    source.entries.close();
   }
   result.ok = result.differences.length === 0;
   result.restorable = result.ok;
