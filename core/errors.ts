@@ -50,6 +50,10 @@ export type ErrorCode =
   | "CONFIG_INVALID"
   | "CONFIG_UNREADABLE"
   | "HOME_MISSING"
+  /** A remote home (SFTP, App Service) could not be reached, or the connection to it was lost (retryable). */
+  | "HOME_UNREACHABLE"
+  /** A remote home refused the login or its permissions, offers no SFTP, or its host key is unknown, changed or revoked. */
+  | "HOME_REFUSED"
   | "FILTER_INVALID"
   | "SIZE_LIMIT"
   | "STORAGE_AUTH"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-installed=$(scripts/apt-install.sh postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time)
+installed=$(scripts/apt-install.sh postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time openssh-server openssh-client)
 if [ -n "$installed" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
