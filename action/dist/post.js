@@ -28067,6 +28067,7 @@ import { promisify as promisify2 } from "node:util";
 // core/archive/file-batch.ts
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 var OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
+var MAX_LISTED = 2 ** 31;
 var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
 var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
 

@@ -35,6 +35,13 @@ export class ArchiveOutput {
 
   /** Writes `text` as UTF-8, encoded straight into the current buffer when it fits there. */
   writeText(text: string): Promise<void> | undefined {
+    // Room for the longest encoding (3 bytes per UTF-16 unit): one pass encodes it, with no measuring pass first.
+    if (this.pendingLength + text.length * 3 <= this.bufferSize) {
+      const written = this.pending.write(text, this.pendingLength);
+      this.pendingLength += written;
+      this.position += written;
+      return undefined;
+    }
     const size = Buffer.byteLength(text);
     if (this.pendingLength + size > this.bufferSize) return this.write(Buffer.from(text));
     this.pending.write(text, this.pendingLength);

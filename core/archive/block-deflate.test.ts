@@ -65,7 +65,7 @@ describe("BlockDeflater", () => {
     expect(blocksOnWorkers).toBeGreaterThan(100);
   });
 
-  it("deflates a block on the main thread when every worker slot is taken", async () => {
+  it("deflates a block on the main thread when no worker takes it", async () => {
     const noFreeSlot: BlockJobs = {
       submitBlock: () => undefined,
       slotBytes: () => {

@@ -150,7 +150,7 @@ export class BlockDeflater {
       settle.resolve({ bytes, ticket });
     });
     if (!ticket) {
-      // Every worker slot is taken by jobs further on in the archive: this block is deflated here (on libuv's pool).
+      // No worker took it (the jobs were stopped, or the caller's jobs have no worker): it is deflated here, on libuv's pool.
       const options: zlib.ZlibOptions = { level: this.options.level, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
       if (dictionaryLength > 0) options.dictionary = Buffer.from(this.view.subarray(offset, offset + dictionaryLength));
       const content = Buffer.from(this.view.subarray(offset + dictionaryLength, offset + dictionaryLength + filled));

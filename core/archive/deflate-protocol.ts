@@ -29,6 +29,8 @@ export interface BatchRequest {
   paths: string;
   /** "1" for a file to store as it is, "0" for one that may be deflated; one character per file. */
   store: string;
+  /** Each file's size when it was listed: a file read to exactly that size needs no fstat. */
+  sizes: Float64Array;
 }
 
 export type DeflateRequest = BatchRequest | BlockRequest;

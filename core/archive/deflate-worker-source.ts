@@ -20,9 +20,13 @@ function deflateBlock(request, slot) {
   const options = { level: request.level, chunkSize, finishFlush: request.last ? import_node_zlib.constants.Z_FINISH : import_node_zlib.constants.Z_SYNC_FLUSH };
   if (request.dictionaryLength > 0) options.dictionary = new Uint8Array(request.input, request.offset, request.dictionaryLength);
   const output = (0, import_node_zlib.deflateRawSync)(content, options);
-  if (output.length <= slot.length) {
+  if (slot !== void 0 && output.length <= slot.length) {
     slot.set(output, 0);
     return { reply: { type: "block", id: request.id, slot: request.slots[0], length: output.length }, transfer: [], allocated: chunkSize };
+  }
+  if (chunkSize >= Buffer.poolSize && output.byteOffset === 0 && output.buffer.byteLength === chunkSize) {
+    const data3 = output.buffer;
+    return { reply: { type: "block", id: request.id, data: data3, length: output.length }, transfer: [data3], allocated: 0 };
   }
   const data2 = new Uint8Array(output).buffer;
   return { reply: { type: "block", id: request.id, data: data2, length: output.length }, transfer: [data2], allocated: chunkSize };
@@ -33,6 +37,8 @@ var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
 var import_node_zlib2 = require("node:zlib");
 var OPEN_FLAGS = import_node_fs.constants.O_RDONLY | (import_node_fs.constants.O_NONBLOCK || 0);
+var MAX_LISTED = 2 ** 31;
+var STORE = 49;
 var sha256 = typeof import_node_crypto.hash === "function" ? (bytes) => (0, import_node_crypto.hash)("sha256", bytes, "buffer") : (bytes) => (0, import_node_crypto.createHash)("sha256").update(bytes).digest();
 var allocated = () => {
 };
@@ -49,7 +55,28 @@ function describe(error) {
   if (failure && failure.code) return failure.code + ": " + failure.message;
   return String(failure && failure.message ? failure.message : failure);
 }
-function openRegularFile(path) {
+var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
+function roundUp(size) {
+  let rounded = 64 * 1024;
+  while (rounded < size) rounded *= 2;
+  return rounded;
+}
+function readUntil(fd, length, end) {
+  if (readBuffer.length < end) {
+    const larger = Buffer.allocUnsafeSlow(roundUp(end));
+    readBuffer.copy(larger, 0, 0, length);
+    readBuffer = larger;
+  }
+  while (length < end) {
+    const read = (0, import_node_fs.readSync)(fd, readBuffer, length, end - length, null);
+    if (read === 0) break;
+    length += read;
+  }
+  return length;
+}
+function readSmallFile(path, listed) {
+  if (!(listed > 0 && listed <= MAX_LISTED)) listed = 0;
+  listed = Math.floor(listed);
   let fd;
   try {
     fd = (0, import_node_fs.openSync)(path, OPEN_FLAGS);
@@ -57,32 +84,33 @@ function openRegularFile(path) {
     return { reason: describe(error) };
   }
   try {
-    const stats = (0, import_node_fs.fstatSync)(fd);
-    if (!stats.isFile()) {
-      (0, import_node_fs.closeSync)(fd);
-      return { reason: "it is no longer a regular file" };
+    let length = 0;
+    let readError;
+    try {
+      if (readBuffer.length <= listed) readBuffer = Buffer.allocUnsafeSlow(roundUp(listed + 1));
+      length = (0, import_node_fs.readSync)(fd, readBuffer, 0, listed + 1, null);
+      if (length === listed && listed > 0) return readBuffer.subarray(0, length);
+      if (length > 0) length = readUntil(fd, length, listed + 1);
+    } catch (error) {
+      readError = error;
     }
-    return { fd, size: stats.size };
+    let size;
+    try {
+      const stats = (0, import_node_fs.fstatSync)(fd);
+      if (!stats.isFile()) return { reason: "it is no longer a regular file" };
+      size = stats.size;
+    } catch (error) {
+      return { reason: describe(error) };
+    }
+    if (readError !== void 0) return { reason: describe(readError) };
+    if (length > size) length = size;
+    else if (length < size) length = readUntil(fd, length, size);
+    return readBuffer.subarray(0, length);
   } catch (error) {
-    (0, import_node_fs.closeSync)(fd);
     return { reason: describe(error) };
+  } finally {
+    (0, import_node_fs.closeSync)(fd);
   }
-}
-var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
-function roundUp(size) {
-  let rounded = 64 * 1024;
-  while (rounded < size) rounded *= 2;
-  return rounded;
-}
-function readWhole(fd, size) {
-  if (readBuffer.length < size) readBuffer = Buffer.allocUnsafeSlow(roundUp(size));
-  let length = 0;
-  while (length < size) {
-    const read = (0, import_node_fs.readSync)(fd, readBuffer, length, size - length, null);
-    if (read === 0) break;
-    length += read;
-  }
-  return readBuffer.subarray(0, length);
 }
 function deflateOptions(level, length) {
   let windowBits = 9;
@@ -91,7 +119,11 @@ function deflateOptions(level, length) {
 }
 var reusableDeflates = /* @__PURE__ */ new Map();
 var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
+var GZIP_HEADER = 10;
+var GZIP_TRAILER = 8;
+var deflatedCrc32 = -1;
 function deflateSmall(bytes, level) {
+  deflatedCrc32 = -1;
   let context = reusableDeflates.get(level);
   if (context === void 0) {
     context = createReusableDeflate(level);
@@ -102,7 +134,10 @@ function deflateSmall(bytes, level) {
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
     try {
       const length = runReusableDeflate(context, bytes, deflateScratch);
-      if (length >= 0) return deflateScratch.subarray(0, length);
+      if (length >= 0) {
+        deflatedCrc32 = deflateScratch.readUInt32LE(length - GZIP_TRAILER);
+        return deflateScratch.subarray(GZIP_HEADER, length - GZIP_TRAILER);
+      }
     } catch {
       reusableDeflates.set(level, null);
     }
@@ -114,12 +149,13 @@ function deflateSmall(bytes, level) {
 function runReusableDeflate(context, input, output) {
   context.stream.reset();
   context.handle.writeSync(import_node_zlib2.constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
-  const [availableOut, availableIn] = context.state;
+  const availableOut = context.state[0];
+  const availableIn = context.state[1];
   return availableIn === 0 && availableOut > 0 ? output.length - availableOut : -1;
 }
 function createReusableDeflate(level) {
   try {
-    const stream = (0, import_node_zlib2.createDeflateRaw)({ level });
+    const stream = (0, import_node_zlib2.createGzip)({ level });
     const internals = stream;
     const handle = internals._handle;
     const state = internals._writeState;
@@ -131,7 +167,9 @@ function createReusableDeflate(level) {
     const output = Buffer.alloc(sample.length * 2 + 1024);
     for (let i = 0; i < 2; i++) {
       const length = runReusableDeflate(context, sample, output);
-      if (length < 0 || !(0, import_node_zlib2.inflateRawSync)(output.subarray(0, length)).equals(sample)) return null;
+      if (length < GZIP_HEADER + GZIP_TRAILER || output[0] !== 31 || output[1] !== 139 || output[2] !== 8 || output[3] !== 0) return null;
+      if (output.readUInt32LE(length - GZIP_TRAILER) !== (0, import_node_zlib2.crc32)(sample) || output.readUInt32LE(length - 4) !== sample.length) return null;
+      if (!(0, import_node_zlib2.inflateRawSync)(output.subarray(GZIP_HEADER, length - GZIP_TRAILER)).equals(sample)) return null;
     }
     return context;
   } catch {
@@ -179,25 +217,18 @@ function deflateFileBatch(job, target, minSaving) {
   const output = new BatchOutput(target);
   for (let i = 0; i < paths.length; i++) {
     meta[i * 4] = -1;
-    const opened = openRegularFile(paths[i]);
-    if (opened.reason !== void 0) {
-      reasons.push([i, opened.reason]);
+    const content = readSmallFile(paths[i], job.sizes[i]);
+    if (!(content instanceof Uint8Array)) {
+      reasons.push([i, content.reason]);
       continue;
-    }
-    let content;
-    try {
-      content = readWhole(opened.fd, opened.size);
-    } catch (error) {
-      reasons.push([i, describe(error)]);
-      continue;
-    } finally {
-      (0, import_node_fs.closeSync)(opened.fd);
     }
     hashes.set(sha256(content), i * 32);
     let method = 0;
     let stored = content;
-    if (job.store[i] !== "1" && content.length > 0) {
+    let crc32 = -1;
+    if (job.store.charCodeAt(i) !== STORE && content.length > 0) {
       const deflated = deflateSmall(content, job.level);
+      crc32 = deflatedCrc32;
       if (saves(deflated.length, content.length, minSaving)) {
         method = 8;
         stored = deflated;
@@ -205,7 +236,7 @@ function deflateFileBatch(job, target, minSaving) {
     }
     output.append(stored);
     meta[i * 4] = content.length;
-    meta[i * 4 + 1] = (0, import_node_zlib2.crc32)(content);
+    meta[i * 4 + 1] = crc32 >= 0 ? crc32 : (0, import_node_zlib2.crc32)(content);
     meta[i * 4 + 2] = method;
     meta[i * 4 + 3] = stored.length;
   }
@@ -249,8 +280,14 @@ function runBatch(job) {
   send(message.data ? message : { ...message, slot: job.slots[0] }, transfer);
 }
 function runBlock(job) {
-  const { reply, transfer, allocated: bytes } = deflateBlock(job, slotView(job.slots[0]));
+  const { reply, transfer, allocated: bytes } = deflateBlock(job, job.slots.length > 0 ? slotView(job.slots[0]) : void 0);
   allocated2(bytes);
-  send(reply, transfer);
+  try {
+    send(reply, transfer);
+  } catch (error) {
+    if (!reply.data) throw error;
+    const copy = new Uint8Array(new Uint8Array(reply.data, 0, reply.length)).buffer;
+    send({ ...reply, data: copy }, [copy]);
+  }
 }
 `;

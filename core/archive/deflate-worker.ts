@@ -54,7 +54,14 @@ function runBatch(job: BatchRequest): void {
 }
 
 function runBlock(job: BlockRequest): void {
-  const { reply, transfer, allocated: bytes } = deflateBlock(job, slotView(job.slots[0]!));
+  const { reply, transfer, allocated: bytes } = deflateBlock(job, job.slots.length > 0 ? slotView(job.slots[0]!) : undefined);
   allocated(bytes);
-  send(reply, transfer);
+  try {
+    send(reply, transfer);
+  } catch (error) {
+    if (!reply.data) throw error;
+    // Memory the runtime would not move goes as a copy.
+    const copy = new Uint8Array(new Uint8Array(reply.data, 0, reply.length)).buffer;
+    send({ ...reply, data: copy }, [copy]);
+  }
 }

@@ -146,7 +146,7 @@ export class EntryWriter {
       method: content.method,
       crc32: content.crc32,
       sha256: content.sha256,
-      mtime: entry.mtime,
+      mtime: new Date(entry.mtimeMs),
       mode: entry.mode,
       linkTarget: content.linkTarget,
     };
@@ -242,7 +242,7 @@ export class EntryWriter {
    */
   private async writePieces(entry: PendingFile | PendingStream, method: number, read: () => Promise<Buffer | undefined>, smallLimit: number): Promise<ArchiveEntry> {
     const offset = this.records.position;
-    await this.records.writeStreamedHeader(entry.name, method, entry.mtime);
+    await this.records.writeStreamedHeader(entry.name, method, new Date(entry.mtimeMs));
     const hash = createHash("sha256");
     let crc32 = 0;
     let size = 0;
@@ -287,7 +287,7 @@ export class EntryWriter {
     } finally {
       this.activeBlocks = undefined;
     }
-    const written: WrittenEntry = { name: entry.name, kind: "file", size, compressedSize, method, crc32, sha256: hash.digest(), mtime: entry.mtime, mode: entry.mode };
+    const written: WrittenEntry = { name: entry.name, kind: "file", size, compressedSize, method, crc32, sha256: hash.digest(), mtime: new Date(entry.mtimeMs), mode: entry.mode };
     const archived = await this.records.writeDescriptor(written, offset);
     this.tally.entryWritten(size);
     return archived;

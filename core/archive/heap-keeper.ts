@@ -13,9 +13,14 @@ const HEAP_HEADROOM_BYTES = 6 * 1024 * 1024;
  * million-file restore, whose live heap is about 10 MB). A full collection
  * when the heap in use passes a limit keeps it small; the limit follows what
  * survives, so a heap that really holds more is not collected over and over.
+ *
+ * What survived is read one step after the collection, not at once: V8
+ * sweeps the dead objects' pages concurrently, and until it has, they still
+ * count as in use.
  */
 export class HeapKeeper {
   private heapLimit: number;
+  private collected = false;
 
   constructor(private readonly baseHeapLimitBytes = DEFAULT_HEAP_LIMIT_BYTES) {
     this.heapLimit = baseHeapLimitBytes;
@@ -23,8 +28,13 @@ export class HeapKeeper {
 
   /** Called once per unit of work (a job sent: up to a MB of entries; a look costs microseconds). */
   tick(): void {
-    if (process.memoryUsage().heapUsed <= this.heapLimit) return;
+    const inUse = process.memoryUsage().heapUsed;
+    if (this.collected) {
+      this.collected = false;
+      this.heapLimit = Math.max(this.baseHeapLimitBytes, inUse + HEAP_HEADROOM_BYTES);
+    }
+    if (inUse <= this.heapLimit) return;
     collectGarbage("major");
-    this.heapLimit = Math.max(this.baseHeapLimitBytes, process.memoryUsage().heapUsed + HEAP_HEADROOM_BYTES);
+    this.collected = true;
   }
 }

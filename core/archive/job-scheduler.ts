@@ -86,12 +86,15 @@ export class JobScheduler {
   }
 
   /**
-   * Starts a job no pending file waits for (a block of the stream or large file being written) on a worker
-   * with a free output slot; undefined when none has one now. The slot comes back with `slotDone`.
+   * Starts a job no pending file waits for (a block of the stream or large file being written) on a worker,
+   * in a free output slot if one has it; undefined once the archive stopped. The slot comes back with `slotDone`.
    */
   submitBlock(request: Record<string, unknown> & { type: "block" }, handler: (message: WorkerMessage) => void): JobTicket | undefined {
     if (this.stopped) return undefined;
-    return this.pool.submit(request, 1, handler);
+    // Slots held by finished batches wait for the writer, which waits for this block: with none free the block
+    // goes to a worker without one and comes back in a buffer of its own. The workers, otherwise idle then,
+    // deflate it, rather than libuv's threads competing with them for the cores.
+    return this.pool.submit(request, 1, handler) ?? this.pool.submit(request, 0, handler);
   }
 
   /** The bytes a block job's answer left in its slot; valid until `slotDone`. */
@@ -226,7 +229,16 @@ export class JobScheduler {
   }
 }
 
-/** One string each for paths and store flags: far cheaper to pass between threads than an object per file. */
-function batchRequestOf(files: PendingFile[]): { paths: string; store: string } {
-  return { paths: files.map((f) => f.path).join("\0"), store: files.map((f) => (f.store ? "1" : "0")).join("") };
+/** One string each for paths and store flags, one array of sizes: far cheaper to pass between threads than an object per file. */
+function batchRequestOf(files: PendingFile[]): { paths: string; store: string; sizes: Float64Array } {
+  const sizes = new Float64Array(files.length);
+  let paths = "";
+  let store = "";
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!;
+    paths += i === 0 ? file.path : "\0" + file.path;
+    store += file.store ? "1" : "0";
+    sizes[i] = file.declared;
+  }
+  return { paths, store, sizes };
 }

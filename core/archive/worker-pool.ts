@@ -65,7 +65,8 @@ export class WorkerPool {
 
   /**
    * Sends a job to the least busy worker with `slotCount` free slots, or returns
-   * undefined when none has them (call again after releasing a ticket).
+   * undefined when none has them (call again after releasing a ticket). A job
+   * given no slot answers with a buffer of its own.
    */
   submit(job: Record<string, unknown> & { type: "batch" | "block" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
     if (this.closed) throw new Error("The archive worker pool is closed.");

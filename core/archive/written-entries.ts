@@ -116,7 +116,7 @@ export class WrittenEntries implements EntryList {
       entry.mtime = new Date(reader.number());
       entry.crc32 = reader.word();
       entry.mode = reader.word();
-      entry.sha256 = reader.bytes(32).toString("hex");
+      entry.sha256 = reader.hex(32);
       entry.name = reader.text();
       if (flags & HAS_LINK) entry.linkTarget = reader.text();
       yield entry;

@@ -124,17 +124,17 @@ export class ZipWriter {
   }
 
   addDirectory(name: string, options: EntryOptions): void {
-    this.add({ kind: "directory", name: entryName(name, "directory"), mtime: options.mtime, mode: S_IFDIR | (options.mode & 0o7777), declared: 0, data: Buffer.alloc(0) });
+    this.add({ kind: "directory", name: entryName(name, "directory"), mtimeMs: options.mtime.getTime(), mode: S_IFDIR | (options.mode & 0o7777), declared: 0, data: Buffer.alloc(0) });
   }
 
   /** Stores the link itself (its target text), never what it points to. */
   addSymlink(name: string, target: string, options: EntryOptions): void {
     const data = Buffer.from(target);
-    this.add({ kind: "symlink", name: entryName(name, "symlink"), mtime: options.mtime, mode: S_IFLNK | (options.mode & 0o7777), declared: data.length, data });
+    this.add({ kind: "symlink", name: entryName(name, "symlink"), mtimeMs: options.mtime.getTime(), mode: S_IFLNK | (options.mode & 0o7777), declared: data.length, data });
   }
 
   addBuffer(name: string, data: Buffer, options: EntryOptions): void {
-    this.add({ kind: "buffer", name: entryName(name, "file"), mtime: options.mtime, mode: S_IFREG | (options.mode & 0o7777), declared: data.length, data });
+    this.add({ kind: "buffer", name: entryName(name, "file"), mtimeMs: options.mtime.getTime(), mode: S_IFREG | (options.mode & 0o7777), declared: data.length, data });
   }
 
   /**
@@ -148,7 +148,7 @@ export class ZipWriter {
       kind: "file",
       name: checked,
       path: absolutePath,
-      mtime: options.mtime,
+      mtimeMs: options.mtime.getTime(),
       mode: S_IFREG | (options.mode & 0o7777),
       declared: Math.max(0, options.size),
       store: this.level === 0 || isStoredByName(checked),
@@ -166,7 +166,7 @@ export class ZipWriter {
     // The same failure also rejects finish(); a caller that does not await this promise must not crash the process.
     written.catch(() => {});
     try {
-      this.add({ kind: "stream", name: entryName(name, "file"), source, mtime: options.mtime, mode: S_IFREG | (options.mode & 0o7777), declared: 0, ...settle });
+      this.add({ kind: "stream", name: entryName(name, "file"), source, mtimeMs: options.mtime.getTime(), mode: S_IFREG | (options.mode & 0o7777), declared: 0, ...settle });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -236,13 +236,14 @@ async function archive(
     // The meta entry and the dumps are written before any content entry: their bytes are not the home's.
     await zip.whenQueuedAtMost(0);
     progress.startContent(metaXml.length + databases.reduce((sum, d) => sum + d.sizeBytes, 0));
-    const home = options.app.home;
+    // One prefix for every path: a file's path is then one concatenation, not two.
+    const homePrefix = `${options.app.home}/`;
     // Read back from the plan's spool in walk order: only the writer's window of entries is in memory.
     for (const entry of plan.walk.entries) {
       if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
       signal?.throwIfAborted();
       const name = contentEntryName(entry.path);
-      const absolute = `${home}/${entry.path}`;
+      const absolute = homePrefix + entry.path;
       if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
       else if (entry.kind === "symlink") zip.addSymlink(name, entry.linkTarget!, { mtime: entry.mtime, mode: entry.mode });
       else zip.addFile(name, absolute, { size: entry.size, mtime: entry.mtime, mode: entry.mode });

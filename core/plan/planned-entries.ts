@@ -1,17 +1,27 @@
 import { RecordReader, textSize, writeNumber, writeText, writeWord } from "../spool/record-fields.js";
 import { RecordSpool, type RecordSpoolOptions } from "../spool/record-spool.js";
 import type { PathFilter } from "./filter.js";
-import { tallyHome, type PlannedEntry, type WalkOptions, type WalkTotals } from "./walk.js";
+import { tallyHomeFields, type PlannedEntry, type WalkOptions, type WalkTotals } from "./walk.js";
 
 const KINDS: PlannedEntry["kind"][] = ["file", "directory", "symlink"];
 const HAS_LINK = 4;
 /** Flags, size, mtime, mode. */
 const FIXED_BYTES = 1 + 8 + 8 + 4;
 
-function encode(target: Buffer, start: number, entry: PlannedEntry): number {
+/** An entry's fields on their way into a record: one object reused for every entry. */
+interface Fields {
+  path: string;
+  kind: PlannedEntry["kind"];
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  linkTarget: string | undefined;
+}
+
+function encode(target: Buffer, start: number, entry: Fields): number {
   target[start] = KINDS.indexOf(entry.kind) | (entry.linkTarget !== undefined ? HAS_LINK : 0);
   let at = writeNumber(target, start + 1, entry.size);
-  at = writeNumber(target, at, entry.mtime.getTime());
+  at = writeNumber(target, at, entry.mtimeMs);
   at = writeWord(target, at, entry.mode);
   at = writeText(target, at, entry.path);
   return entry.linkTarget !== undefined ? writeText(target, at, entry.linkTarget) : at;
@@ -25,6 +35,7 @@ function encode(target: Buffer, start: number, entry: PlannedEntry): number {
  */
 export class PlannedEntries implements Iterable<PlannedEntry> {
   private readonly spool: RecordSpool;
+  private readonly fields: Fields = { path: "", kind: "file", size: 0, mtimeMs: 0, mode: 0, linkTarget: undefined };
 
   constructor(spool: RecordSpoolOptions = {}) {
     this.spool = new RecordSpool(spool);
@@ -40,7 +51,19 @@ export class PlannedEntries implements Iterable<PlannedEntry> {
   }
 
   add(entry: PlannedEntry): void {
-    this.spool.append(FIXED_BYTES + textSize(entry.path) + (entry.linkTarget !== undefined ? textSize(entry.linkTarget) : 0), encode, entry);
+    this.addFields(entry.path, entry.kind, entry.size, entry.mtime.getTime(), entry.mode, entry.linkTarget);
+  }
+
+  /** {@link add} from the walk's fields, with no object per entry. */
+  addFields(path: string, kind: PlannedEntry["kind"], size: number, mtimeMs: number, mode: number, linkTarget: string | undefined): void {
+    const fields = this.fields;
+    fields.path = path;
+    fields.kind = kind;
+    fields.size = size;
+    fields.mtimeMs = mtimeMs;
+    fields.mode = mode;
+    fields.linkTarget = linkTarget;
+    this.spool.append(FIXED_BYTES + textSize(path) + (linkTarget !== undefined ? textSize(linkTarget) : 0), encode, fields);
   }
 
   *[Symbol.iterator](): Iterator<PlannedEntry> {
@@ -69,7 +92,10 @@ export interface SpooledWalk extends WalkTotals {
 export function spoolHome(home: string, filter: PathFilter, options: WalkOptions = {}, spool: RecordSpoolOptions = {}): SpooledWalk {
   const entries = new PlannedEntries(spool);
   try {
-    return { entries, ...tallyHome(home, filter, (entry) => entries.add(entry), options) };
+    return {
+      entries,
+      ...tallyHomeFields(home, filter, (path, kind, size, mtimeMs, mode, linkTarget) => entries.addFields(path, kind, size, mtimeMs, mode, linkTarget), options),
+    };
   } catch (error) {
     entries.close();
     throw error;

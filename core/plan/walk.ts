@@ -14,6 +14,13 @@ export interface PlannedEntry {
   linkTarget?: string;
 }
 
+/**
+ * An entry's fields as the walk finds them, handed over one by one: a caller
+ * that only encodes them (the spool) makes no object per entry. `mtimeMs` is
+ * whole milliseconds, as `Stats.mtime` rounds them.
+ */
+export type EntryFields = (path: string, kind: PlannedEntry["kind"], size: number, mtimeMs: number, mode: number, linkTarget: string | undefined) => void;
+
 /** What a walk reports as it goes, in walk order (each folder's names sorted, a folder before what it holds). */
 export interface WalkVisitor {
   entry(entry: PlannedEntry): void;
@@ -21,6 +28,11 @@ export interface WalkVisitor {
   unreadable?(path: string, reason: string): void;
   /** Something that cannot go into a backup (socket, FIFO, device). */
   ignored?(path: string, reason: string): void;
+}
+
+/** A {@link WalkVisitor} that takes each entry's fields rather than an object. */
+export interface WalkFieldVisitor extends Omit<WalkVisitor, "entry"> {
+  entry: EntryFields;
 }
 
 export interface WalkOptions {
@@ -34,6 +46,12 @@ export interface WalkResult extends WalkTotals {
 
 const IGNORED_REASON = "not a regular file, folder or symlink (socket, FIFO or device)";
 
+/** The entry object of a walk's fields. */
+export function plannedEntry(path: string, kind: PlannedEntry["kind"], size: number, mtimeMs: number, mode: number, linkTarget: string | undefined): PlannedEntry {
+  const mtime = new Date(mtimeMs);
+  return linkTarget === undefined ? { path, kind, size, mtime, mode } : { path, kind, size, mtime, mode, linkTarget };
+}
+
 /**
  * Walks the home without following symlinks, so a link to `/etc` is recorded as a
  * link and never pulls the host into the backup, and hands each entry to the
@@ -43,6 +61,28 @@ const IGNORED_REASON = "not a regular file, folder or symlink (socket, FIFO or d
  * markedly faster than the promise API.
  */
 export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor, options: WalkOptions = {}): void {
+  visitHomeFields(
+    home,
+    filter,
+    {
+      entry: (path, kind, size, mtimeMs, mode, linkTarget) => visitor.entry(plannedEntry(path, kind, size, mtimeMs, mode, linkTarget)),
+      unreadable: visitor.unreadable && ((path, reason) => visitor.unreadable!(path, reason)),
+      ignored: visitor.ignored && ((path, reason) => visitor.ignored!(path, reason)),
+    },
+    options,
+  );
+}
+
+/**
+ * {@link visitHome} for a caller that takes the fields of each entry. A walk
+ * costs a `readdir` per folder and an `lstat` per entry; what it adds in
+ * JavaScript (joining paths, a `Date` per entry) is kept out of that loop:
+ * children's paths are the folder's path and the name, and the time is the
+ * `lstat`'s number, rounded as `Stats.mtime` rounds it.
+ */
+export function visitHomeFields(home: string, filter: PathFilter, visitor: WalkFieldVisitor, options: WalkOptions = {}): void {
+  const exclude = options.exclude;
+  const filtering = !filter.isEmpty;
   const visit = (absolute: string, relative: string) => {
     let names: string[];
     try {
@@ -52,10 +92,13 @@ export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor
       return;
     }
     names.sort();
+    // `absolute` is normalized and a name holds no separator: this is what path.join would give.
+    const absolutePrefix = absolute.endsWith(path.sep) ? absolute : absolute + path.sep;
+    const relativePrefix = relative ? relative + "/" : "";
     for (const name of names) {
-      const childRelative = relative ? `${relative}/${name}` : name;
-      const childAbsolute = path.join(absolute, name);
-      if (filter.excludes(childRelative) || options.exclude?.(childAbsolute)) continue;
+      const childRelative = relativePrefix + name;
+      const childAbsolute = absolutePrefix + name;
+      if ((filtering && filter.excludes(childRelative)) || (exclude !== undefined && exclude(childAbsolute))) continue;
       let stats: Stats;
       try {
         stats = lstatSync(childAbsolute);
@@ -63,7 +106,12 @@ export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor
         visitor.unreadable?.(childRelative, reasonOf(error));
         continue;
       }
-      if (stats.isSymbolicLink()) {
+      if (stats.isFile()) {
+        visitor.entry(childRelative, "file", stats.size, Math.round(stats.mtimeMs), stats.mode, undefined);
+      } else if (stats.isDirectory()) {
+        visitor.entry(childRelative, "directory", 0, Math.round(stats.mtimeMs), stats.mode, undefined);
+        visit(childAbsolute, childRelative);
+      } else if (stats.isSymbolicLink()) {
         let target: string;
         try {
           target = readlinkSync(childAbsolute);
@@ -71,12 +119,7 @@ export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor
           visitor.unreadable?.(childRelative, reasonOf(error));
           continue;
         }
-        visitor.entry({ path: childRelative, kind: "symlink", size: Buffer.byteLength(target), mtime: stats.mtime, mode: stats.mode, linkTarget: target });
-      } else if (stats.isDirectory()) {
-        visitor.entry({ path: childRelative, kind: "directory", size: 0, mtime: stats.mtime, mode: stats.mode });
-        visit(childAbsolute, childRelative);
-      } else if (stats.isFile()) {
-        visitor.entry({ path: childRelative, kind: "file", size: stats.size, mtime: stats.mtime, mode: stats.mode });
+        visitor.entry(childRelative, "symlink", Buffer.byteLength(target), Math.round(stats.mtimeMs), stats.mode, target);
       } else {
         visitor.ignored?.(childRelative, IGNORED_REASON);
       }
@@ -88,7 +131,7 @@ export function visitHome(home: string, filter: PathFilter, visitor: WalkVisitor
   } catch (error) {
     throw homeUnreadable(home, error);
   }
-  visit(home, "");
+  visit(path.normalize(home), "");
 }
 
 /** What a walk found besides its entries: totals, and the few paths that could not go in. */
@@ -104,15 +147,20 @@ export interface WalkTotals {
 
 /** Walks the home, handing each entry to `keep` and adding up the totals. */
 export function tallyHome(home: string, filter: PathFilter, keep: (entry: PlannedEntry) => void, options: WalkOptions = {}): WalkTotals {
+  return tallyHomeFields(home, filter, (path, kind, size, mtimeMs, mode, linkTarget) => keep(plannedEntry(path, kind, size, mtimeMs, mode, linkTarget)), options);
+}
+
+/** {@link tallyHome} for a caller that takes the fields of each entry. */
+export function tallyHomeFields(home: string, filter: PathFilter, keep: EntryFields, options: WalkOptions = {}): WalkTotals {
   const totals: WalkTotals = { contentBytes: 0, files: 0, unreadable: [], ignored: [] };
-  visitHome(
+  visitHomeFields(
     home,
     filter,
     {
-      entry(entry) {
-        keep(entry);
-        totals.contentBytes += entry.size;
-        if (entry.kind === "file") totals.files += 1;
+      entry(path, kind, size, mtimeMs, mode, linkTarget) {
+        keep(path, kind, size, mtimeMs, mode, linkTarget);
+        totals.contentBytes += size;
+        if (kind === "file") totals.files += 1;
       },
       unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
       ignored: (path, reason) => totals.ignored.push({ path, reason }),

@@ -60,6 +60,13 @@ export class RecordReader {
     return value;
   }
 
+  /** The next `length` bytes in hexadecimal. */
+  hex(length: number): string {
+    const value = this.record.toString("hex", this.at, this.at + length);
+    this.at += length;
+    return value;
+  }
+
   /** A view of the next `length` bytes, valid as long as the record is. */
   bytes(length: number): Buffer {
     const value = this.record.subarray(this.at, this.at + length);
