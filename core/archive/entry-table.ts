@@ -37,7 +37,8 @@ export class EntryTable {
   names: NameTable;
   // Columns are replaced by larger ones as rows arrive (see reserve): read them through the table, never keep one.
   kinds: Uint8Array;
-  modes: Uint32Array;
+  /** Unix modes, type bits included: 16 bits hold them all. */
+  modes: Uint16Array;
   sizes: WideColumn;
   compressedSizes: WideColumn;
   /** Compression method number (0 store, 8 deflate; anything else as found). */
@@ -78,7 +79,7 @@ export class EntryTable {
     this.rows = capacity;
     this.names = new NameTable(common);
     this.kinds = new Uint8Array(common);
-    this.modes = new Uint32Array(common);
+    this.modes = new Uint16Array(common);
     this.sizes = new Uint32Array(common);
     this.compressedSizes = new Uint32Array(common);
     this.methods = new Uint16Array(common);

@@ -15,42 +15,68 @@ export interface Difference {
 const methodName = (method: number) => (method === METHOD_DEFLATE ? "deflate" : method === METHOD_STORE ? "store" : `method ${method}`);
 
 /**
- * For each manifest entry, its entry in the zip (-1 when missing). The
- * manifest lists entries in the zip's order, so this is usually the identity
- * (and the zip shares the manifest's names); otherwise entries are matched by
- * name through a hash of the zip's names.
+ * For each manifest entry, its row in the zip (-1 when missing). The usual
+ * pairing, a manifest that lists its zip's entries in order, is the identity
+ * and holds nothing; any other holds 4 bytes a row.
  */
-export function pairEntries(manifest: EntryTable, zip: EntryTable): Int32Array {
-  const pairs = new Int32Array(manifest.count);
+export class EntryPairs {
+  private constructor(
+    readonly length: number,
+    private readonly rows: Int32Array | undefined,
+  ) {}
+
+  static identity(length: number): EntryPairs {
+    return new EntryPairs(length, undefined);
+  }
+
+  static of(rows: Int32Array): EntryPairs {
+    return new EntryPairs(rows.length, rows);
+  }
+
+  /** True when manifest entry i is zip row i for every entry. */
+  get isIdentity(): boolean {
+    return this.rows === undefined;
+  }
+
+  /** The zip row of manifest entry `index`, or -1. */
+  of(index: number): number {
+    return this.rows ? this.rows[index]! : index;
+  }
+}
+
+/**
+ * Pairs each manifest entry with its entry in the zip. The manifest lists
+ * entries in the zip's order, so this is usually the identity (and the zip
+ * shares the manifest's names); otherwise entries are matched by name
+ * through a hash of the zip's names.
+ */
+export function pairEntries(manifest: EntryTable, zip: EntryTable): EntryPairs {
   let sameOrder = manifest.count === zip.count;
   if (sameOrder && manifest.names !== zip.names) {
     for (let i = 0; sameOrder && i < manifest.count; i++) sameOrder = manifest.names.equals(i, zip.names, i);
     // The same names in the same order: held once.
     if (sameOrder) zip.names = manifest.names;
   }
-  if (sameOrder) {
-    for (let i = 0; i < pairs.length; i++) pairs[i] = i;
-    return pairs;
-  }
+  if (sameOrder) return EntryPairs.identity(manifest.count);
+  const pairs = new Int32Array(manifest.count);
   const inZip = new NameIndex(zip.names, zip.count);
   for (let row = 0; row < zip.count; row++) inZip.add(row);
   const names = manifest.names;
   for (let index = 0; index < manifest.count; index++) pairs[index] = inZip.find(names.buffer, names.start(index), names.end(index));
-  return pairs;
+  return EntryPairs.of(pairs);
 }
 
 /**
  * Manifest rows in the order of their data in the zip (rows missing from the
  * zip left out): what reads the zip front to back hands its entries over in.
  */
-export function* manifestRowsInZipOrder(pairs: Int32Array, zip: EntryTable): Generator<number> {
+export function* manifestRowsInZipOrder(pairs: EntryPairs, zip: EntryTable): Generator<number> {
   // Rows already in data order (the usual case) are read as they are: no order is held.
   const order = inZipOrder(zip) ? undefined : zipOrder(zip);
-  let identity = pairs.length === zip.count;
-  for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
+  const identity = pairs.isIdentity && pairs.length === zip.count;
   // For each zip row its manifest row, unless they are the same (the usual case).
   const manifestRow = identity ? undefined : new Int32Array(zip.count).fill(-1);
-  if (manifestRow) for (let index = pairs.length - 1; index >= 0; index--) if (pairs[index]! >= 0) manifestRow[pairs[index]!] = index;
+  if (manifestRow) for (let index = pairs.length - 1; index >= 0; index--) if (pairs.of(index) >= 0) manifestRow[pairs.of(index)] = index;
   for (let i = 0; i < zip.count; i++) {
     const zipRow = order ? order[i]! : i;
     const index = manifestRow ? manifestRow[zipRow]! : zipRow;
@@ -63,13 +89,12 @@ export function* manifestRowsInZipOrder(pairs: Int32Array, zip: EntryTable): Gen
  * sizes, CRC-32s, compression and modes, and database dumps that are in the zip.
  * Content itself is checked by reading it (SHA-256), elsewhere.
  */
-export function compareWithManifest(summary: ManifestSummary, manifest: EntryTable, zip: ZipIndex, pairs: Int32Array): Difference[] {
+export function compareWithManifest(summary: ManifestSummary, manifest: EntryTable, zip: ZipIndex, pairs: EntryPairs): Difference[] {
   const differences: Difference[] = [];
   if (summary.zip && summary.zip.sizeBytes !== zip.size) {
     differences.push({ name: "(zip)", difference: `the zip is ${zip.size} bytes, the manifest says ${summary.zip.sizeBytes}` });
   }
-  let identity = manifest.count === zip.table.count;
-  for (let i = 0; identity && i < pairs.length; i++) identity = pairs[i] === i;
+  const identity = pairs.isIdentity && manifest.count === zip.table.count;
   // Paired one to one in order, the two lists hold the same names; otherwise names are checked both ways.
   const seen = identity ? undefined : new NameIndex(manifest.names, manifest.count);
   // Only needed to find the zip's rows no manifest entry names, which a one-to-one pairing leaves none of.
@@ -77,7 +102,7 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
   for (let index = 0; index < manifest.count; index++) {
     // Names are made only for what is reported.
     if (seen && seen.add(index) >= 0) differences.push({ name: manifest.name(index), difference: "listed twice in the manifest" });
-    const actual = pairs[index]!;
+    const actual = pairs.of(index);
     if (actual < 0) {
       differences.push({ name: manifest.name(index), difference: "in the manifest but not in the zip" });
       continue;

@@ -4,7 +4,7 @@ import { AppBackupError } from "../errors.js";
 import { restorableStatuses } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import { archiveProblems, hostileArchiveError, type EntryProblem } from "./archive-check.js";
-import { compareWithManifest, mismatchError, pairEntries, type Difference } from "./compare.js";
+import { compareWithManifest, mismatchError, pairEntries, type Difference, type EntryPairs } from "./compare.js";
 import { openBackupSource, type BackupSelection, type BackupSource } from "./source.js";
 import { zipSourceOf, type ZipByteSource } from "./store-source.js";
 
@@ -20,7 +20,7 @@ export interface CheckedArchive {
   zipSource: ZipByteSource;
   zip: ZipIndex;
   /** For each manifest entry, its row in the zip (-1 when missing). */
-  pairs: Int32Array;
+  pairs: EntryPairs;
   /** What makes the zip itself unsafe to write out (names, types, overlapping data). */
   unsafe: EntryProblem[];
   /** Where the zip and its manifest disagree. */

@@ -30,7 +30,7 @@ export async function planConfigUpdate(
 async function readMeta(source: BackupSource, archive: CheckedArchive, pool: ExtractPool | undefined): Promise<AppMeta> {
   const index = source.entries.names.indexOf(META_ENTRY);
   if (index < 0) throw new AppBackupError("BACKUP_CORRUPT", "The backup has no meta entry, so its settings and connection strings cannot be restored.");
-  const item = { name: META_ENTRY, zipIndex: archive.pairs[index]!, digestIndex: index, returnData: true };
+  const item = { name: META_ENTRY, zipIndex: archive.pairs.of(index), digestIndex: index, returnData: true };
   let data: Buffer | undefined;
   try {
     data = (await extractEntries(archive.zipSource, archive.zip, [item], { pool, digests: source.entries })).get(META_ENTRY);

@@ -2,7 +2,7 @@ import { chmodSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync 
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import type { ZipIndex } from "../archive/zip-index.js";
-import { manifestRowsInZipOrder } from "./compare.js";
+import { manifestRowsInZipOrder, type EntryPairs } from "./compare.js";
 import { AppBackupError } from "../errors.js";
 import { CONTENT_PREFIX, META_ENTRY } from "../format/zip-layout.js";
 import { exactTime } from "./fs-steps.js";
@@ -17,7 +17,7 @@ export interface StageInput {
   zip: ZipIndex;
   /** The manifest's entries, and for each the row of its entry in the zip. */
   entries: EntryTable;
-  pairs: Int32Array;
+  pairs: EntryPairs;
   paths: RestorePaths;
   plan: TargetPlan;
   /** Database dump entries to write beside the tree for loading. */
@@ -131,7 +131,7 @@ class StagingItems {
 
   private itemFor(index: number): ExtractItem | undefined {
     const { entries, paths, plan } = this.input;
-    const check = (extra: Partial<ExtractItem> = {}): ExtractItem => ({ name: entries.name(index), zipIndex: this.input.pairs[index]!, digestIndex: index, ...extra });
+    const check = (extra: Partial<ExtractItem> = {}): ExtractItem => ({ name: entries.name(index), zipIndex: this.input.pairs.of(index), digestIndex: index, ...extra });
     const kind = entries.kinds[index];
     if (!entries.names.startsWith(index, CONTENT_PREFIX)) {
       if (kind === DIRECTORY) return undefined;

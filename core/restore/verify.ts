@@ -2,7 +2,7 @@ import { extractEntries, type ExtractItem } from "../archive/extract.js";
 import type { BackupStatus } from "../format/manifest.js";
 import type { AppBackupOptions } from "../options.js";
 import type { Progress } from "../progress.js";
-import { manifestRowsInZipOrder, type Difference } from "./compare.js";
+import { manifestRowsInZipOrder, type Difference, type EntryPairs } from "./compare.js";
 import type { EntryTable } from "../archive/entry-table.js";
 import { NameIndex } from "../archive/name-table.js";
 import { preflight, type CheckedArchive, type Refusal } from "./preflight.js";
@@ -96,13 +96,13 @@ async function readContent(source: BackupSource, archive: CheckedArchive, result
   let totalBytes = 0;
   for (const index of reads()) {
     totalFiles++;
-    totalBytes += zip.table.sizes[pairs[index]!]!;
+    totalBytes += zip.table.sizes[pairs.of(index)]!;
   }
   // Made as the extraction pulls them: no object per entry is held.
   const items = (function* (): Generator<ExtractItem> {
     for (const index of reads()) {
       const isLink = entries.kinds[index] === SYMLINK;
-      yield { name: entries.name(index), zipIndex: pairs[index]!, digestIndex: index, checkCrc: true, returnData: isLink };
+      yield { name: entries.name(index), zipIndex: pairs.of(index), digestIndex: index, checkCrc: true, returnData: isLink };
     }
   })();
   const content = await extractEntries(archive.zipSource, zip, items, {
@@ -127,10 +127,10 @@ async function readContent(source: BackupSource, archive: CheckedArchive, result
 }
 
 /** Manifest rows whose content is read, in zip order: one per zip entry with content. */
-function* rowsToRead(entries: EntryTable, zip: EntryTable, pairs: Int32Array): Generator<number> {
+function* rowsToRead(entries: EntryTable, zip: EntryTable, pairs: EntryPairs): Generator<number> {
   const read = new Uint8Array(zip.count);
   for (const index of manifestRowsInZipOrder(pairs, zip)) {
-    const row = pairs[index]!;
+    const row = pairs.of(index);
     if (read[row] || entries.kinds[index] === DIRECTORY || zip.kinds[row] === DIRECTORY) continue;
     read[row] = 1;
     yield index;

@@ -14,8 +14,13 @@ import { failOnStall } from "./stall-guard.js";
 import { storageTimeoutEnvVar } from "./storage-timeouts.js";
 import type { CallOptions, ListOptions, StagedUpload, Store, StoredObject, WriteOptions } from "./store.js";
 
-/** Block size for staged uploads: large enough for throughput, small enough to keep memory flat. */
-const blockSize = 8 * 1024 * 1024;
+/**
+ * Block size for staged uploads: large enough for throughput, small enough to
+ * keep memory flat (blocks in flight and the one being filled are held whole:
+ * at 8 MiB a 20 GB backup into Azurite peaked at 215-220 MiB against 154 MiB
+ * into a local folder). 50,000 blocks of 4 MiB make a 195 GiB blob.
+ */
+const blockSize = 4 * 1024 * 1024;
 /** Blocks uploading at once. */
 const blockConcurrency = 4;
 
@@ -338,6 +343,12 @@ class BlockUpload implements StagedUpload {
   /** The block being filled; writers lend their chunks only for the length of a write, so they are copied here. */
   private block?: Buffer;
   private blockLength = 0;
+  /**
+   * Block buffers whose upload has finished, used again: a fresh 8 MiB buffer
+   * per block is freed only when the collector gets to its small owner, and a
+   * 20 GB upload piled up tens of MB of them (measured: 215 MiB peak).
+   */
+  private readonly spareBlocks: Buffer[] = [];
   private failure: unknown;
   private readonly uploadId = randomBytes(8).toString("hex");
 
@@ -354,7 +365,7 @@ class BlockUpload implements StagedUpload {
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, blockSize - this.blockLength);
-      this.block ??= Buffer.allocUnsafe(blockSize);
+      this.block ??= this.spareBlocks.pop() ?? Buffer.allocUnsafeSlow(blockSize);
       chunk.copy(this.block, this.blockLength, at, at + take);
       this.blockLength += take;
       at += take;
@@ -392,7 +403,8 @@ class BlockUpload implements StagedUpload {
 
   private async stageBlock(): Promise<void> {
     // The staged block is handed over whole; the next write starts a new one.
-    const data = this.block?.subarray(0, this.blockLength) ?? Buffer.alloc(0);
+    const whole = this.block;
+    const data = whole?.subarray(0, this.blockLength) ?? Buffer.alloc(0);
     this.block = undefined;
     this.blockLength = 0;
     while (this.inFlight.size >= blockConcurrency) await Promise.race(this.inFlight);
@@ -403,7 +415,10 @@ class BlockUpload implements StagedUpload {
     const task: Promise<void> = this.store.connection
       .call(`upload ${this.name}`, (abortSignal) => this.blob.stageBlock(id, data, data.length, { abortSignal }), this.cancel)
       .then(
-        () => undefined,
+        () => {
+          // Staged: the request is over, so its bytes are no longer read. A failed one's may still be, and is not reused.
+          if (whole && this.spareBlocks.length < blockConcurrency) this.spareBlocks.push(whole);
+        },
         (error: unknown) => {
           this.failure ??= error;
         },
