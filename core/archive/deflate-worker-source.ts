@@ -55,6 +55,13 @@ function describe(error) {
   if (failure && failure.code) return failure.code + ": " + failure.message;
   return String(failure && failure.message ? failure.message : failure);
 }
+function openForReading(path) {
+  try {
+    return (0, import_node_fs.openSync)(path, OPEN_FLAGS);
+  } catch (error) {
+    return { reason: describe(error) };
+  }
+}
 var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
 function roundUp(size) {
   let rounded = 64 * 1024;
@@ -77,12 +84,8 @@ function readUntil(fd, length, end) {
 function readSmallFile(path, listed) {
   if (!(listed > 0 && listed <= MAX_LISTED)) listed = 0;
   listed = Math.floor(listed);
-  let fd;
-  try {
-    fd = (0, import_node_fs.openSync)(path, OPEN_FLAGS);
-  } catch (error) {
-    return { reason: describe(error) };
-  }
+  const fd = openForReading(path);
+  if (typeof fd !== "number") return fd;
   try {
     let length = 0;
     let readError;

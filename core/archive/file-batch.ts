@@ -36,16 +36,21 @@ export function describe(error: unknown): string {
   return String(failure && failure.message ? failure.message : failure);
 }
 
+/** Opens a path for reading (never blocking on a FIFO), or says why it cannot be. */
+function openForReading(path: string): number | { reason: string } {
+  try {
+    return openSync(path, OPEN_FLAGS);
+  } catch (error) {
+    return { reason: describe(error) };
+  }
+}
+
 export type Opened = { fd: number; size: number; reason?: undefined } | { reason: string };
 
 /** Opens a path that must still be a regular file; never blocks on a FIFO or device that replaced it. */
 export function openRegularFile(path: string): Opened {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (error) {
-    return { reason: describe(error) };
-  }
+  const fd = openForReading(path);
+  if (typeof fd !== "number") return fd;
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) {
@@ -98,12 +103,8 @@ export function readSmallFile(path: string, listed: number): Buffer | { reason: 
   // A size that is no count of bytes (none was known) leaves the answer to fstat.
   if (!(listed > 0 && listed <= MAX_LISTED)) listed = 0;
   listed = Math.floor(listed);
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (error) {
-    return { reason: describe(error) };
-  }
+  const fd = openForReading(path);
+  if (typeof fd !== "number") return fd;
   try {
     let length = 0;
     let readError: unknown;

@@ -1,6 +1,7 @@
 import { Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
 import { AppBackupError } from "../../errors.js";
+import { FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, METHOD_DEFLATE, METHOD_STORE, SIGNATURE } from "../../archive/zip-format.js";
 
 /**
  * Reads a zip front to back as it arrives (the body of Kudu's `GET /api/zip/...`),
@@ -50,17 +51,6 @@ export interface ZipStreamOptions {
   describe?: string;
 }
 
-const LOCAL_HEADER = 0x04034b50;
-const CENTRAL_HEADER = 0x02014b50;
-const DATA_DESCRIPTOR = 0x08074b50;
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
-const ZIP64_END_OF_CENTRAL_DIRECTORY = 0x06064b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const FLAG_ENCRYPTED = 0x0001;
-const FLAG_DATA_DESCRIPTOR = 0x0008;
-const FLAG_UTF8 = 0x0800;
-const METHOD_STORE = 0;
-const METHOD_DEFLATE = 8;
 /** The longest descriptor (signature, CRC, two 64-bit sizes) and the first 3 bytes of the signature after it. */
 const DESCRIPTOR_LOOKAHEAD = 24 + 3;
 
@@ -73,14 +63,14 @@ export async function* zipStreamEntries(source: AsyncIterable<Buffer | Uint8Arra
     for (;;) {
       if (previous) await previous.skipRest();
       const signature = await bytes.peekUInt32();
-      if (signature === LOCAL_HEADER) {
+      if (signature === SIGNATURE.localHeader) {
         const header = await readLocalHeader(bytes, what);
         const body = new EntryBody(bytes, header, what);
         previous = body;
         yield body.entry;
         continue;
       }
-      if (signature === CENTRAL_HEADER || signature === END_OF_CENTRAL_DIRECTORY || signature === ZIP64_END_OF_CENTRAL_DIRECTORY) {
+      if (signature === SIGNATURE.centralHeader || signature === SIGNATURE.endOfCentralDirectory || signature === SIGNATURE.zip64EndOfCentralDirectory) {
         await readCentralDirectory(bytes, what);
         return;
       }
@@ -186,15 +176,15 @@ function fail(error: Error): never {
 async function readCentralDirectory(bytes: ByteSource, what: string): Promise<void> {
   for (;;) {
     const signature = await bytes.peekUInt32();
-    if (signature === CENTRAL_HEADER) {
+    if (signature === SIGNATURE.centralHeader) {
       const fixed = await bytes.read(46);
       await bytes.skip(fixed.readUInt16LE(28) + fixed.readUInt16LE(30) + fixed.readUInt16LE(32));
-    } else if (signature === ZIP64_END_OF_CENTRAL_DIRECTORY) {
+    } else if (signature === SIGNATURE.zip64EndOfCentralDirectory) {
       const fixed = await bytes.read(12);
       await bytes.skip(Number(fixed.readBigUInt64LE(4)));
-    } else if (signature === ZIP64_LOCATOR) {
+    } else if (signature === SIGNATURE.zip64Locator) {
       await bytes.skip(20);
-    } else if (signature === END_OF_CENTRAL_DIRECTORY) {
+    } else if (signature === SIGNATURE.endOfCentralDirectory) {
       const fixed = await bytes.read(22);
       await bytes.skip(fixed.readUInt16LE(20));
       return;
@@ -404,13 +394,13 @@ function findDescriptor(window: Buffer, before: number): FoundDescriptor | undef
   for (let next = window.indexOf("PK", 0, "latin1"); next !== -1; next = window.indexOf("PK", next + 1, "latin1")) {
     if (next + 4 > window.length) break;
     const signature = window.readUInt32LE(next);
-    if (signature !== LOCAL_HEADER && signature !== CENTRAL_HEADER) continue;
+    if (signature !== SIGNATURE.localHeader && signature !== SIGNATURE.centralHeader) continue;
     for (const form of forms) {
       const start = next - form.length;
       if (start < 0) continue;
       let at = start;
       if (form.signature) {
-        if (window.readUInt32LE(at) !== DATA_DESCRIPTOR) continue;
+        if (window.readUInt32LE(at) !== SIGNATURE.dataDescriptor) continue;
         at += 4;
       }
       const crc32 = window.readUInt32LE(at);
