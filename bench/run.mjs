@@ -4,14 +4,14 @@
  * the end. Exits 1 if any bar fails.
  *
  *   npm run bench                     # all
- *   npm run bench -- content restore  # some: content, restore, scale, db-postgres, db-mariadb, catalog
+ *   npm run bench -- content restore  # some: content, restore, scale, sftp, db-postgres, db-mariadb, catalog
  */
 import { spawn, execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const all = ["content", "restore", "scale", "db-postgres", "db-mariadb", "catalog", "startup"];
+const all = ["content", "restore", "scale", "sftp", "db-postgres", "db-mariadb", "catalog", "startup"];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of chosen) {
   if (!all.includes(name)) {

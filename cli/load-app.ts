@@ -5,6 +5,9 @@ import { usageError, type CommandOutput } from "./context.js";
 const flagOf: Record<InlineKey, string> = {
   appName: "--app",
   home: "--home",
+  // Not flags of the CLI: an sftp:// home's login and an App Service home's credentials are set in an app-backup.yml.
+  sftp: "sftp",
+  publishing: "home.publishingPassword",
   storage: "--storage",
   container: "--container",
   databases: "--database",

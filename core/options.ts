@@ -1,4 +1,5 @@
 import type { DatabaseType, ScheduleSpec } from "./config/schema.js";
+import type { RemoteHomeSpec } from "./home/remote-home.js";
 import type { TokenCredential } from "./store/azure-credential.js";
 
 /** Where backups live. Credentials stay inside these objects and are never printed. */
@@ -39,8 +40,13 @@ export interface DatabaseReference {
 export interface AppBackupOptions {
   app: {
     name: string;
-    /** Absolute path of the app's home (Azure's D:\home). */
+    /**
+     * Absolute path of the app's home (Azure's D:\home); for a remote home, where
+     * it is as shown in messages (`sftp://user@host:22/srv/app`, the SCM URL).
+     */
     home: string;
+    /** Set when the home is on another machine: how it is reached (with its secrets). */
+    remote?: RemoteHomeSpec;
     settings: Record<string, string>;
     /** Settings as declared, `${env:VAR}` kept; what goes into the backup's `meta`. */
     declaredSettings: Record<string, string>;

@@ -1,13 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import { secretsInConnectionString } from "../core/index.js";
 import { settingsOf } from "./settings-file.js";
-import type { BackupStorage, ConnectionStringType, DatabaseType } from "./types.js";
+import type { AppServiceHome, BackupStorage, ConnectionStringType, DatabaseType } from "./types.js";
 
 export type BackupStorageArgs =
   | string
   | { connectionString: pulumi.Input<string>; container: pulumi.Input<string> }
   | { accountUrl: pulumi.Input<string>; container: pulumi.Input<string> }
   | { path: pulumi.Input<string> };
+
+export interface AppServiceHomeArgs {
+  appService: pulumi.Input<string>;
+  resourceGroup?: pulumi.Input<string>;
+  subscription?: pulumi.Input<string>;
+  slot?: pulumi.Input<string>;
+  publishingUser?: pulumi.Input<string>;
+  /** Pass a secret or write `${env:VAR}`; a literal is made secret before it reaches the state. */
+  publishingPassword?: pulumi.Input<string>;
+}
+
+export interface SftpLoginArgs {
+  privateKey?: pulumi.Input<string>;
+  privateKeyFile?: pulumi.Input<string>;
+  passphrase?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+  knownHosts?: pulumi.Input<string>;
+}
 
 export interface ConnectionStringArgs {
   type: pulumi.Input<ConnectionStringType>;
@@ -24,8 +42,14 @@ export interface DatabaseBackupSettingArgs {
 export interface AppArgs {
   /** The app's name (Azure's site name): letters, digits and hyphens, at most 60. */
   name: pulumi.Input<string>;
-  /** The folder holding the app's content (Azure's D:\home); relative to the Pulumi project folder; `${env:VAR}` allowed. */
-  home: pulumi.Input<string>;
+  /**
+   * The app's content: a folder (Azure's D:\home; relative to the Pulumi project folder), an app on another
+   * machine `sftp://user@host[:port]/path` (with `sftp`), or an App Service app
+   * `{ appService, resourceGroup, subscription }` (or its SCM URL) read and written through Kudu. `${env:VAR}` allowed.
+   */
+  home: pulumi.Input<string | AppServiceHomeArgs>;
+  /** How an `sftp://` home logs in: `privateKey` (pass a secret) or `privateKeyFile`, and `knownHosts`. Always secret. */
+  sftp?: pulumi.Input<SftpLoginArgs>;
   /**
    * Where backups go: a container SAS URL, `"file:./folder"`, `{ connectionString, container }`,
    * `{ accountUrl, container }` or `{ path }`. Write credentials as `${env:VAR}` references or pass
@@ -52,13 +76,14 @@ export interface AppArgs {
  * Outputs that may carry a credential: kept secret in the state. App settings are
  * often keys, and no rule tells a key from another value, so they are kept secret too.
  */
-export const secretOutputNames = ["storage", "connectionStrings", "settings"];
+export const secretOutputNames = ["storage", "sftp", "connectionStrings", "settings"];
 
 /** The provider inputs for the app args: credentials made secret, settings read from their file. */
 export function appInputsOf(args: AppArgs): Record<string, pulumi.Input<unknown>> {
   return {
     name: args.name,
-    home: args.home,
+    home: secretIfCredential(args.home as pulumi.Input<string | AppServiceHome>, (home) => typeof home === "object" && home !== null && typeof home.publishingPassword === "string" && !isOnlyReferences(home.publishingPassword)),
+    sftp: args.sftp === undefined ? undefined : pulumi.secret(args.sftp),
     storage: secretIfCredential(args.storage as pulumi.Input<BackupStorage>, storageHasCredential),
     settings: secretIfCredential(args.settingsFile === undefined ? args.settings : mergedSettings(args.settingsFile, args.settings), (settings) =>
       Object.values(settings ?? {}).some((value) => typeof value !== "string" || !isOnlyReferences(value)),

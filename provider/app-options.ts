@@ -14,6 +14,7 @@ function configFileOf(inputs: AppInputs & Partial<Pick<BackupConfigurationInputs
   return {
     name: inputs.name,
     home: inputs.home,
+    ...(inputs.sftp ? { sftp: inputs.sftp } : {}),
     settings: inputs.settings,
     connectionStrings: inputs.connectionStrings,
     backup,

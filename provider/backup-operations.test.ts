@@ -85,6 +85,7 @@ describe("Backup lifecycle in a local container", () => {
     expect((await containerObjects(app.container))).toEqual([`${name}.log`, `${name}.xml`, `${name}.zip`]);
     expect(outs).toEqual({
       ...inputs,
+      sftp: null,
       filter: null,
       maxSize: null,
       databaseMaxSize: null,

@@ -6,10 +6,10 @@ export { scheduleDefaults };
 /** What the engine puts in place of a value it does not know yet (during preview). */
 export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-const appKeys = ["name", "home", "storage", "settings", "connectionStrings", "databases", "filter", "maxSize", "databaseMaxSize"] as const;
+const appKeys = ["name", "home", "sftp", "storage", "settings", "connectionStrings", "databases", "filter", "maxSize", "databaseMaxSize"] as const;
 export const backupConfigurationKeys = [...appKeys, "backupName", "backupSchedule", "enabled"] as const;
 export const backupKeys = [...appKeys, "triggers", "deleteOnDestroy", "origin"] as const;
-const optionalAppKeys = ["filter", "maxSize", "databaseMaxSize"];
+const optionalAppKeys = ["sftp", "filter", "maxSize", "databaseMaxSize"];
 export const optionalBackupConfigurationOutputs = [...optionalAppKeys, "backupName", "backupSchedule", "scheduleStartTime"];
 export const optionalBackupOutputs = [...optionalAppKeys, "triggers", "origin"];
 
@@ -75,6 +75,7 @@ export function normalizeAppInputs(news: Record<string, unknown>): AppInputs {
   return withoutAbsent({
     name: news.name,
     home: news.home,
+    sftp: news.sftp,
     storage: news.storage,
     settings: news.settings ?? {},
     connectionStrings: news.connectionStrings ?? {},

@@ -46,12 +46,37 @@ export interface BackupSchedule {
   tiered?: boolean;
 }
 
+/** An App Service app as a home: its name with its resource group and subscription, or its SCM site's URL. */
+export interface AppServiceHome {
+  appService: string;
+  resourceGroup?: string;
+  subscription?: string;
+  slot?: string;
+  /** Publishing credentials (write the password as `${env:VAR}` or pass a secret); without them Entra ID is used. */
+  publishingUser?: string;
+  publishingPassword?: string;
+}
+
+/** An SFTP home's login: a key (its text or a file) or a password, and the known_hosts file holding the server's key. */
+export interface SftpLogin {
+  privateKey?: string;
+  privateKeyFile?: string;
+  passphrase?: string;
+  password?: string;
+  knownHosts?: string;
+}
+
 /** What to back up and where: the app and its storage. */
 export interface AppInputs {
   /** The app's name (Azure's site name): letters, digits and hyphens. */
   name: string;
-  /** The folder holding the app's content (Azure's D:\home); relative paths are taken from the Pulumi project folder. */
-  home: string;
+  /**
+   * The app's content: a folder (Azure's D:\home; relative paths are taken from the Pulumi project
+   * folder), `sftp://user@host[:port]/path`, or an App Service app reached through Kudu.
+   */
+  home: string | AppServiceHome;
+  /** How an `sftp://` home logs in. */
+  sftp?: SftpLogin;
   storage: BackupStorage;
   /** App settings written into the backup's `meta`, as declared (`${env:VAR}` kept). */
   settings: Record<string, string>;

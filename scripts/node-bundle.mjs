@@ -13,6 +13,22 @@ const banner = [
   "const __appBackupDirname = __appBackupPathDirname(__appBackupFilename);",
 ].join("\n");
 
+/**
+ * ssh2 and cpu-features load optional compiled bindings (`.node` files), which no
+ * bundle can hold: each `require` of one becomes a module that throws, as a
+ * missing binding does, and ssh2 then encrypts in JavaScript.
+ */
+const compiledBindingsLeftOut = {
+  name: "compiled-bindings-left-out",
+  setup(build) {
+    build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: "compiled-binding" }));
+    build.onLoad({ filter: /.*/, namespace: "compiled-binding" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is a compiled binding, which this bundle does not hold`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /** esbuild options of a self-contained ES module bundle for Node `target` (e.g. "node24"). */
 export function nodeBundleOptions(target) {
   return {
@@ -27,6 +43,7 @@ export function nodeBundleOptions(target) {
     define: { __filename: "__appBackupFilename", __dirname: "__appBackupDirname" },
     // pg's optional native binding, loaded only with NODE_PG_FORCE_NATIVE set.
     external: ["pg-native"],
+    plugins: [compiledBindingsLeftOut],
     // Paths as the checkout names them: a node_modules linked from elsewhere (a git worktree's)
     // must not change the bundle that scripts/check-action-bundle.sh compares.
     preserveSymlinks: true,

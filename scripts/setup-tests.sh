@@ -18,6 +18,7 @@ if [ -n "$installed" ]; then
 fi
 
 npm ci --no-audit --no-fund
+scripts/build-ssh2-binding.sh
 scripts/build-pulumi.sh
 scripts/build-pulumi-yaml.sh
 scripts/setup-python.sh

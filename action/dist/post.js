@@ -19163,8 +19163,8 @@ var require_undici = __commonJS({
 });
 
 // core/errors.ts
-function withCommandsAs(text, command) {
-  return text.replace(/`app-backup ([a-z-]+) --config FILE`/g, (_, name) => command(name));
+function withCommandsAs(text2, command) {
+  return text2.replace(/`app-backup ([a-z-]+) --config FILE`/g, (_, name) => command(name));
 }
 var AppBackupError;
 var init_errors = __esm({
@@ -19190,9 +19190,9 @@ var init_errors = __esm({
        * says how this front end runs another command (see withCommandsAs).
        */
       describe(command) {
-        const text = this.hint ? `${this.message}
+        const text2 = this.hint ? `${this.message}
 ${this.hint}` : this.message;
-        return command ? withCommandsAs(text, command) : text;
+        return command ? withCommandsAs(text2, command) : text2;
       }
     };
   }
@@ -20165,14 +20165,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -20189,14 +20189,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -20213,12 +20213,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -20230,12 +20230,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -20250,39 +20250,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -27211,6 +27211,59 @@ var init_dist = __esm({
   }
 });
 
+// core/home/app-service/address.ts
+var init_address = __esm({
+  "core/home/app-service/address.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// core/home/sftp/address.ts
+var init_address2 = __esm({
+  "core/home/sftp/address.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// core/config/home.ts
+var text, homeSchema, sftpSchema;
+var init_home = __esm({
+  "core/config/home.ts"() {
+    "use strict";
+    init_dist();
+    init_errors();
+    init_address();
+    init_address2();
+    text = pipe(string("expected text"), trim(), minLength(1, "must not be empty"));
+    homeSchema = union(
+      [
+        text,
+        strictObject({
+          appService: text,
+          resourceGroup: optional(text),
+          subscription: optional(text),
+          slot: optional(text),
+          /** The app's publishing credentials; without them Entra ID (DefaultAzureCredential) is used. */
+          publishingUser: optional(text),
+          publishingPassword: optional(text),
+          /** Azure Resource Manager's endpoint in a sovereign cloud (https://management.chinacloudapi.cn). */
+          armUrl: optional(pipe(text, url("expected an https URL such as https://management.chinacloudapi.cn")))
+        })
+      ],
+      'expected a folder, "sftp://user@host/path" or { appService: NAME, resourceGroup, subscription }'
+    );
+    sftpSchema = strictObject({
+      privateKey: optional(text),
+      privateKeyFile: optional(text),
+      passphrase: optional(text),
+      password: optional(text),
+      knownHosts: optional(text)
+    });
+  }
+});
+
 // core/config/suggest.ts
 var init_suggest = __esm({
   "core/config/suggest.ts"() {
@@ -27261,6 +27314,7 @@ var init_schema = __esm({
   "core/config/schema.ts"() {
     "use strict";
     init_dist();
+    init_home();
     init_size();
     connectionStringTypes = [
       "MySql",
@@ -27346,7 +27400,9 @@ var init_schema = __esm({
         string("expected text"),
         regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "expected letters, digits and hyphens (at most 60), starting with a letter or digit, as in Azure app names")
       ),
-      home: nonEmpty,
+      home: homeSchema,
+      /** How an `sftp://` home logs in. */
+      sftp: optional(sftpSchema),
       settings: optional(
         record(string(), pipe(union([string(), number(), boolean()], "expected text, a number or true/false"), transform(String))),
         () => ({})
@@ -27412,11 +27468,282 @@ var init_object_metadata = __esm({
   }
 });
 
+// core/plan/unreadable.ts
+var init_unreadable = __esm({
+  "core/plan/unreadable.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// core/format/zip-layout.ts
+var init_zip_layout = __esm({
+  "core/format/zip-layout.ts"() {
+    "use strict";
+  }
+});
+
+// core/plan/filter.ts
+var init_filter = __esm({
+  "core/plan/filter.ts"() {
+    "use strict";
+    init_errors();
+    init_unreadable();
+  }
+});
+
+// core/spool/record-fields.ts
+var init_record_fields = __esm({
+  "core/spool/record-fields.ts"() {
+    "use strict";
+  }
+});
+
+// core/spool/record-spool.ts
+var DEFAULT_SPOOL_MEMORY_BYTES, CHUNK_BYTES;
+var init_record_spool = __esm({
+  "core/spool/record-spool.ts"() {
+    "use strict";
+    DEFAULT_SPOOL_MEMORY_BYTES = 8 * 1024 * 1024;
+    CHUNK_BYTES = 1024 * 1024;
+  }
+});
+
+// core/plan/walk.ts
+var init_walk = __esm({
+  "core/plan/walk.ts"() {
+    "use strict";
+    init_unreadable();
+  }
+});
+
+// core/plan/planned-entries.ts
+var FIXED_BYTES;
+var init_planned_entries = __esm({
+  "core/plan/planned-entries.ts"() {
+    "use strict";
+    init_record_fields();
+    init_record_spool();
+    init_walk();
+    FIXED_BYTES = 1 + 8 + 8 + 4;
+  }
+});
+
 // core/store/storage-timeouts.ts
 var init_storage_timeouts = __esm({
   "core/store/storage-timeouts.ts"() {
     "use strict";
     init_errors();
+  }
+});
+
+// core/archive/archive-output.ts
+var init_archive_output = __esm({
+  "core/archive/archive-output.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/archive-tally.ts
+var init_archive_tally = __esm({
+  "core/archive/archive-tally.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/garbage-collection.ts
+var init_garbage_collection = __esm({
+  "core/archive/garbage-collection.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/collection-pacer.ts
+var init_collection_pacer = __esm({
+  "core/archive/collection-pacer.ts"() {
+    "use strict";
+    init_garbage_collection();
+  }
+});
+
+// core/archive/compression-policy.ts
+var WHOLE_FILE_LIMIT, CHUNK_SIZE, SAMPLE_SIZE;
+var init_compression_policy = __esm({
+  "core/archive/compression-policy.ts"() {
+    "use strict";
+    WHOLE_FILE_LIMIT = 1024 * 1024;
+    CHUNK_SIZE = 1024 * 1024;
+    SAMPLE_SIZE = 128 * 1024;
+  }
+});
+
+// core/archive/zip-format.ts
+var VERSION_MADE_BY, LOCAL_HEADER_SIZE;
+var init_zip_format = __esm({
+  "core/archive/zip-format.ts"() {
+    "use strict";
+    VERSION_MADE_BY = 3 << 8 | 63;
+    LOCAL_HEADER_SIZE = 30;
+  }
+});
+
+// core/archive/entry-name.ts
+var init_entry_name = __esm({
+  "core/archive/entry-name.ts"() {
+    "use strict";
+    init_zip_format();
+  }
+});
+
+// core/archive/block-deflate.ts
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+var deflateRawAsync, WINDOW;
+var init_block_deflate = __esm({
+  "core/archive/block-deflate.ts"() {
+    "use strict";
+    deflateRawAsync = promisify(zlib.deflateRaw);
+    WINDOW = 32 * 1024;
+  }
+});
+
+// core/archive/file-batch.ts
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
+var OPEN_FLAGS, MAX_LISTED, readBuffer, deflateScratch;
+var init_file_batch = __esm({
+  "core/archive/file-batch.ts"() {
+    "use strict";
+    OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
+    MAX_LISTED = 2 ** 31;
+    readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
+    deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
+  }
+});
+
+// core/archive/file-chunks.ts
+import { closeSync as closeSync2, read } from "node:fs";
+import { promisify as promisify2 } from "node:util";
+var readAsync;
+var init_file_chunks = __esm({
+  "core/archive/file-chunks.ts"() {
+    "use strict";
+    init_file_batch();
+    readAsync = promisify2(read);
+  }
+});
+
+// core/archive/entry-writer.ts
+import { createHash } from "node:crypto";
+import zlib2 from "node:zlib";
+import { promisify as promisify3 } from "node:util";
+var ASYNC_DEFLATE_SIZE, EMPTY_SHA256, deflateRawAsync2, STREAM_BLOCKS;
+var init_entry_writer = __esm({
+  "core/archive/entry-writer.ts"() {
+    "use strict";
+    init_block_deflate();
+    init_compression_policy();
+    init_file_chunks();
+    init_file_batch();
+    init_zip_format();
+    ASYNC_DEFLATE_SIZE = 64 * 1024;
+    EMPTY_SHA256 = createHash("sha256").digest();
+    deflateRawAsync2 = promisify3(zlib2.deflateRaw);
+    STREAM_BLOCKS = { blockSize: CHUNK_SIZE, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
+  }
+});
+
+// core/archive/errors.ts
+var init_errors2 = __esm({
+  "core/archive/errors.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// core/archive/worker-jobs.ts
+var init_worker_jobs = __esm({
+  "core/archive/worker-jobs.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/deflate-worker-source.ts
+var init_deflate_worker_source = __esm({
+  "core/archive/deflate-worker-source.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/worker-pool.ts
+var init_worker_pool = __esm({
+  "core/archive/worker-pool.ts"() {
+    "use strict";
+    init_deflate_worker_source();
+    init_garbage_collection();
+  }
+});
+
+// core/archive/job-scheduler.ts
+var BATCH_BYTES, SLOT_SIZE, INLINE_WORK_BYTES;
+var init_job_scheduler = __esm({
+  "core/archive/job-scheduler.ts"() {
+    "use strict";
+    init_compression_policy();
+    init_file_batch();
+    init_worker_jobs();
+    init_worker_pool();
+    BATCH_BYTES = WHOLE_FILE_LIMIT;
+    SLOT_SIZE = Math.max(BATCH_BYTES, CHUNK_SIZE) + 64 * 1024;
+    INLINE_WORK_BYTES = 4 * 1024 * 1024;
+  }
+});
+
+// core/archive/pending-entries.ts
+var init_pending_entries = __esm({
+  "core/archive/pending-entries.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/written-entries.ts
+var FIXED_BYTES2;
+var init_written_entries = __esm({
+  "core/archive/written-entries.ts"() {
+    "use strict";
+    init_record_fields();
+    init_record_spool();
+    FIXED_BYTES2 = 1 + 4 * 8 + 2 * 4 + 32;
+  }
+});
+
+// core/archive/zip-records.ts
+var init_zip_records = __esm({
+  "core/archive/zip-records.ts"() {
+    "use strict";
+    init_written_entries();
+    init_zip_format();
+  }
+});
+
+// core/archive/zip-writer.ts
+var COLLECT_EVERY_BYTES;
+var init_zip_writer = __esm({
+  "core/archive/zip-writer.ts"() {
+    "use strict";
+    init_archive_output();
+    init_archive_tally();
+    init_collection_pacer();
+    init_compression_policy();
+    init_entry_name();
+    init_entry_writer();
+    init_errors2();
+    init_garbage_collection();
+    init_job_scheduler();
+    init_pending_entries();
+    init_zip_format();
+    init_zip_records();
+    init_errors2();
+    COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
   }
 });
 
@@ -27478,6 +27805,248 @@ var init_azure_credential = __esm({
     "use strict";
     init_errors();
     init_secrets();
+  }
+});
+
+// core/restore/fs-steps.ts
+import { chmodSync, closeSync as closeSync4, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
+import path from "node:path";
+function firstNonFolder(root, segments) {
+  let current = root;
+  for (let depth = 1; depth <= segments.length; depth++) {
+    current = path.join(current, segments[depth - 1]);
+    const info2 = lstatOrUndefined(current);
+    if (info2?.isDirectory()) continue;
+    const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
+    return { depth, relative: segments.slice(0, depth).join("/"), kind };
+  }
+  return void 0;
+}
+function syncFolder(folder) {
+  let fd;
+  try {
+    fd = openSync3(folder, "r");
+    fsyncSync(fd);
+  } catch {
+  } finally {
+    if (fd !== void 0) closeSync4(fd);
+  }
+}
+async function removeTree(tree, observer = {}) {
+  const target = path.resolve(tree);
+  const info2 = lstatOrUndefined(target);
+  if (!info2) return;
+  if (!info2.isDirectory()) return ignoreMissing(() => unlinkSync(target));
+  const stack = [{ path: target, subfolders: void 0 }];
+  let held = 1;
+  while (stack.length > 0) {
+    const folder = stack[stack.length - 1];
+    if (!folder.subfolders) {
+      folder.subfolders = withOwnerPermissions(folder.path, () => emptyFolderOfFiles(folder.path));
+      held += folder.subfolders.length;
+      observer.onFolderEmptied?.(held);
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    const next = folder.subfolders.pop();
+    if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
+    else {
+      stack.pop();
+      held--;
+      const parent = stack[stack.length - 1];
+      ignoreMissing(() => parent ? withOwnerPermissions(parent.path, () => rmdirSync(folder.path)) : rmdirSync(folder.path));
+    }
+  }
+}
+function emptyFolderOfFiles(folder) {
+  const subfolders = [];
+  const listing = opendirSync(folder, { bufferSize: 128 });
+  try {
+    for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
+      const child = `${folder}${path.sep}${entry.name}`;
+      if (entry.isDirectory()) subfolders.push(child);
+      else ignoreMissing(() => unlinkFile(child));
+    }
+  } finally {
+    listing.closeSync();
+  }
+  return subfolders;
+}
+function unlinkFile(file) {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if (process.platform !== "win32" || error.code !== "EPERM") throw error;
+    chmodSync(file, 438);
+    unlinkSync(file);
+  }
+}
+function ignoreMissing(step) {
+  try {
+    step();
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+}
+function withOwnerPermissions(folder, step) {
+  try {
+    return step();
+  } catch (error) {
+    const code = error.code;
+    if (code !== "EACCES" && code !== "EPERM" || !addOwnerPermissions(folder)) throw error;
+    return step();
+  }
+}
+function addOwnerPermissions(folder) {
+  const info2 = lstatOrUndefined(folder);
+  if (!info2?.isDirectory() || (info2.mode & 448) === 448) return false;
+  chmodSync(folder, info2.mode & 4095 | 448);
+  return true;
+}
+var exists2, lstatOrUndefined, exactTime;
+var init_fs_steps = __esm({
+  "core/restore/fs-steps.ts"() {
+    "use strict";
+    exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
+    lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
+    exactTime = (time) => (typeof time === "number" ? time : time.getTime()) / 1e3 + 5e-7;
+  }
+});
+
+// core/restore/journal.ts
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
+import os5 from "node:os";
+import path2 from "node:path";
+function restorePaths(home, id) {
+  assertRestoreId(id);
+  return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
+}
+function readJournal(home) {
+  let text2;
+  try {
+    text2 = readFileSync(journalPathOf(home), "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return void 0;
+    throw error;
+  }
+  let journal;
+  try {
+    journal = JSON.parse(text2);
+  } catch {
+    throw damagedJournalError(home, "it is not JSON");
+  }
+  assertJournalOf(home, journal);
+  return journal;
+}
+function assertJournalOf(home, journal) {
+  const problem = journalProblem(journal);
+  if (problem) throw damagedJournalError(home, problem);
+  const recorded = journal.home;
+  if (!sameLocation(recorded, home)) {
+    throw new AppBackupError(
+      "RESTORE",
+      `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
+      `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+    );
+  }
+}
+function damagedJournalError(home, problem) {
+  return new AppBackupError(
+    "RESTORE",
+    `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
+    `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+  );
+}
+function assertRestoreId(id) {
+  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
+}
+function journalProblem(value, homeProblem = localHomeProblem) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
+  const journal = value;
+  if (journal.formatVersion !== 1) return "unknown format version";
+  if (typeof journal.id !== "string" || !RESTORE_ID.test(journal.id)) return "the id is not 12 hex digits";
+  const home = homeProblem(journal.home);
+  if (home) return home;
+  if (!["staging", "switching", "cleaning"].includes(journal.phase)) return "unknown phase";
+  if (typeof journal.backup !== "string" || typeof journal.host !== "string" || typeof journal.startedAt !== "string") return "backup, host or start time missing";
+  if (!Number.isSafeInteger(journal.pid) || journal.pid <= 0) return "the process id is not a positive integer";
+  if (!Array.isArray(journal.databasesRestored) || !journal.databasesRestored.every((name) => typeof name === "string")) return "databasesRestored is not a list of names";
+  if (!Array.isArray(journal.kept)) return "kept is not a list";
+  const badKept = journal.kept.find((kept) => !isHomeRelativePath(kept));
+  if (badKept !== void 0) return `the kept path ${JSON.stringify(badKept)} is not a path inside the home`;
+  return void 0;
+}
+function isHomeRelativePath(value) {
+  if (typeof value !== "string" || value === "" || value.includes("\0")) return false;
+  return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+function sameLocation(a, b) {
+  const canonical = (p) => {
+    const absolute = path2.resolve(p);
+    let parent = path2.dirname(absolute);
+    try {
+      parent = realpathSync(parent);
+    } catch {
+    }
+    return path2.join(parent, path2.basename(absolute));
+  };
+  return canonical(a) === canonical(b);
+}
+async function writeJournal(journal) {
+  const file = journalPathOf(journal.home);
+  await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
+  syncFolder(path2.dirname(file));
+}
+async function deleteJournal(home) {
+  await rm3(journalPathOf(home), { force: true });
+  syncFolder(path2.dirname(home));
+}
+function isRunning(journal) {
+  if (journal.host !== os5.hostname()) return true;
+  if (journal.pid === process.pid) return false;
+  try {
+    process.kill(journal.pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+function lockedError(journal) {
+  const where = journal.host === os5.hostname() ? `process ${journal.pid}` : `process ${journal.pid} on ${journal.host}`;
+  return new AppBackupError(
+    "LOCKED",
+    `Another restore (of ${journal.backup}, started ${journal.startedAt} by ${where}) is running on ${journal.home}; nothing was done.`,
+    `Wait for it to finish. If that process is gone, delete ${journalPathOf(journal.home)} and run the restore again.`
+  );
+}
+function strayStagingPaths(home) {
+  const parent = path2.dirname(home);
+  const prefix = `${path2.basename(home)}.restore-`;
+  let names;
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path2.join(parent, name));
+}
+async function removeStrayStaging(home, own) {
+  const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
+  const stray = strayStagingPaths(home).filter((p) => !mine.has(p));
+  for (const target of stray) await removeTree(target);
+  return stray;
+}
+var journalPathOf, localHomeProblem, RESTORE_ID;
+var init_journal = __esm({
+  "core/restore/journal.ts"() {
+    "use strict";
+    init_errors();
+    init_publish();
+    init_fs_steps();
+    journalPathOf = (home) => `${home}.restore.json`;
+    localHomeProblem = (home) => typeof home !== "string" || !path2.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : void 0;
+    RESTORE_ID = /^[0-9a-f]{12}$/;
   }
 });
 
@@ -27773,8 +28342,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -27870,10 +28439,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -27902,9 +28471,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -27915,8 +28484,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -27971,6 +28540,7 @@ init_errors();
 // core/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 init_errors();
+init_home();
 
 // core/config/env-substitution.ts
 init_issues();
@@ -28018,83 +28588,30 @@ init_object_metadata();
 init_object_name();
 var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
 
-// core/plan/unreadable.ts
+// core/backup/dry-run.ts
+init_unreadable();
+
+// core/home/local-home.ts
 init_errors();
+init_zip_layout();
+init_filter();
+init_planned_entries();
+
+// core/backup/dry-run.ts
+init_walk();
 
 // core/backup/plan.ts
 init_size();
 init_errors();
-
-// core/plan/filter.ts
-init_errors();
-
-// core/spool/record-spool.ts
-var DEFAULT_SPOOL_MEMORY_BYTES = 8 * 1024 * 1024;
-var CHUNK_BYTES = 1024 * 1024;
-
-// core/plan/planned-entries.ts
-var FIXED_BYTES = 1 + 8 + 8 + 4;
 
 // core/index.ts
 init_storage_timeouts();
 init_schema();
 init_size();
 
-// core/archive/compression-policy.ts
-var WHOLE_FILE_LIMIT = 1024 * 1024;
-var CHUNK_SIZE = 1024 * 1024;
-var SAMPLE_SIZE = 128 * 1024;
-
-// core/archive/zip-format.ts
-var VERSION_MADE_BY = 3 << 8 | 63;
-var LOCAL_HEADER_SIZE = 30;
-
-// core/archive/entry-writer.ts
-import { createHash } from "node:crypto";
-import zlib2 from "node:zlib";
-import { promisify as promisify3 } from "node:util";
-
-// core/archive/block-deflate.ts
-import { promisify } from "node:util";
-import zlib from "node:zlib";
-var deflateRawAsync = promisify(zlib.deflateRaw);
-var WINDOW = 32 * 1024;
-
-// core/archive/file-chunks.ts
-import { closeSync as closeSync2, read } from "node:fs";
-import { promisify as promisify2 } from "node:util";
-
-// core/archive/file-batch.ts
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
-var OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
-var MAX_LISTED = 2 ** 31;
-var readBuffer = Buffer.allocUnsafeSlow(256 * 1024);
-var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
-
-// core/archive/file-chunks.ts
-var readAsync = promisify2(read);
-
-// core/archive/entry-writer.ts
-var ASYNC_DEFLATE_SIZE = 64 * 1024;
-var EMPTY_SHA256 = createHash("sha256").digest();
-var deflateRawAsync2 = promisify3(zlib2.deflateRaw);
-var STREAM_BLOCKS = { blockSize: CHUNK_SIZE, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
-
-// core/archive/errors.ts
-init_errors();
-
-// core/archive/job-scheduler.ts
-var BATCH_BYTES = WHOLE_FILE_LIMIT;
-var SLOT_SIZE = Math.max(BATCH_BYTES, CHUNK_SIZE) + 64 * 1024;
-var INLINE_WORK_BYTES = 4 * 1024 * 1024;
-
-// core/archive/written-entries.ts
-var FIXED_BYTES2 = 1 + 4 * 8 + 2 * 4 + 32;
-
-// core/archive/zip-writer.ts
-var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
-
 // core/backup/backup.ts
+init_archive_output();
+init_zip_writer();
 init_errors();
 
 // core/format/backup-name.ts
@@ -28112,12 +28629,19 @@ var CHUNK_CHARS = 16 * 1024;
 init_errors();
 init_secrets();
 
+// core/backup/backup.ts
+init_zip_layout();
+
 // core/store/preflight.ts
 init_errors();
 init_sas();
 
+// core/backup/app-meta.ts
+init_secrets();
+
 // core/backup/databases.ts
 init_errors();
+init_zip_layout();
 
 // core/backup/redactor.ts
 init_secrets();
@@ -28212,237 +28736,21 @@ var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 // core/archive/extract-work.ts
 var CREATE_FLAGS = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | (constants3.O_NOFOLLOW || 0);
 
+// core/archive/extract-pool.ts
+init_garbage_collection();
+
 // core/restore/restore.ts
 init_errors();
+init_zip_layout();
 
 // core/restore/databases.ts
 init_errors();
 
-// core/restore/journal.ts
-init_errors();
-init_publish();
-import { readdirSync, readFileSync, realpathSync } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
-import os5 from "node:os";
-import path2 from "node:path";
+// core/restore/restore.ts
+init_journal();
 
-// core/restore/fs-steps.ts
-import { chmodSync, closeSync as closeSync4, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
-import path from "node:path";
-var exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
-var lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
-function firstNonFolder(root, segments) {
-  let current = root;
-  for (let depth = 1; depth <= segments.length; depth++) {
-    current = path.join(current, segments[depth - 1]);
-    const info2 = lstatOrUndefined(current);
-    if (info2?.isDirectory()) continue;
-    const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
-    return { depth, relative: segments.slice(0, depth).join("/"), kind };
-  }
-  return void 0;
-}
-function syncFolder(folder) {
-  let fd;
-  try {
-    fd = openSync3(folder, "r");
-    fsyncSync(fd);
-  } catch {
-  } finally {
-    if (fd !== void 0) closeSync4(fd);
-  }
-}
-async function removeTree(tree, observer = {}) {
-  const target = path.resolve(tree);
-  const info2 = lstatOrUndefined(target);
-  if (!info2) return;
-  if (!info2.isDirectory()) return ignoreMissing(() => unlinkSync(target));
-  const stack = [{ path: target, subfolders: void 0 }];
-  let held = 1;
-  while (stack.length > 0) {
-    const folder = stack[stack.length - 1];
-    if (!folder.subfolders) {
-      folder.subfolders = withOwnerPermissions(folder.path, () => emptyFolderOfFiles(folder.path));
-      held += folder.subfolders.length;
-      observer.onFolderEmptied?.(held);
-      await new Promise((resolve) => setImmediate(resolve));
-      continue;
-    }
-    const next = folder.subfolders.pop();
-    if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
-    else {
-      stack.pop();
-      held--;
-      const parent = stack[stack.length - 1];
-      ignoreMissing(() => parent ? withOwnerPermissions(parent.path, () => rmdirSync(folder.path)) : rmdirSync(folder.path));
-    }
-  }
-}
-function emptyFolderOfFiles(folder) {
-  const subfolders = [];
-  const listing = opendirSync(folder, { bufferSize: 128 });
-  try {
-    for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
-      const child = `${folder}${path.sep}${entry.name}`;
-      if (entry.isDirectory()) subfolders.push(child);
-      else ignoreMissing(() => unlinkFile(child));
-    }
-  } finally {
-    listing.closeSync();
-  }
-  return subfolders;
-}
-function unlinkFile(file) {
-  try {
-    unlinkSync(file);
-  } catch (error) {
-    if (process.platform !== "win32" || error.code !== "EPERM") throw error;
-    chmodSync(file, 438);
-    unlinkSync(file);
-  }
-}
-function ignoreMissing(step) {
-  try {
-    step();
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-  }
-}
-function withOwnerPermissions(folder, step) {
-  try {
-    return step();
-  } catch (error) {
-    const code = error.code;
-    if (code !== "EACCES" && code !== "EPERM" || !addOwnerPermissions(folder)) throw error;
-    return step();
-  }
-}
-function addOwnerPermissions(folder) {
-  const info2 = lstatOrUndefined(folder);
-  if (!info2?.isDirectory() || (info2.mode & 448) === 448) return false;
-  chmodSync(folder, info2.mode & 4095 | 448);
-  return true;
-}
-var exactTime = (time) => (typeof time === "number" ? time : time.getTime()) / 1e3 + 5e-7;
-
-// core/restore/journal.ts
-function restorePaths(home, id) {
-  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
-  return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
-}
-var journalPathOf = (home) => `${home}.restore.json`;
-function readJournal(home) {
-  let text;
-  try {
-    text = readFileSync(journalPathOf(home), "utf8");
-  } catch (error) {
-    if (error.code === "ENOENT") return void 0;
-    throw error;
-  }
-  let journal;
-  try {
-    journal = JSON.parse(text);
-  } catch {
-    throw damagedJournalError(home, "it is not JSON");
-  }
-  assertJournalOf(home, journal);
-  return journal;
-}
-function assertJournalOf(home, journal) {
-  const problem = journalProblem(journal);
-  if (problem) throw damagedJournalError(home, problem);
-  const recorded = journal.home;
-  if (!sameLocation(recorded, home)) {
-    throw new AppBackupError(
-      "RESTORE",
-      `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
-      `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
-    );
-  }
-}
-function damagedJournalError(home, problem) {
-  return new AppBackupError(
-    "RESTORE",
-    `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
-    `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
-  );
-}
-function journalProblem(value) {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
-  const journal = value;
-  if (journal.formatVersion !== 1) return "unknown format version";
-  if (typeof journal.id !== "string" || !RESTORE_ID.test(journal.id)) return "the id is not 12 hex digits";
-  if (typeof journal.home !== "string" || !path2.isAbsolute(journal.home) || journal.home.includes("\0")) return "the home is not an absolute path";
-  if (!["staging", "switching", "cleaning"].includes(journal.phase)) return "unknown phase";
-  if (typeof journal.backup !== "string" || typeof journal.host !== "string" || typeof journal.startedAt !== "string") return "backup, host or start time missing";
-  if (!Number.isSafeInteger(journal.pid) || journal.pid <= 0) return "the process id is not a positive integer";
-  if (!Array.isArray(journal.databasesRestored) || !journal.databasesRestored.every((name) => typeof name === "string")) return "databasesRestored is not a list of names";
-  if (!Array.isArray(journal.kept)) return "kept is not a list";
-  const badKept = journal.kept.find((kept) => !isHomeRelativePath(kept));
-  if (badKept !== void 0) return `the kept path ${JSON.stringify(badKept)} is not a path inside the home`;
-  return void 0;
-}
-var RESTORE_ID = /^[0-9a-f]{12}$/;
-function isHomeRelativePath(value) {
-  if (typeof value !== "string" || value === "" || value.includes("\0")) return false;
-  return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
-}
-function sameLocation(a, b) {
-  const canonical = (p) => {
-    const absolute = path2.resolve(p);
-    let parent = path2.dirname(absolute);
-    try {
-      parent = realpathSync(parent);
-    } catch {
-    }
-    return path2.join(parent, path2.basename(absolute));
-  };
-  return canonical(a) === canonical(b);
-}
-async function writeJournal(journal) {
-  const file = journalPathOf(journal.home);
-  await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
-  syncFolder(path2.dirname(file));
-}
-async function deleteJournal(home) {
-  await rm3(journalPathOf(home), { force: true });
-  syncFolder(path2.dirname(home));
-}
-function isRunning(journal) {
-  if (journal.host !== os5.hostname()) return true;
-  if (journal.pid === process.pid) return false;
-  try {
-    process.kill(journal.pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
-}
-function lockedError(journal) {
-  const where = journal.host === os5.hostname() ? `process ${journal.pid}` : `process ${journal.pid} on ${journal.host}`;
-  return new AppBackupError(
-    "LOCKED",
-    `Another restore (of ${journal.backup}, started ${journal.startedAt} by ${where}) is running on ${journal.home}; nothing was done.`,
-    `Wait for it to finish. If that process is gone, delete ${journalPathOf(journal.home)} and run the restore again.`
-  );
-}
-function strayStagingPaths(home) {
-  const parent = path2.dirname(home);
-  const prefix = `${path2.basename(home)}.restore-`;
-  let names;
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path2.join(parent, name));
-}
-async function removeStrayStaging(home, own) {
-  const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
-  const stray = strayStagingPaths(home).filter((p) => !mine.has(p));
-  for (const target of stray) await removeTree(target);
-  return stray;
-}
+// core/restore/preflight.ts
+init_errors2();
 
 // core/archive/digest-column.ts
 import { closeSync as closeSync5, openSync as openSync4, readSync as readSync2, unlinkSync as unlinkSync2, writeSync as writeSync2 } from "node:fs";
@@ -28462,13 +28770,20 @@ function removeQuietly(file) {
   }
 }
 
+// core/archive/zip-index.ts
+init_errors2();
+init_zip_format();
+
 // core/restore/preflight.ts
 init_errors();
 
 // core/restore/archive-check.ts
+init_zip_format();
 init_errors();
+init_zip_layout();
 
 // core/restore/compare.ts
+init_zip_format();
 init_errors();
 
 // core/restore/source.ts
@@ -28489,9 +28804,12 @@ var WORDS = ["file", "directory", "symlink", "deflate", "store"].map((word) => (
 
 // core/restore/restore-lock.ts
 init_errors();
+init_journal();
 
 // core/restore/switch.ts
 init_errors();
+init_fs_steps();
+init_journal();
 import { chmodSync as chmodSync2, lchownSync, lstatSync as lstatSync2, mkdirSync, renameSync, utimesSync } from "node:fs";
 import path3 from "node:path";
 async function completeSwitch(home, journal) {
@@ -28592,11 +28910,16 @@ function readUmask() {
   return mask;
 }
 
+// core/archive/extract-dispatch.ts
+init_zip_format();
+
 // core/archive/extract-jobs.ts
+init_zip_format();
 var MAX_LOCAL_HEADER_BYTES = LOCAL_HEADER_SIZE + 2 * 65535;
 var MAX_BATCH_GAP = 64 * 1024;
 
 // core/archive/heap-keeper.ts
+init_garbage_collection();
 var DEFAULT_HEAP_LIMIT_BYTES = 16 * 1024 * 1024;
 var HEAP_HEADROOM_BYTES = 6 * 1024 * 1024;
 
@@ -28606,22 +28929,36 @@ var MAIN_THREAD_ARCHIVE_BYTES = 4 * 1024 * 1024;
 
 // core/restore/settings-plan.ts
 init_errors();
+init_zip_layout();
 
 // core/restore/stage.ts
 init_errors();
+init_zip_layout();
+init_fs_steps();
 
 // core/restore/target-home.ts
 init_errors();
+init_zip_layout();
 
 // core/restore/target-plan.ts
 init_errors();
+init_filter();
+init_walk();
+init_zip_layout();
+
+// core/index.ts
+init_zip_layout();
 
 // core/schedule/delete.ts
 init_errors();
 
+// core/index.ts
+init_garbage_collection();
+
 // core/step/interrupted.ts
 import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
 import path4 from "node:path";
+init_journal();
 async function removePartialUploads({ container, backupName }) {
   const names = Object.values(blobNames(backupName));
   let entries;
@@ -28676,6 +29013,10 @@ var ExitCode2 = {
   storageRefused: 11,
   /** The backup (or the container) named does not exist. */
   notFound: 12,
+  /** A remote home (SFTP server, App Service's Kudu site) could not be reached or the connection was lost: worth retrying. */
+  homeUnreachable: 13,
+  /** A remote home refused the login, or its host key is not the one known. */
+  homeRefused: 14,
   /** Another run holds the app's lock or the backup's name; nothing was done: worth retrying. */
   locked: 75,
   /** Stopped by SIGINT or SIGTERM; nothing half-done is left looking complete. */
@@ -28690,6 +29031,8 @@ var exitCodeTable = [
   { code: ExitCode2.storageUnreachable, meaning: "storage unreachable (retryable)" },
   { code: ExitCode2.storageRefused, meaning: "storage refused the credentials or permissions" },
   { code: ExitCode2.notFound, meaning: "backup (or container) not found" },
+  { code: ExitCode2.homeUnreachable, meaning: "remote home unreachable or connection lost (retryable)" },
+  { code: ExitCode2.homeRefused, meaning: "remote home refused the login or its host key is unknown" },
   { code: ExitCode2.locked, meaning: "locked by another run (retryable)" },
   { code: ExitCode2.interrupted, meaning: "interrupted (SIGINT/SIGTERM)" }
 ];
@@ -28705,6 +29048,8 @@ var codeOfError = {
   STORAGE_UNREACHABLE: ExitCode2.storageUnreachable,
   STORAGE_AUTH: ExitCode2.storageRefused,
   STORAGE_NOT_FOUND: ExitCode2.notFound,
+  HOME_UNREACHABLE: ExitCode2.homeUnreachable,
+  HOME_REFUSED: ExitCode2.homeRefused,
   BACKUP_NOT_FOUND: ExitCode2.notFound,
   LOCKED: ExitCode2.locked,
   INTERRUPTED: ExitCode2.interrupted

@@ -51,6 +51,8 @@ async function loadConfigInput(input: "config" | "target-config", file: string, 
 const inputOf: Record<InlineKey, InputName> = {
   appName: "app-name",
   home: "home",
+  sftp: "ssh-key",
+  publishing: "publishing-password",
   storage: "storage",
   container: "container",
   databases: "databases",

@@ -70,7 +70,11 @@ export function withContainerFromStorageUrl(inputs: ActionInputs): ActionInputs 
  */
 export function signedInOptions(options: AppBackupOptions, signIn: AzureSignInInputs | undefined, oidc: GitHubOidc): AppBackupOptions {
   if (!signIn) return options;
-  return { ...options, backup: { ...options.backup, storage: signedInStorage(options.backup.storage, gitHubOidcCredential(signIn, oidc)) } };
+  const credential = gitHubOidcCredential(signIn, oidc);
+  // An App Service home without publishing credentials signs in the same way.
+  const remote = options.app.remote;
+  const app = remote?.kind === "app-service" && !remote.publishingPassword ? { ...options.app, remote: { ...remote, credential } } : options.app;
+  return { ...options, app, backup: { ...options.backup, storage: signedInStorage(options.backup.storage, credential) } };
 }
 
 function signedInStorage(storage: StorageSpec, credential: TokenCredential): StorageSpec {

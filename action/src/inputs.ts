@@ -15,7 +15,12 @@ export interface DatabaseInput {
 /** The app described by inputs, for workflows without an app-backup.yml. */
 export interface InlineAppInputs {
   appName?: string;
+  /** A folder, `sftp://user@host/path`, or an App Service app's SCM URL. */
   home?: string;
+  /** How an `sftp://` home logs in. */
+  sftp?: { privateKey?: string; privateKeyFile?: string; knownHosts?: string; password?: string };
+  /** An App Service home's publishing credentials (else Entra ID, e.g. after azure/login). */
+  publishing?: { user?: string; password?: string };
   storage?: string;
   container?: string;
   databases: DatabaseInput[];
@@ -49,12 +54,16 @@ export interface ActionInputs {
   listLimit: number;
 }
 
+/** How the Action logs in to a home on another machine (SFTP, App Service). */
+const remoteHomeInputNames = ["ssh-key", "ssh-key-file", "ssh-known-hosts", "ssh-password", "publishing-user", "publishing-password"] as const;
+
 /** Every input the Action reads; action.yml documents each one (a test keeps the two equal). */
 export const inputNames = [
   "operation",
   "config",
   "app-name",
   "home",
+  ...remoteHomeInputNames,
   "storage",
   "container",
   "databases",
@@ -83,6 +92,7 @@ export type InputReader = (name: InputName) => string;
 export const inlineAppInputNames: readonly InputName[] = [
   "app-name",
   "home",
+  ...remoteHomeInputNames,
   "storage",
   "container",
   "databases",
@@ -132,6 +142,8 @@ export function readInputs(read: InputReader): ActionInputs {
     app: {
       appName: text("app-name"),
       home: text("home"),
+      sftp: definedOnly({ privateKey: keyText(read("ssh-key")), privateKeyFile: text("ssh-key-file"), knownHosts: text("ssh-known-hosts"), password: text("ssh-password") }),
+      publishing: definedOnly({ user: text("publishing-user"), password: text("publishing-password") }),
       storage: text("storage"),
       container: text("container"),
       databases: parseDatabases(read("databases")),
@@ -151,6 +163,17 @@ export function readInputs(read: InputReader): ActionInputs {
     dryRun: parseBoolean("dry-run", read("dry-run"), false),
     listLimit: parseListLimit(read("list-limit")),
   };
+}
+
+/** The fields that are set, or undefined when none is. */
+function definedOnly<T extends Record<string, string | undefined>>(fields: T): Partial<T> | undefined {
+  const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+  return set.length ? (Object.fromEntries(set) as Partial<T>) : undefined;
+}
+
+/** A private key from a secret: its lines as written (a key's last line break matters to some parsers), blank when unset. */
+function keyText(value: string): string | undefined {
+  return value.trim() ? `${value.trim()}\n` : undefined;
 }
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

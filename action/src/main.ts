@@ -34,6 +34,9 @@ export async function run(): Promise<void> {
   try {
     // Credentials in the raw inputs are masked before parsing can fail and print anything.
     masker.addRawInputs(core.getInput("storage"), core.getInput("databases"));
+    // A key is masked line by line too: the runner matches a log line against each mask.
+    const keyLines = core.getInput("ssh-key").split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith("-----"));
+    masker.add([...["ssh-key", "ssh-password", "publishing-password"].map((name) => core.getInput(name).trim()).filter(Boolean), ...keyLines]);
     const inputs = readInputs((name) => core.getInput(name));
     operation = inputs.operation;
     tempDir = await createStepTempDir(state);

@@ -6,7 +6,7 @@ import { blobNames, isValidBackupName } from "../format/backup-name.js";
 import { catalogFactsOf, catalogMetadataOf } from "../format/catalog-metadata.js";
 import { manifestXmlChunks } from "../format/manifest-xml.js";
 import type { BackupStatus, BackupTrigger, DatabaseRecord, ManifestToWrite } from "../format/manifest.js";
-import { metaFromOptions, metaToXml } from "../format/meta.js";
+import { metaToXml } from "../format/meta.js";
 import { contentEntryName, META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
 import type { RecordSpoolOptions } from "../spool/record-spool.js";
@@ -14,6 +14,7 @@ import { openStore } from "../store/open.js";
 import { assertContainerAllows } from "../store/preflight.js";
 import type { StagedUpload, Store } from "../store/store.js";
 import { toolVersion } from "../version.js";
+import { appMetaOf } from "./app-meta.js";
 import { archiveDatabases } from "./databases.js";
 import { BackupLog, type LogLine } from "./log.js";
 import { planBackup, sizeLimitError, type BackupPlan } from "./plan.js";
@@ -111,6 +112,7 @@ export async function runBackup(options: AppBackupOptions, run: BackupRunOptions
     return await backUpPlanned(options, run, { plan, store, log, redactor, startedAt, finishTime, trigger });
   } finally {
     plan.walk.entries.close();
+    await plan.home.close();
   }
 }
 
@@ -126,7 +128,7 @@ async function backUpPlanned(
   const { name } = claim;
   run.onNameClaimed?.(name);
   const names = blobNames(name);
-  log.info(`Backing up ${options.app.name} from ${options.app.home} to ${store.location} as ${name} (${trigger}).`);
+  log.info(`Backing up ${options.app.name} from ${plan.home.description} to ${store.location} as ${name} (${trigger}).`);
 
   let status: BackupStatus = "Failed";
   let error: string | undefined;
@@ -226,7 +228,7 @@ async function archive(
     spool: run.spool,
   });
   try {
-    const meta = metaFromOptions(options, (message) => log.warning(message));
+    const meta = await appMetaOf(options, (message) => log.warning(message));
     const metaXml = Buffer.from(metaToXml(meta));
     zip.addBuffer(META_ENTRY, metaXml, { mtime: startedAt, mode: 0o100644 });
     signal?.throwIfAborted();
@@ -236,21 +238,11 @@ async function archive(
     // The meta entry and the dumps are written before any content entry: their bytes are not the home's.
     await zip.whenQueuedAtMost(0);
     progress.startContent(metaXml.length + databases.reduce((sum, d) => sum + d.sizeBytes, 0));
-    // One prefix for every path: a file's path is then one concatenation, not two.
-    const homePrefix = `${options.app.home}/`;
-    // Read back from the plan's spool in walk order: only the writer's window of entries is in memory.
-    for (const entry of plan.walk.entries) {
-      if (zip.queued >= QUEUE_WINDOW) await zip.whenQueuedAtMost(QUEUE_WINDOW / 2);
-      signal?.throwIfAborted();
-      const name = contentEntryName(entry.path);
-      const absolute = homePrefix + entry.path;
-      if (entry.kind === "directory") zip.addDirectory(`${name}/`, { mtime: entry.mtime, mode: entry.mode });
-      else if (entry.kind === "symlink") zip.addSymlink(name, entry.linkTarget!, { mtime: entry.mtime, mode: entry.mode });
-      else zip.addFile(name, absolute, { size: entry.size, mtime: entry.mtime, mode: entry.mode });
-    }
+    const unread = await plan.home.addContent(plan.walk.entries, zip, { window: QUEUE_WINDOW, signal });
     const result = await zip.finish();
     const skipped = [
       ...plan.walk.unreadable.map((u) => ({ name: contentEntryName(u.path), reason: u.reason })),
+      ...unread,
       ...result.skipped,
     ];
     const databaseBytes = databases.reduce((sum, d) => sum + d.sizeBytes, 0);

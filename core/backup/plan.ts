@@ -1,15 +1,19 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { formatSize } from "../config/size.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
-import { loadFilter, type PathFilter } from "../plan/filter.js";
-import { spoolHome, type SpooledWalk } from "../plan/planned-entries.js";
+import type { HomeReader } from "../home/home.js";
+import { LocalHomeReader } from "../home/local-home.js";
+import { openHomeReader } from "../home/open-home.js";
+import type { PathFilter } from "../plan/filter.js";
+import type { SpooledWalk } from "../plan/planned-entries.js";
 import type { WalkOptions } from "../plan/walk.js";
 import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import type { BackupLog } from "./log.js";
 
 export interface BackupPlan {
+  /** The home being read; whoever holds the plan closes it (`home.close()`). */
+  home: HomeReader;
   filter: PathFilter;
   /** The walk's entries are spooled; whoever holds the plan closes them (`walk.entries.close()`). */
   walk: SpooledWalk;
@@ -22,15 +26,21 @@ export interface BackupPlan {
  * the size check needs the totals only, never every path in memory.
  */
 export async function planBackup(options: AppBackupOptions, log: BackupLog, spool: RecordSpoolOptions = {}): Promise<BackupPlan> {
-  const { home, filter, walkOptions } = await prepareWalk(options);
-  const walk = spoolHome(home, filter, walkOptions, spool);
+  const home = await openHomeReader(options, { warning: (message) => log.warning(message) });
   try {
-    checkPlan(options, log, filter, walk);
+    const filter = await home.loadFilter(options.backup.filter);
+    const walk = await home.walk(filter, walkOptionsOf(options), spool);
+    try {
+      checkPlan(options, log, filter, walk);
+    } catch (error) {
+      walk.entries.close();
+      throw error;
+    }
+    return { home, filter, walk };
   } catch (error) {
-    walk.entries.close();
+    await home.close();
     throw error;
   }
-  return { filter, walk };
 }
 
 function checkPlan(options: AppBackupOptions, log: BackupLog, filter: PathFilter, walk: SpooledWalk): void {
@@ -45,24 +55,20 @@ function checkPlan(options: AppBackupOptions, log: BackupLog, filter: PathFilter
   log.info(`Planned ${walk.files} files, ${walk.entries.length - walk.files} folders and links, ${formatSize(walk.contentBytes)}.`);
 }
 
-/** The home checked and its filter read: how a backup (or its dry run) walks the home. Reads only. */
+/** The local home checked and its filter read: how a dry run walks it. Reads only. */
 export async function prepareWalk(options: AppBackupOptions): Promise<{ home: string; filter: PathFilter; walkOptions: WalkOptions }> {
-  const home = options.app.home;
-  const info = await stat(home).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new AppBackupError(
-      "HOME_MISSING",
-      `The app's home ${home} ${info ? "is not a folder" : "does not exist"}.`,
-      `Set "home" in ${options.configPath ?? "the configuration"} to the folder that holds the app's content (Azure's D:\\home).`,
-    );
-  }
-  const filter = await loadFilter(home, options.backup.filter);
+  const home = new LocalHomeReader(options.app.home, options.configPath);
+  await home.check();
+  const filter = await home.loadFilter(options.backup.filter);
+  return { home: options.app.home, filter, walkOptions: walkOptionsOf(options) };
+}
+
+function walkOptionsOf(options: AppBackupOptions): WalkOptions {
   const localContainer = options.backup.storage.kind === "local" ? path.resolve(options.backup.storage.path) : undefined;
-  const walkOptions: WalkOptions = {
+  return {
     // A local container inside the home would otherwise back up earlier backups.
     exclude: localContainer ? (absolute) => absolute === localContainer : undefined,
   };
-  return { home, filter, walkOptions };
 }
 
 /** Azure's wording, so users who know App Service recognise it. */

@@ -18,7 +18,12 @@ export interface InlineDatabase {
 /** An app described by a front end's own inputs (Action inputs, CLI flags) instead of an app-backup.yml. */
 export interface InlineApp {
   appName?: string;
+  /** A folder, `sftp://user@host/path`, or an App Service app's SCM URL. */
   home?: string;
+  /** How an `sftp://` home logs in (secrets: a key's text, a password). */
+  sftp?: { privateKey?: string; privateKeyFile?: string; passphrase?: string; password?: string; knownHosts?: string };
+  /** An App Service home's publishing credentials; without them Entra ID is used. */
+  publishing?: { user?: string; password?: string };
   storage?: string;
   container?: string;
   databases: InlineDatabase[];
@@ -105,10 +110,13 @@ export function configFromInlineApp(
   if (app.maxSize) backup.maxSize = app.maxSize;
   if (app.databaseMaxSize) backup.databaseMaxSize = app.databaseMaxSize;
   if (app.filter) backup.filter = app.filter;
+  const sftp = Object.fromEntries(Object.entries(app.sftp ?? {}).filter(([, value]) => value));
+  const publishing = app.publishing?.user || app.publishing?.password ? { publishingUser: app.publishing.user, publishingPassword: app.publishing.password } : undefined;
   return {
     name: app.appName,
     // Operations that do not touch the home (list, verify, ...) accept an app without one.
-    home: app.home ?? ".",
+    home: publishing && app.home ? { appService: app.home, ...publishing } : (app.home ?? "."),
+    ...(Object.keys(sftp).length ? { sftp } : {}),
     settings: app.settingsFile ? settingsOf(path.resolve(baseDir, app.settingsFile), wording) : {},
     connectionStrings,
     backup,

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { safeParse } from "valibot";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions, ConnectionString } from "../options.js";
+import { resolveHomeInput } from "./home.js";
 import { substitutionFor, whereOf, type ConfigContext } from "./context.js";
 import { configIssuesOf, fixKeysHint, invalidConfiguration } from "./issues.js";
 import { configSchema, type ConfigFile } from "./schema.js";
@@ -71,10 +72,12 @@ export function resolveConfig(raw: unknown, context: ConfigContext): AppBackupOp
     }
   }
 
+  const home = resolveHomeInput(file.home, file.sftp, context, substitute);
   return {
     app: {
       name: file.name,
-      home: path.resolve(context.baseDir, substitute(file.home, "home")),
+      home: home.home,
+      ...(home.remote ? { remote: home.remote } : {}),
       settings,
       declaredSettings: { ...file.settings },
       connectionStrings,

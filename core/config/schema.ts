@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { homeSchema, sftpSchema } from "./home.js";
 import { parseSize } from "./size.js";
 
 /** Azure's connection-string types (ConnectionStringType). */
@@ -110,7 +111,9 @@ export const configSchema = v.strictObject({
     v.string("expected text"),
     v.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "expected letters, digits and hyphens (at most 60), starting with a letter or digit, as in Azure app names"),
   ),
-  home: nonEmpty,
+  home: homeSchema,
+  /** How an `sftp://` home logs in. */
+  sftp: v.optional(sftpSchema),
   settings: v.optional(
     v.record(v.string(), v.pipe(v.union([v.string(), v.number(), v.boolean()], "expected text, a number or true/false"), v.transform(String))),
     () => ({}),

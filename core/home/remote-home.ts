@@ -1,3 +1,4 @@
+import type { TokenCredential } from "../store/azure-credential.js";
 import type { AppServiceAddress } from "./app-service/address.js";
 import type { SftpAddress } from "./sftp/address.js";
 
@@ -24,4 +25,8 @@ export interface AppServiceHomeSpec {
   /** The app's publishing (deployment) credentials; without them, Entra ID (`DefaultAzureCredential`) is used. */
   publishingUser?: string;
   publishingPassword?: string;
+  /** Azure Resource Manager's endpoint, for the settings; default https://management.azure.com (another in sovereign clouds). */
+  armUrl?: string;
+  /** Signs in to Entra ID when there are no publishing credentials (the Action's OIDC sign-in); default DefaultAzureCredential. */
+  credential?: TokenCredential;
 }

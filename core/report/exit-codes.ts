@@ -22,6 +22,10 @@ export const ExitCode = {
   storageRefused: 11,
   /** The backup (or the container) named does not exist. */
   notFound: 12,
+  /** A remote home (SFTP server, App Service's Kudu site) could not be reached or the connection was lost: worth retrying. */
+  homeUnreachable: 13,
+  /** A remote home refused the login, or its host key is not the one known. */
+  homeRefused: 14,
   /** Another run holds the app's lock or the backup's name; nothing was done: worth retrying. */
   locked: 75,
   /** Stopped by SIGINT or SIGTERM; nothing half-done is left looking complete. */
@@ -39,6 +43,8 @@ export const exitCodeTable: ReadonlyArray<{ code: ExitCodeValue; meaning: string
   { code: ExitCode.storageUnreachable, meaning: "storage unreachable (retryable)" },
   { code: ExitCode.storageRefused, meaning: "storage refused the credentials or permissions" },
   { code: ExitCode.notFound, meaning: "backup (or container) not found" },
+  { code: ExitCode.homeUnreachable, meaning: "remote home unreachable or connection lost (retryable)" },
+  { code: ExitCode.homeRefused, meaning: "remote home refused the login or its host key is unknown" },
   { code: ExitCode.locked, meaning: "locked by another run (retryable)" },
   { code: ExitCode.interrupted, meaning: "interrupted (SIGINT/SIGTERM)" },
 ];
@@ -55,6 +61,8 @@ const codeOfError: Partial<Record<ErrorCode, ExitCodeValue>> = {
   STORAGE_UNREACHABLE: ExitCode.storageUnreachable,
   STORAGE_AUTH: ExitCode.storageRefused,
   STORAGE_NOT_FOUND: ExitCode.notFound,
+  HOME_UNREACHABLE: ExitCode.homeUnreachable,
+  HOME_REFUSED: ExitCode.homeRefused,
   BACKUP_NOT_FOUND: ExitCode.notFound,
   LOCKED: ExitCode.locked,
   INTERRUPTED: ExitCode.interrupted,
@@ -67,12 +75,14 @@ export function exitCodeForError(code: ErrorCode | undefined): ExitCodeValue {
 
 /**
  * The exit code of a backup that ran to its end with this status. A `Failed`
- * backup whose storage could not be reached or refused it (`errorCode`, its
- * result's) exits as that error would: a script retries the one, fixes the other.
+ * backup whose storage or remote home could not be reached or refused it
+ * (`errorCode`, its result's) exits as that error would: a script retries the
+ * one, fixes the other.
  */
 export function exitCodeForStatus(status: BackupStatus, errorCode?: ErrorCode): ExitCodeValue {
   if (status === "Succeeded") return ExitCode.ok;
   if (status === "PartiallySucceeded") return ExitCode.partial;
-  const storage = exitCodeForError(errorCode);
-  return storage === ExitCode.storageUnreachable || storage === ExitCode.storageRefused ? storage : ExitCode.failed;
+  const code = exitCodeForError(errorCode);
+  const reach: ExitCodeValue[] = [ExitCode.storageUnreachable, ExitCode.storageRefused, ExitCode.homeUnreachable, ExitCode.homeRefused];
+  return reach.includes(code) ? code : ExitCode.failed;
 }

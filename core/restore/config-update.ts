@@ -14,6 +14,8 @@ export interface ConfigUpdate {
   warnings: string[];
   /** The new text of the file; undefined when nothing changes. */
   text?: string;
+  /** Writes the update somewhere other than a file (an App Service app's settings through ARM). */
+  apply?: () => Promise<void>;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function prepareConfigUpdate(
 
 /** Replaces the configuration file with the prepared text in one step, keeping its permissions. */
 export async function commitConfigUpdate(update: ConfigUpdate): Promise<void> {
+  if (update.apply) return update.apply();
   if (update.text === undefined) return;
   const mode = (await stat(update.configPath)).mode & 0o777;
   await publishReplacing(update.configPath, update.text, { mode, flush: true });

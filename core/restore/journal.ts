@@ -48,7 +48,7 @@ export interface RestorePaths {
 
 export function restorePaths(home: string, id: string): RestorePaths {
   // The id is spliced into names beside the home: anything but hex digits could lead elsewhere.
-  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
+  assertRestoreId(id);
   return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
 }
 
@@ -103,13 +103,24 @@ function damagedJournalError(home: string, problem: string): AppBackupError {
   );
 }
 
-/** What makes a parsed journal unusable, or undefined; its id and kept paths become paths, so both are held to what a restore writes. */
-function journalProblem(value: unknown): string | undefined {
+/** Throws unless `id` is a restore id: it is spliced into names beside a home, so anything but hex digits could lead elsewhere. */
+export function assertRestoreId(id: string): void {
+  if (!RESTORE_ID.test(id)) throw new AppBackupError("RESTORE", `${JSON.stringify(id)} is not a restore id (12 hex digits).`);
+}
+
+const localHomeProblem = (home: unknown) => (typeof home !== "string" || !path.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : undefined);
+
+/**
+ * What makes a parsed journal unusable, or undefined; its id and kept paths become paths, so both
+ * are held to what a restore writes. `homeProblem` checks the recorded home as the medium names it.
+ */
+export function journalProblem(value: unknown, homeProblem: (home: unknown) => string | undefined = localHomeProblem): string | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return "not an object";
   const journal = value as Record<string, unknown>;
   if (journal.formatVersion !== 1) return "unknown format version";
   if (typeof journal.id !== "string" || !RESTORE_ID.test(journal.id)) return "the id is not 12 hex digits";
-  if (typeof journal.home !== "string" || !path.isAbsolute(journal.home) || journal.home.includes("\0")) return "the home is not an absolute path";
+  const home = homeProblem(journal.home);
+  if (home) return home;
   if (!["staging", "switching", "cleaning"].includes(journal.phase as string)) return "unknown phase";
   if (typeof journal.backup !== "string" || typeof journal.host !== "string" || typeof journal.startedAt !== "string") return "backup, host or start time missing";
   if (!Number.isSafeInteger(journal.pid) || (journal.pid as number) <= 0) return "the process id is not a positive integer";
@@ -123,7 +134,7 @@ function journalProblem(value: unknown): string | undefined {
 const RESTORE_ID = /^[0-9a-f]{12}$/;
 
 /** A `/`-separated path below the home: not empty, not absolute, no empty, `.` or `..` segment, no NUL. */
-function isHomeRelativePath(value: unknown): value is string {
+export function isHomeRelativePath(value: unknown): value is string {
   if (typeof value !== "string" || value === "" || value.includes("\0")) return false;
   return value.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }

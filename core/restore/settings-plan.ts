@@ -17,6 +17,12 @@ export async function planConfigUpdate(
   pool: ExtractPool | undefined,
 ): Promise<ConfigUpdate | undefined> {
   if (!wanted.settings && !wanted.connectionStrings) return undefined;
+  const remote = target.app.remote;
+  if (remote?.kind === "app-service") {
+    const meta = await readMeta(source, archive, pool);
+    const { prepareAppSettingsUpdate } = await import("./app-settings-update.js");
+    return prepareAppSettingsUpdate(remote, meta, wanted);
+  }
   if (!target.configPath) {
     throw new AppBackupError("USAGE", "Settings and connection strings can only be restored into an app described by a configuration file.");
   }

@@ -3,7 +3,8 @@ import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import { AppBackupError } from "../errors.js";
 import { PathFilter } from "../plan/filter.js";
-import { visitHome } from "../plan/walk.js";
+import type { SpooledWalk } from "../plan/planned-entries.js";
+import { visitHome, type WalkVisitor } from "../plan/walk.js";
 import { NameIndex } from "../archive/name-table.js";
 import { CONTENT_PREFIX } from "../format/zip-layout.js";
 
@@ -41,6 +42,54 @@ export interface TargetPlan {
 }
 
 /**
+ * The home a restore replaces, as the plan reads it: a local folder, or a
+ * remote home's walk (see RemoteRestoreTarget.listCurrent).
+ */
+export interface CurrentHome {
+  /** Where it is, for messages. */
+  home: string;
+  exists: boolean;
+  /**
+   * Visits every path of the home in walk order, the home-relative `/`-separated
+   * path of each; a path for which `skip` is true is left out with everything under it.
+   */
+  visit(visitor: WalkVisitor, skip: (relative: string) => boolean): void;
+}
+
+/** A local folder as the home a restore replaces. */
+export function localCurrentHome(home: string): CurrentHome {
+  return {
+    home,
+    exists: lstatSync(home, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    visit: (visitor, skip) =>
+      visitHome(home, new PathFilter([], "none"), visitor, { exclude: (absolute) => skip(path.relative(home, absolute).split(path.sep).join("/")) }),
+  };
+}
+
+/** A walk spooled in walk order (folders before what they hold) as the home a restore replaces. */
+export function spooledCurrentHome(home: string, exists: boolean, walk: SpooledWalk): CurrentHome {
+  return {
+    home,
+    exists,
+    visit(visitor, skip) {
+      // The walk is flat: a skipped folder's descendants follow it and share its path as a prefix.
+      let skipped: string | undefined;
+      for (const entry of walk.entries) {
+        if (skipped !== undefined && entry.path.startsWith(skipped)) continue;
+        skipped = undefined;
+        if (skip(entry.path)) {
+          if (entry.kind === "directory") skipped = `${entry.path}/`;
+          continue;
+        }
+        visitor.entry(entry);
+      }
+      for (const item of walk.unreadable) if (!skip(item.path)) visitor.unreadable?.(item.path, item.reason);
+      for (const item of walk.ignored) if (!skip(item.path)) visitor.ignored?.(item.path, item.reason);
+    },
+  };
+}
+
+/**
  * Compares the current home with the backup's tree. A partial backup's filter
  * lines keep the paths they match in the target (same matching as the backup
  * used); a local backup container inside the home is kept too, as the backup
@@ -50,9 +99,10 @@ export interface TargetPlan {
  * looked up among the backup's names; written paths are the backup's content
  * entries. Only the first `listLimit` paths of each kind are kept, to show.
  */
-export function planTarget(home: string, entries: EntryTable, filterLines: string[], protectedPaths: string[], listLimit = PATH_LIST_LIMIT): TargetPlan {
+export function planTarget(target: string | CurrentHome, entries: EntryTable, filterLines: string[], protectedPaths: string[], listLimit = PATH_LIST_LIMIT): TargetPlan {
+  const current = typeof target === "string" ? localCurrentHome(target) : target;
+  const { home, exists: homeExists } = current;
   const filter = new PathFilter(filterLines, "the backup's filter");
-  const homeExists = lstatSync(home, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const kept: KeptPath[] = [];
   const protectedRelative = new Set(
     protectedPaths
@@ -61,8 +111,7 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
       .map((p) => p.split(path.sep).join("/")),
   );
   const deleted = homeExists
-    ? oldPathsNotInBackup(home, entries, listLimit, (absolute) => {
-        const relative = path.relative(home, absolute).split(path.sep).join("/");
+    ? oldPathsNotInBackup(current, entries, listLimit, (relative) => {
         if (protectedRelative.has(relative)) {
           kept.push({ path: relative, reason: "backup container" });
           return true;
@@ -119,7 +168,7 @@ export function planTarget(home: string, entries: EntryTable, filterLines: strin
  * deleted). Entries come first in walk order, then what could not be read or
  * cannot be backed up, as restores have always listed them.
  */
-function oldPathsNotInBackup(home: string, entries: EntryTable, listLimit: number, exclude: (absolute: string) => boolean): BoundedPaths {
+function oldPathsNotInBackup(current: CurrentHome, entries: EntryTable, listLimit: number, skip: (relative: string) => boolean): BoundedPaths {
   const { names } = entries;
   let inBackup: NameIndex | undefined;
   // `fs/` and then an old path, encoded in place for each lookup.
@@ -145,9 +194,7 @@ function oldPathsNotInBackup(home: string, entries: EntryTable, listLimit: numbe
   const note = (list: BoundedPaths, shown: string) => {
     if (list.count++ < listLimit) list.paths.push(shown);
   };
-  visitHome(
-    home,
-    new PathFilter([], "none"),
+  current.visit(
     {
       entry: (entry) => {
         if (!backupHas(entry.path)) note(deleted, entry.kind === "directory" ? `${entry.path}/` : entry.path);
@@ -159,7 +206,7 @@ function oldPathsNotInBackup(home: string, entries: EntryTable, listLimit: numbe
         if (relative !== "." && !backupHas(relative)) note(others, relative);
       },
     },
-    { exclude },
+    skip,
   );
   deleted.paths.push(...others.paths.slice(0, Math.max(0, listLimit - deleted.paths.length)));
   deleted.count += others.count;

@@ -271,8 +271,10 @@ export function optionsFromStoredConfiguration(
     },
   };
   const resolved = resolveConfig(raw, { baseDir: "/", env: context.env ?? process.env, source });
+  // A remote home's login is a secret, never stored: the runner's configuration of the same home gives it.
+  const remote = resolved.app.remote && runner.app.remote && runner.app.home === resolved.app.home ? runner.app.remote : resolved.app.remote;
   return {
-    options: { ...resolved, backup: { ...resolved.backup, storage: runner.backup.storage }, configPath: runner.configPath },
+    options: { ...resolved, app: { ...resolved.app, ...(remote ? { remote } : {}) }, backup: { ...resolved.backup, storage: runner.backup.storage }, configPath: runner.configPath },
     warnings,
   };
 }

@@ -344,7 +344,7 @@ class BlockUpload implements StagedUpload {
   private block?: Buffer;
   private blockLength = 0;
   /**
-   * Block buffers whose upload has finished, used again: a fresh 8 MiB buffer
+   * Block buffers whose upload has finished, used again: a fresh 4 MiB buffer
    * per block is freed only when the collector gets to its small owner, and a
    * 20 GB upload piled up tens of MB of them (measured: 215 MiB peak).
    */

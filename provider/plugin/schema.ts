@@ -9,12 +9,13 @@ export const backupConfigurationToken = `${tokenPrefix}BackupConfiguration`;
 export const backupToken = `${tokenPrefix}Backup`;
 
 /** Inputs that may carry a credential: secret in the state, in inputs and outputs alike. */
-export const secretInputs = ["storage", "connectionStrings", "settings"] as const;
+export const secretInputs = ["storage", "sftp", "connectionStrings", "settings"] as const;
 
 /** The configuration key behind each resource input that `app-backup.yml` also has. */
 const configKeyOfInput: Record<string, string> = {
   name: "name",
   home: "home",
+  sftp: "sftp",
   settings: "settings",
   connectionStrings: "connectionStrings",
   storage: "backup.storage",
@@ -28,6 +29,8 @@ const configKeyOfInput: Record<string, string> = {
 
 /** Names of the object types the configuration schema holds, by key path. */
 const objectTypeNames: Record<string, string> = {
+  "home|1": "AppServiceHome",
+  sftp: "SftpLogin",
   "connectionStrings{}": "ConnectionString",
   "backup.storage|1": "ConnectionStringStorage",
   "backup.storage|2": "AccountUrlStorage",
@@ -39,7 +42,9 @@ const objectTypeNames: Record<string, string> = {
 /** What each input, output and object type means; types and defaults come from the configuration schema. */
 const descriptions: Record<string, string> = {
   name: "The app's name (Azure's site name): letters, digits and hyphens, at most 60. Backups are named `{name}_{yyyyMMddHHmmss}`.",
-  home: "The folder holding the app's content (Azure's D:\\home); relative to the Pulumi project folder; `${env:VAR}` allowed.",
+  home: "The app's content: a folder (Azure's D:\\home; relative to the Pulumi project folder), `sftp://user@host[:port]/path` (with `sftp`), or an App Service app `{appService, resourceGroup, subscription}` or its SCM URL, read and written through Kudu; `${env:VAR}` allowed.",
+  sftp: "How an `sftp://` home logs in: `privateKey` or `privateKeyFile` (and `passphrase`), or `password` (warned), and `knownHosts` (default ~/.ssh/known_hosts; the host key is always checked). Always secret.",
+  "home|1": "An App Service app as a home: its name with `resourceGroup` and `subscription` (and `slot`), or its SCM URL; `publishingUser`/`publishingPassword`, else Entra ID.",
   storage:
     'Where backups go: a container SAS URL, `"file:./folder"`, `{connectionString, container}`, `{accountUrl, container}` (Entra ID) or `{path}`. Default: the provider\'s `app-backup:storage`. Always secret.',
   settings: "App settings written into the backup's `meta`, as Azure keeps them; `${env:VAR}` allowed. Always secret.",

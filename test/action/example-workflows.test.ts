@@ -48,6 +48,7 @@ async function projectUsingLocalAction(extraWorkflows: Record<string, string> = 
 describe("examples/workflows", () => {
   it("covers the documented scenarios, each using contoso/app-backup@v1", () => {
     expect(workflows.sort()).toEqual([
+      "backup-app-service-then-deploy.yml",
       "backup-before-deploy.yml",
       "nightly-backup.yml",
       "restore-into-staging.yml",

@@ -108,6 +108,7 @@ describe("BackupConfiguration lifecycle in a local container", () => {
     expect(outs).toEqual({
       ...inputs,
       // Absent optional outputs are null, so a preview knows them.
+      sftp: null,
       filter: null,
       maxSize: null,
       databaseMaxSize: null,

@@ -62,7 +62,8 @@
  *   with Retry-After.
  *
  * Beyond what the services do, for tests: `failNext` makes the next requests fail
- * with a status (429, 503, ...) and a Retry-After, and `cutZipAfter` ends the next zip
+ * with a status (429, 503, ...) and a Retry-After (only requests of one method and path
+ * when `method` and `path` are given, with a body when `body` is), and `cutZipAfter` ends the next zip
  * download abruptly after some bytes. A zip entry naming a path outside the target is
  * refused with 400 rather than written (the real extractor does not check).
  */
@@ -102,6 +103,19 @@ export interface LoggedRequest {
   status: number;
 }
 
+export interface KuduFault {
+  status: number;
+  times?: number;
+  retryAfter?: string;
+  server?: "scm" | "arm";
+  /** Only requests with this method (`DELETE`) fail. */
+  method?: string;
+  /** Only requests whose path (and query) this matches fail. */
+  path?: RegExp;
+  /** The answer's body (JSON), as a server that says what went wrong sends one. */
+  body?: string;
+}
+
 export interface KuduStandIn {
   /** `http://127.0.0.1:PORT/`, the SCM site's base. */
   scmUrl: string;
@@ -117,7 +131,7 @@ export interface KuduStandIn {
   /** Resource id of the site ARM knows. */
   resourceId: string;
   /** The next `times` requests to `server` (both when not given) answer `status`, with `Retry-After` when given. */
-  failNext(fault: { status: number; times?: number; retryAfter?: string; server?: "scm" | "arm" }): void;
+  failNext(fault: KuduFault): void;
   /** The next zip download stops (the connection is destroyed) after this many bytes of the zip. */
   cutZipAfter(bytes: number): void;
   stop(): Promise<void>;
@@ -136,7 +150,7 @@ export async function startKuduStandIn(options: KuduStandInOptions): Promise<Kud
   const settings: Record<string, string> = { ...options.settings };
   const connectionStrings: Record<string, { value: string; type: string }> = { ...options.connectionStrings };
   const requests: LoggedRequest[] = [];
-  const faults: Array<{ status: number; times: number; retryAfter?: string; server?: "scm" | "arm" }> = [];
+  const faults: Array<KuduFault & { times: number }> = [];
   let zipCut: number | undefined;
 
   /** The local path of a home-relative path; site/wwwroot may live elsewhere. */
@@ -152,8 +166,8 @@ export async function startKuduStandIn(options: KuduStandInOptions): Promise<Kud
     return ["D:\\home", ...segments].join("\\");
   }
 
-  function takeFault(server: "scm" | "arm") {
-    const fault = faults.find((f) => f.times > 0 && (!f.server || f.server === server));
+  function takeFault(server: "scm" | "arm", method: string, requestPath: string) {
+    const fault = faults.find((f) => f.times > 0 && (!f.server || f.server === server) && (!f.method || f.method === method) && (!f.path || f.path.test(requestPath)));
     if (!fault) return undefined;
     fault.times--;
     return fault;
@@ -165,11 +179,11 @@ export async function startKuduStandIn(options: KuduStandInOptions): Promise<Kud
     requests.push(log);
     response.on("finish", () => (log.status = response.statusCode));
     response.on("close", () => (log.status ||= response.statusCode));
-    const fault = takeFault("scm");
+    const fault = takeFault("scm", request.method!, log.path);
     if (fault) {
       request.resume();
-      response.writeHead(fault.status, fault.retryAfter ? { "retry-after": fault.retryAfter } : {});
-      response.end();
+      response.writeHead(fault.status, { ...(fault.retryAfter ? { "retry-after": fault.retryAfter } : {}), ...(fault.body ? { "content-type": "application/json; charset=utf-8" } : {}) });
+      response.end(fault.body);
       return;
     }
     if (!scmAuthorized(request.headers.authorization)) {
@@ -448,7 +462,7 @@ export async function startKuduStandIn(options: KuduStandInOptions): Promise<Kud
   async function handleArm(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(request);
     response.setHeader("x-ms-request-id", randomUUID());
-    const fault = takeFault("arm");
+    const fault = takeFault("arm", request.method!, `${url.pathname}${url.search}`);
     if (fault) {
       if (fault.retryAfter) response.setHeader("retry-after", fault.retryAfter);
       return armError(response, fault.status, fault.status === 429 ? "TooManyRequests" : "ServiceUnavailable", "The request could not be served now; try again later.");

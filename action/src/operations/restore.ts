@@ -32,7 +32,8 @@ export async function restoreOperation(options: AppBackupOptions, inputs: Restor
     throw new AppBackupError("USAGE", "Input backup-name is required for restore.", "Set it to the backup's name (see operation list) or to latest.");
   }
   const target = inputs.target ?? options;
-  if (!inputs.dryRun) {
+  // A remote home's journal is beside it, settled by the next restore of that home (the post step has no connection).
+  if (!inputs.dryRun && !target.app.remote) {
     // A cancelled job stops this process; the post step finishes or undoes the restore from its journal.
     recordRestoreTarget(report.state, restoreHomeOf(target));
   }

@@ -97,7 +97,7 @@ export class KuduClient {
         name: item.name,
         kind,
         size: kind === "directory" ? 0 : Number(item.size ?? 0),
-        mtime: new Date(typeof item.mtime === "string" ? item.mtime : 0),
+        mtime: new Date(typeof item.mtime === "string" ? kuduTimeMs(item.mtime) : 0),
       };
     });
   }
@@ -274,6 +274,18 @@ export class KuduClient {
     });
     return stream.pipe(out);
   }
+}
+
+/**
+ * Milliseconds of a listing's time, rounded to the nearest as a local walk rounds
+ * `mtimeMs`: Kudu writes .NET's seven fraction digits (`2026-12-06T23:40:01.1229999+00:00`),
+ * which `Date` would cut to the millisecond below.
+ */
+function kuduTimeMs(text: string): number {
+  const fraction = /\.(\d+)(?=[Z+-]|$)/.exec(text);
+  if (!fraction) return Date.parse(text);
+  const whole = Date.parse(text.replace(fraction[0], ""));
+  return whole + Math.round(Number(`0.${fraction[1]}`) * 1000);
 }
 
 /** A home-relative path without leading or trailing `/`; `..`, `.` and `\` are refused, as a path from a backup may be hostile. */

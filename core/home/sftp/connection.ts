@@ -224,6 +224,20 @@ async function openSubsystem(client: InstanceType<typeof Client>, address: SftpA
   });
 
   let closing: Promise<void> | undefined;
+  // Requests made in one tick go out in one write: each SFTP request is an SSH packet written on
+  // its own, and a pipeline of many small reads would otherwise cost a system call per packet.
+  const socket = (client as unknown as { _sock?: { cork(): void; uncork(): void } })._sock;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket?.uncork();
+  };
+  const corkForThisTick = () => {
+    if (corked || !socket) return;
+    corked = true;
+    socket.cork();
+    process.nextTick(uncork);
+  };
   const session: SftpSession = {
     address,
     get closed() {
@@ -253,6 +267,7 @@ async function openSubsystem(client: InstanceType<typeof Client>, address: SftpA
           else resolve(value as T);
         };
         try {
+          corkForThisTick();
           call(sftp, done);
         } catch (error) {
           pending.delete(abandon);

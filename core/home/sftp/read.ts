@@ -131,12 +131,14 @@ async function readFully(session: SftpSession, handle: Buffer, path: string, pos
   return filled === length ? buffer : buffer.subarray(0, filled);
 }
 
-function sizeChanged(expected: number, found: number, whileRead = false): string {
+/** Why a file whose size is not the walk's was left out, in the words of the backup's log. */
+export function sizeChanged(expected: number, found: number, whileRead = false): string {
   const how = found < expected ? "shrank" : "grew";
   return `it ${how} ${whileRead ? "while it was read" : "since the walk"} (${expected} bytes expected, ${whileRead && found > expected ? "more" : found} found)`;
 }
 
-function fileError(path: string, error: unknown): Error {
+/** A file's own failure (vanished, refused) as RemoteFileUnreadable; a lost connection stays as it is. */
+export function fileError(path: string, error: unknown): Error {
   if (error instanceof AppBackupError || error instanceof RemoteFileUnreadable) return error;
   const code = (error as { code?: unknown }).code;
   if (code === sftpStatus.noSuchFile || code === sftpStatus.permissionDenied || code === sftpStatus.failure) return new RemoteFileUnreadable(path, pathReason(error));

@@ -195,7 +195,8 @@ export function pathReason(error: unknown): string {
   return `the SFTP server refused: ${(error as Error).message}`;
 }
 
-function homeFailure(session: SftpSession, root: string, error: unknown): AppBackupError {
+/** Why the home itself cannot be walked: missing, or not listable by the user logged in. */
+export function homeFailure(session: SftpSession, root: string, error: unknown): AppBackupError {
   if (error instanceof AppBackupError) return error;
   const home = describeSftpAddress({ ...session.address, path: root });
   const code = (error as { code?: unknown }).code;
