@@ -28770,6 +28770,9 @@ function removeQuietly(file) {
   }
 }
 
+// core/archive/time-column.ts
+var SPLIT = 2 ** 32;
+
 // core/archive/zip-index.ts
 init_errors2();
 init_zip_format();

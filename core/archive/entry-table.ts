@@ -1,5 +1,6 @@
 import { DigestColumn } from "./digest-column.js";
 import { NameTable } from "./name-table.js";
+import { TimeColumn } from "./time-column.js";
 import type { ArchiveEntry } from "./types.js";
 
 export type EntryKind = ArchiveEntry["kind"];
@@ -18,7 +19,7 @@ export type EntrySource = "manifest" | "zip";
  * one value needs it (a file or zip past 4 GiB).
  */
 export type WideColumn = Uint32Array | Float64Array;
-type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+type Column = Uint8Array | Uint16Array | Int16Array | Uint32Array | Float64Array;
 const MAX_NARROW = 0xffffffff;
 
 /** The columns a zip and its manifest both have, and hold the same values in for a backup's own zip. */
@@ -44,8 +45,8 @@ export class EntryTable {
   /** Compression method number (0 store, 8 deflate; anything else as found). */
   methods: Uint16Array;
   crc32s: Uint32Array;
-  /** Modification times in ms (manifests, to the ms a restore sets; zips only when asked for: restore never reads the zip's). */
-  mtimes: Float64Array;
+  /** Modification times in ms (manifests, to the ms a restore sets; zips only when asked for: restore never reads the zip's): see `mtime`. */
+  private times: TimeColumn;
   /** Expected content digests, 32 bytes per entry (manifests; none for a zip), in a temp file past a few thousand rows. */
   readonly digests: DigestColumn;
   /** 1 where the entry's digest was given as 64 hex digits (manifests). */
@@ -84,7 +85,7 @@ export class EntryTable {
     this.compressedSizes = new Uint32Array(common);
     this.methods = new Uint16Array(common);
     this.crc32s = new Uint32Array(common);
-    this.mtimes = new Float64Array(this.hasTimes ? capacity : 0);
+    this.times = TimeColumn.ofLength(this.hasTimes ? capacity : 0);
     this.digests = new DigestColumn({ memoryRows: source === "manifest" ? undefined : 0 });
     this.hasSha256 = new Uint8Array(own(capacity, "manifest"));
     this.offsets = new Uint32Array(own(capacity, "zip"));
@@ -171,7 +172,7 @@ export class EntryTable {
     this.compressedSizes = change(this.compressedSizes);
     this.methods = change(this.methods);
     this.crc32s = change(this.crc32s);
-    if (this.hasTimes) this.mtimes = change(this.mtimes);
+    if (this.hasTimes) this.times = this.times.changed(change);
     if (this.source === "manifest") this.hasSha256 = change(this.hasSha256);
     else {
       this.offsets = change(this.offsets);
@@ -200,6 +201,20 @@ export class EntryTable {
   /** An entry's name as a string, made now (for messages and paths in use; never keep one per entry). */
   name(index: number): string {
     return this.names.get(index);
+  }
+
+  /** An entry's modification time in ms (NaN when none was given; NaN for a table that keeps no times). */
+  mtime(index: number): number {
+    return this.hasTimes ? this.times.get(index) : Number.NaN;
+  }
+
+  setMtime(index: number, ms: number): void {
+    this.times.set(index, ms);
+  }
+
+  /** Rows of modification times held (none for a zip read without them). */
+  get mtimeRows(): number {
+    return this.times.length;
   }
 
   kind(index: number): EntryKind {
@@ -232,7 +247,7 @@ export class EntryTable {
       method: method === 8 ? "deflate" : "store",
       crc32: this.crc32s[index]!,
       sha256: this.sha256Hex(index),
-      mtime: new Date(this.hasTimes ? this.mtimes[index]! : Number.NaN),
+      mtime: new Date(this.mtime(index)),
       mode: this.modes[index]!,
     };
     const target = this.linkTargets.get(index);

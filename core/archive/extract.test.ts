@@ -170,4 +170,21 @@ describe("worker threads", () => {
     expect(ExtractPool.threadsStarted).toBeGreaterThan(before);
     expectEveryFileWritten();
   });
+
+  it("are one fewer than the pool's size: the main thread takes batches when they are busy, and checks them alike", async () => {
+    const before = ExtractPool.threadsStarted;
+    const pool = new ExtractPool(3);
+    const corrupt: EntryFailure[] = [];
+    try {
+      await extractEntries(source, zip, fileItems(), { ...SMALL_LIMITS, ...ON_WORKERS, maxInFlightBytes: 1024 * 1024, pool, digests: damagedDigests, onCorrupt: (failure) => corrupt.push(failure) });
+    } finally {
+      await pool.close();
+    }
+
+    expect(ExtractPool.threadsStarted - before).toBe(2);
+    expect(pool.mainThreadBatches).toBeGreaterThan(0);
+    expect(corrupt.map((failure) => failure.entryName)).toEqual(["fs/g3.txt"]);
+    expect(readdirSync(target)).toHaveLength(2 * SMALL_FILES);
+    expect(readFileSync(path.join(target, "f7.txt"))).toEqual(contentOf(7));
+  });
 });

@@ -20,7 +20,9 @@ function youngGenerationAfterWorkerStarts(node: string, keepSmall: boolean): num
     if (${keepSmall}) keepYoungGenerationSmall();
     const pool = new ExtractPool(1);
     pool.start("batch", () => {}, false);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // On a busy machine a worker's engine can take seconds to start, and it sets the flags again when it does.
+    for (let waited = 0; ExtractPool.threadsOnline === 0 && waited < 30000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     let kept = [];
     for (let i = 0; i < 3e6; i++) { kept.push({ i, name: "entry-" + i }); if (kept.length > 200000) kept = []; }
     const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
@@ -38,9 +40,10 @@ describe("keepYoungGenerationSmall", () => {
   // Node 22 sets the flags again when a worker's engine starts; later releases do not, and must hold too.
   it("still holds once a worker thread has started, on the oldest Node.js supported and on this one", async () => {
     for (const node of [await oldestNode(), process.execPath]) {
-      expect(youngGenerationAfterWorkerStarts(node, true), node).toBeLessThanOrEqual(4 * MiB);
-      // Without it the young generation grows to its maximum: what the setting is there to prevent.
-      expect(youngGenerationAfterWorkerStarts(node, false), node).toBeGreaterThan(8 * MiB);
+      // Mostly 2 MiB; V8 still grows it now and then when a collection cannot place its survivors (seen up to 10.7 MiB).
+      expect(youngGenerationAfterWorkerStarts(node, true), node).toBeLessThanOrEqual(16 * MiB);
+      // Without it the young generation grows to its maximum (32 MiB on Node 22, 128 MiB on 24): what the setting is there to prevent.
+      expect(youngGenerationAfterWorkerStarts(node, false), node).toBeGreaterThanOrEqual(32 * MiB);
     }
   });
 });

@@ -1,45 +1,99 @@
 import { isUtf8 } from "node:buffer";
 
 /**
- * Entry names as UTF-8 bytes in one growing buffer, row by row: a JS string per
- * name costs several times its bytes and stays for the whole run, while a
- * restore of a million files only needs a name when it is used. A name is
- * decoded (`get`) only then; comparisons and lookups work on the bytes.
+ * Rows per block: a block's first name is stored whole, so reading any row
+ * decodes at most this many records. Neighbouring entries share their folder's
+ * path, so the others cost only what differs from the name before them.
+ */
+const BLOCK_ROWS = 16;
+const BLOCK_SHIFT = 4;
+
+/** Where a name was last decoded: reading the next row of the same block goes on from there. */
+class Cursor {
+  row = -1;
+  /** Where the record after `row` starts in the table's bytes. */
+  next = 0;
+  length = 0;
+  bytes = Buffer.allocUnsafe(256);
+
+  /** Room for `length` bytes, keeping the first `keep` (the prefix the next name shares). */
+  reserve(length: number, keep: number): void {
+    if (length <= this.bytes.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2));
+    this.bytes.copy(larger, 0, 0, keep);
+    this.bytes = larger;
+  }
+}
+
+/**
+ * Entry names as UTF-8 bytes, front-coded: each row holds how many leading
+ * bytes it shares with the row before it and the bytes that follow, and every
+ * 16th row is whole. A JS string per name costs several times its bytes and
+ * stays for the whole run, and even plain bytes repeat each file's folder
+ * path: a million files' names take about 40 MB as bytes, under half that
+ * front-coded. A name is decoded only when used; comparisons and lookups
+ * work on the bytes.
  *
  * Names come from bytes (a manifest, a zip), so they hold no lone surrogates
  * and decode to exactly the string that was stored.
  */
 export class NameTable {
-  private bytes: Buffer;
+  /** Records: varint shared length, varint suffix length, suffix bytes. */
+  private data: Buffer;
   private used = 0;
-  /** Row i's bytes are [ends[i-1], ends[i]) (row 0 starts at 0). */
-  private ends: Uint32Array;
+  /** Where each block's first record starts. */
+  private blockStarts: Uint32Array;
   private rows = 0;
+  /** The last name added, whole: the next one is coded against it. */
+  private last = Buffer.allocUnsafe(256);
+  private lastLength = 0;
+  /** Encoding room for `push`. */
+  private incoming = Buffer.allocUnsafe(256);
+  /**
+   * Three places a name is decoded into, so that a name being worked on is
+   * not overwritten by the one it is compared with: `bytes` (handed out),
+   * `other` (compared against), `probe` (length, last byte, prefix, string).
+   */
+  private readonly handed = new Cursor();
+  private readonly other = new Cursor();
+  private readonly probe = new Cursor();
 
   constructor(capacity = 0) {
-    this.ends = new Uint32Array(Math.max(capacity, 16));
-    this.bytes = Buffer.allocUnsafe(Math.max(capacity * 48, 1024));
+    this.blockStarts = new Uint32Array(Math.max((capacity >> BLOCK_SHIFT) + 1, 16));
+    this.data = Buffer.allocUnsafe(Math.max(capacity * 24, 1024));
   }
 
   get count(): number {
     return this.rows;
   }
 
-  /** Bytes all names take (for the table's own accounting and tests). */
+  /** Bytes the coded names take (for the table's own accounting and tests). */
   get byteLength(): number {
     return this.used;
   }
 
-  start(row: number): number {
-    return row === 0 ? 0 : this.ends[row - 1]!;
-  }
-
-  end(row: number): number {
-    return this.ends[row]!;
-  }
-
+  /** A name's length in bytes. */
   length(row: number): number {
-    return this.end(row) - this.start(row);
+    this.checkRow(row);
+    let at = this.blockStarts[row >> BLOCK_SHIFT]!;
+    const data = this.data;
+    for (let r = row & ~(BLOCK_ROWS - 1); ; r++) {
+      let shared = data[at++]!;
+      if (shared >= 0x80) [shared, at] = readLongVarint(data, at - 1);
+      let suffix = data[at++]!;
+      if (suffix >= 0x80) [suffix, at] = readLongVarint(data, at - 1);
+      if (r === row) return shared + suffix;
+      at += suffix;
+    }
+  }
+
+  /**
+   * A name's bytes: a view that stays valid until the next `bytes` call on
+   * this table (copy it to keep it).
+   */
+  bytes(row: number): Buffer {
+    const cursor = this.decode(row, this.handed);
+    return cursor.bytes.subarray(0, cursor.length);
   }
 
   /** The first row named `name`, or -1 (a scan: for the few names looked up once, such as `meta`). */
@@ -56,27 +110,23 @@ export class NameTable {
 
   /** Gives back the room grown past the last name. */
   trim(): void {
+    const blocks = (this.rows + BLOCK_ROWS - 1) >> BLOCK_SHIFT;
     // Copying costs the names twice over for a moment: only worth it for much room.
-    if (this.ends.length > Math.max(this.rows * 1.25, this.rows + 1024)) this.ends = this.ends.slice(0, Math.max(this.rows, 16));
-    if (this.bytes.length > Math.max(this.used * 1.25, this.used + 64 * 1024)) this.bytes = Buffer.from(this.bytes.subarray(0, this.used));
+    if (this.blockStarts.length > Math.max(blocks * 1.25, blocks + 1024)) this.blockStarts = this.blockStarts.slice(0, Math.max(blocks, 16));
+    if (this.data.length > Math.max(this.used * 1.25, this.used + 64 * 1024)) this.data = Buffer.from(this.data.subarray(0, this.used));
   }
 
   /** The name of a row as a string (made now, not kept). */
   get(row: number): string {
-    if (row < 0 || row >= this.rows) throw new RangeError(`no name at row ${row} of ${this.rows}`);
-    return this.bytes.toString("utf8", this.start(row), this.ends[row]!);
-  }
-
-  /** The buffer holding every name, for byte-wise work with `start`/`end`; replaced as names are added, so never kept. */
-  get buffer(): Buffer {
-    return this.bytes;
+    const cursor = this.decode(row, this.probe);
+    return cursor.bytes.toString("utf8", 0, cursor.length);
   }
 
   push(name: string): number {
     // UTF-16 units take at most 3 bytes each in UTF-8.
-    this.reserveBytes(name.length * 3);
-    const written = this.bytes.write(name, this.used, "utf8");
-    return this.close(written);
+    if (this.incoming.length < name.length * 3) this.incoming = Buffer.allocUnsafe(name.length * 3);
+    const written = this.incoming.write(name, 0, "utf8");
+    return this.add(this.incoming, 0, written);
   }
 
   /**
@@ -86,51 +136,59 @@ export class NameTable {
   pushBytes(source: Buffer, start: number, end: number, encoding: "utf8" | "latin1" = "utf8"): number {
     const raw = source.subarray(start, end);
     if (encoding === "utf8" ? !isUtf8(raw) : !isAscii(source, start, end)) return this.push(raw.toString(encoding));
-    this.reserveBytes(raw.length);
-    raw.copy(this.bytes, this.used);
-    return this.close(raw.length);
+    return this.add(source, start, end);
   }
 
   /** Appends the first `count` names of another table (a table that shared them until now takes its own copy). */
   pushFrom(other: NameTable, count: number): void {
     for (let row = 0; row < count; row++) {
-      const start = other.start(row);
-      const end = other.end(row);
-      this.reserveBytes(end - start);
-      other.bytes.copy(this.bytes, this.used, start, end);
-      this.close(end - start);
+      const cursor = other.decode(row, other.handed);
+      this.add(cursor.bytes, 0, cursor.length);
     }
   }
 
   /** True when row `row` holds the same bytes as `source[start, end)`. */
   equalsBytes(row: number, source: Buffer, start: number, end: number): boolean {
-    const from = this.start(row);
-    const to = this.ends[row]!;
-    return to - from === end - start && this.bytes.compare(source, start, end, from, to) === 0;
+    const cursor = this.decode(row, this.other);
+    return cursor.length === end - start && cursor.bytes.compare(source, start, end, 0, cursor.length) === 0;
+  }
+
+  /**
+   * True when row `row`, less a trailing `/` when `withoutSlash` and it has
+   * one, holds the same bytes as `source[start, end)`.
+   */
+  keyEquals(row: number, source: Buffer, start: number, end: number, withoutSlash: boolean): boolean {
+    const cursor = this.decode(row, this.other);
+    let length = cursor.length;
+    if (withoutSlash && length > 0 && cursor.bytes[length - 1] === SLASH) length--;
+    return length === end - start && cursor.bytes.compare(source, start, end, 0, length) === 0;
   }
 
   /** True when row `row` here and row `otherRow` of `other` are the same name. */
   equals(row: number, other: NameTable, otherRow: number): boolean {
-    return other.equalsBytes(otherRow, this.bytes, this.start(row), this.ends[row]!);
+    const mine = this.decode(row, this.handed);
+    return other.equalsBytes(otherRow, mine.bytes, 0, mine.length);
   }
 
   /** Byte order of two rows (UTF-8 byte order is code point order). */
   compare(a: number, b: number): number {
-    return this.bytes.compare(this.bytes, this.start(b), this.ends[b]!, this.start(a), this.ends[a]!);
+    const first = this.decode(a, this.handed);
+    const second = this.decode(b, this.other);
+    return first.bytes.compare(second.bytes, 0, second.length, 0, first.length);
   }
 
   /** True when a name starts with `prefix`, an ASCII string (such as `fs/`): compared without encoding it. */
   startsWith(row: number, prefix: string): boolean {
-    const from = this.start(row);
-    if (this.ends[row]! - from < prefix.length) return false;
-    for (let i = 0; i < prefix.length; i++) if (this.bytes[from + i] !== prefix.charCodeAt(i)) return false;
+    const cursor = this.decode(row, this.probe);
+    if (cursor.length < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (cursor.bytes[i] !== prefix.charCodeAt(i)) return false;
     return true;
   }
 
   /** The last byte of a name (-1 for an empty one): `/` ends a folder's. */
   lastByte(row: number): number {
-    const end = this.ends[row]!;
-    return end > this.start(row) ? this.bytes[end - 1]! : -1;
+    const cursor = this.decode(row, this.probe);
+    return cursor.length > 0 ? cursor.bytes[cursor.length - 1]! : -1;
   }
 
   /** FNV-1a of `source[start, end)`, the hash NameIndex files names under. */
@@ -140,24 +198,109 @@ export class NameTable {
     return hash >>> 0;
   }
 
-  private reserveBytes(bytes: number): void {
-    if (this.rows === this.ends.length) {
-      const ends = new Uint32Array(this.ends.length * 2);
-      ends.set(this.ends);
-      this.ends = ends;
+  private add(source: Buffer, start: number, end: number): number {
+    const length = end - start;
+    const block = this.rows >> BLOCK_SHIFT;
+    let shared = 0;
+    if ((this.rows & (BLOCK_ROWS - 1)) === 0) {
+      if (block === this.blockStarts.length) {
+        const starts = new Uint32Array(this.blockStarts.length * 2);
+        starts.set(this.blockStarts);
+        this.blockStarts = starts;
+      }
+      this.blockStarts[block] = this.used;
+    } else {
+      const limit = Math.min(length, this.lastLength);
+      const last = this.last;
+      while (shared < limit && last[shared] === source[start + shared]) shared++;
     }
-    if (this.used + bytes <= this.bytes.length) return;
-    const size = Math.max(this.used + bytes, Math.ceil(this.bytes.length * 1.5));
-    if (size > 0xffffffff) throw new RangeError("the entry names take more than 4 GiB");
-    const larger = Buffer.allocUnsafe(size);
-    this.bytes.copy(larger, 0, 0, this.used);
-    this.bytes = larger;
+    const suffix = length - shared;
+    // Two varints of at most 5 bytes each.
+    this.reserveBytes(suffix + 10);
+    this.used = writeVarint(this.data, this.used, shared);
+    this.used = writeVarint(this.data, this.used, suffix);
+    copyBytes(source, start + shared, this.data, this.used, suffix);
+    this.used += suffix;
+    if (this.last.length < length) {
+      const larger = Buffer.allocUnsafe(Math.max(length, this.last.length * 2));
+      this.last.copy(larger, 0, 0, shared);
+      this.last = larger;
+    }
+    copyBytes(source, start + shared, this.last, shared, suffix);
+    this.lastLength = length;
+    return this.rows++;
   }
 
-  private close(written: number): number {
-    this.used += written;
-    this.ends[this.rows] = this.used;
-    return this.rows++;
+  /** Decodes `row` into `cursor`, going on from the row it holds when that is earlier in the same block. */
+  private decode(row: number, cursor: Cursor): Cursor {
+    if (cursor.row === row) return cursor;
+    this.checkRow(row);
+    let r: number;
+    let at: number;
+    if (cursor.row >= 0 && cursor.row < row && cursor.row >> BLOCK_SHIFT === row >> BLOCK_SHIFT) {
+      r = cursor.row + 1;
+      at = cursor.next;
+    } else {
+      r = row & ~(BLOCK_ROWS - 1);
+      at = this.blockStarts[row >> BLOCK_SHIFT]!;
+    }
+    const data = this.data;
+    let length = cursor.length;
+    for (; r <= row; r++) {
+      let shared = data[at++]!;
+      if (shared >= 0x80) [shared, at] = readLongVarint(data, at - 1);
+      let suffix = data[at++]!;
+      if (suffix >= 0x80) [suffix, at] = readLongVarint(data, at - 1);
+      length = shared + suffix;
+      cursor.reserve(length, shared);
+      copyBytes(data, at, cursor.bytes, shared, suffix);
+      at += suffix;
+    }
+    cursor.row = row;
+    cursor.next = at;
+    cursor.length = length;
+    return cursor;
+  }
+
+  private checkRow(row: number): void {
+    if (!(row >= 0 && row < this.rows)) throw new RangeError(`no name at row ${row} of ${this.rows}`);
+  }
+
+  private reserveBytes(bytes: number): void {
+    if (this.used + bytes <= this.data.length) return;
+    const size = Math.max(this.used + bytes, Math.ceil(this.data.length * 1.5));
+    if (size > 0xffffffff) throw new RangeError("the entry names take more than 4 GiB");
+    const larger = Buffer.allocUnsafe(size);
+    this.data.copy(larger, 0, 0, this.used);
+    this.data = larger;
+  }
+}
+
+/** Short runs (most suffixes) are copied byte by byte: cheaper than a native call each. */
+function copyBytes(source: Buffer, from: number, target: Buffer, to: number, length: number): void {
+  if (length > 32) source.copy(target, to, from, from + length);
+  else for (let i = 0; i < length; i++) target[to + i] = source[from + i]!;
+}
+
+/** LEB128: 7 bits a byte, low bits first. */
+function writeVarint(target: Buffer, at: number, value: number): number {
+  while (value >= 0x80) {
+    target[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  target[at++] = value;
+  return at;
+}
+
+/** A varint of more than one byte, from `at`: its value and where the next field starts. */
+function readLongVarint(source: Buffer, at: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = source[at++]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, at];
+    scale *= 0x80;
   }
 }
 
@@ -173,35 +316,58 @@ export function isAscii(bytes: Buffer, start: number, end: number): boolean {
  * entry. Names are compared by their bytes. With `folderKeys`, a folder's row
  * is filed under its name without the trailing `/` (a path), so a file and a
  * folder of the same path meet.
+ *
+ * A slot holds 7 bits of its key's hash above the row (rows below 2^24; the
+ * sign bit stays clear, -1 is an empty slot): a
+ * name is decoded to be compared only when those bits agree, so colliding
+ * keys seldom cost a decode.
  */
 export class NameIndex {
   private slots: Int32Array;
   private mask: number;
   private filed = 0;
+  /** Whether slots carry hash bits (until a row too large for them is filed). */
+  private tagged = true;
 
-  /** `rows` is how many rows are expected (sizes the slots; they grow past it). */
+  private readonly rowMask: number;
+  /** 2^rowBits: where a slot's hash bits start. */
+  private readonly tagScale: number;
+
+  /**
+   * `rows` is how many rows are expected (sizes the slots; they grow past it).
+   * Rows below 2^`rowBits` (at most 24) carry hash bits.
+   */
   constructor(
     private readonly names: NameTable,
     rows = 0,
     private readonly folderKeys = false,
+    private readonly rowBits = 24,
   ) {
+    if (!(rowBits >= 0 && rowBits <= 24)) throw new RangeError(`rowBits is ${rowBits}, not 0 to 24`);
+    this.tagScale = 2 ** rowBits;
+    this.rowMask = this.tagScale - 1;
     let size = 16;
     while (size < rows * 2) size *= 2;
     this.slots = new Int32Array(size).fill(-1);
     this.mask = size - 1;
   }
 
-  /** Where a row's key ends in the table's buffer. */
-  keyEnd(row: number): number {
-    const end = this.names.end(row);
-    return this.folderKeys && this.names.lastByte(row) === SLASH ? end - 1 : end;
+  /** A row's key in bytes: its name's, less a folder's trailing `/` with `folderKeys`. */
+  keyLength(row: number): number {
+    const length = this.names.length(row);
+    return this.folderKeys && this.names.lastByte(row) === SLASH ? length - 1 : length;
   }
 
   /** The row filed under `source[start, end)`, or -1. */
   find(source: Buffer, start: number, end: number): number {
-    for (let slot = NameTable.hash(source, start, end) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const row = this.slots[slot]!;
-      if (row < 0 || this.keyEquals(row, source, start, end)) return row;
+    const hash = NameTable.hash(source, start, end);
+    const tag = this.tagged ? tagOf(hash) : -1;
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const value = this.slots[slot]!;
+      if (value < 0) return -1;
+      if (tag >= 0 && value >>> this.rowBits !== tag) continue;
+      const row = tag >= 0 ? value & this.rowMask : value;
+      if (this.names.keyEquals(row, source, start, end, this.folderKeys)) return row;
     }
   }
 
@@ -213,40 +379,63 @@ export class NameIndex {
 
   /** Files `row` under its key; returns the row already filed under that key (nothing is added then), or -1. */
   add(row: number): number {
+    if (this.tagged && row > this.rowMask) this.untag();
     if (this.filed * 2 >= this.slots.length) this.grow();
-    const bytes = this.names.buffer;
-    const start = this.names.start(row);
-    const end = this.keyEnd(row);
-    for (let slot = NameTable.hash(bytes, start, end) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const found = this.slots[slot]!;
-      if (found < 0) {
-        this.slots[slot] = row;
+    const key = this.names.bytes(row);
+    const end = this.keyEndOf(key);
+    const hash = NameTable.hash(key, 0, end);
+    const tag = this.tagged ? tagOf(hash) : -1;
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const value = this.slots[slot]!;
+      if (value < 0) {
+        this.slots[slot] = tag >= 0 ? tag * this.tagScale + row : row;
         this.filed++;
         return -1;
       }
-      if (this.keyEquals(found, bytes, start, end)) return found;
+      if (tag >= 0 && value >>> this.rowBits !== tag) continue;
+      const found = tag >= 0 ? value & this.rowMask : value;
+      if (this.names.keyEquals(found, key, 0, end, this.folderKeys)) return found;
     }
   }
 
-  /** Twice the slots, every filed row filed again (keys are distinct, so no comparing). */
+  private keyEndOf(key: Buffer): number {
+    return this.folderKeys && key.length > 0 && key[key.length - 1] === SLASH ? key.length - 1 : key.length;
+  }
+
+  /** Twice the slots, every filed row filed again. */
   private grow(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2).fill(-1);
-    this.mask = this.slots.length - 1;
-    const bytes = this.names.buffer;
-    for (const row of old) {
-      if (row < 0) continue;
-      let slot = NameTable.hash(bytes, this.names.start(row), this.keyEnd(row)) & this.mask;
-      while (this.slots[slot]! >= 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = row;
-    }
+    this.refile(this.slots.length * 2, this.tagged);
   }
 
-  private keyEquals(row: number, source: Buffer, start: number, end: number): boolean {
-    const from = this.names.start(row);
-    const to = this.keyEnd(row);
-    return to - from === end - start && this.names.buffer.compare(source, start, end, from, to) === 0;
+  /** Slots without hash bits: a row past 2^24 is filed. */
+  private untag(): void {
+    this.refile(this.slots.length, false);
   }
+
+  /**
+   * Files every filed row again into `size` slots (keys are distinct, so no
+   * comparing), in row order: names decode fastest one after another.
+   */
+  private refile(size: number, tagged: boolean): void {
+    const rows = this.slots.filter((value) => value >= 0);
+    if (this.tagged) for (let i = 0; i < rows.length; i++) rows[i] = rows[i]! & this.rowMask;
+    rows.sort();
+    this.tagged = tagged;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    for (const row of rows) {
+      const key = this.names.bytes(row);
+      const hash = NameTable.hash(key, 0, this.keyEndOf(key));
+      let slot = hash & this.mask;
+      while (this.slots[slot]! >= 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = tagged ? tagOf(hash) * this.tagScale + row : row;
+    }
+  }
+}
+
+/** The hash's top 7 bits: the slot is chosen by its low bits, so these still tell apart keys that land together. */
+function tagOf(hash: number): number {
+  return hash >>> 25;
 }
 
 const SLASH = 0x2f;

@@ -167,7 +167,7 @@ function readRecord(raw: Buffer, at: number, table: EntryTable, index: number, d
   table.flags[index] = flags;
   if (!table.hasTimes) return;
   // Prefer the extended timestamp: UTC and to the second, where the DOS time is local and to two seconds.
-  table.mtimes[index] = unixSeconds !== undefined ? unixSeconds * 1000 : fromDosDateTime(raw.readUInt16LE(at + 12), raw.readUInt16LE(at + 14)).getTime();
+  table.setMtime(index, unixSeconds !== undefined ? unixSeconds * 1000 : fromDosDateTime(raw.readUInt16LE(at + 12), raw.readUInt16LE(at + 14)).getTime());
 }
 
 /** Unix and macOS tools put the mode in the high half of the external attributes; others get sensible defaults. */

@@ -89,7 +89,7 @@ function entriesOf(table: EntryTable): ZipEntryInfo[] {
       size: table.sizes[i]!,
       crc32: table.crc32s[i]!,
       mode: table.modes[i]!,
-      mtime: new Date(table.mtimes[i]!),
+      mtime: new Date(table.mtime(i)),
       localHeaderOffset: table.offsets[i]!,
       flags: table.flags[i]!,
     };

@@ -368,7 +368,7 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
   let compressedSize = Number.NaN;
   table.crc32s[index] = 0;
   table.modes[index] = 0;
-  table.mtimes[index] = Number.NaN;
+  table.setMtime(index, Number.NaN);
   table.hasSha256[index] = 0;
   const malformed = (at: number) => corrupt(source, `entry ${index + 1} is malformed near byte ${at} of its element`);
   const invalid = (what: string) => corrupt(source, `entry ${index + 1} (${shownName(name64 !== undefined ? decoded(name64) : (name ?? ""))}) ${what}`);
@@ -426,7 +426,7 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
         sha256 = valueStart === valueEnd ? "none" : digestAt(xml, valueStart, valueEnd, table, index) ? "valid" : "invalid";
         break;
       case "mtime":
-        table.mtimes[index] = timeAt(xml, valueStart, valueEnd);
+        table.setMtime(index, timeAt(xml, valueStart, valueEnd));
         break;
       case "mode":
         mode = integerAt(xml, valueStart, valueEnd, 8, 6);
@@ -454,7 +454,7 @@ function readEntry(xml: Buffer, from: number, limit: number, table: EntryTable, 
   if (!Number.isSafeInteger(compressedSize)) throw invalid(`has no valid compressed size (a whole number of bytes, at most ${MAX_SIZE_DIGITS} digits)`);
   if (Number.isNaN(crc)) throw invalid("has no valid CRC-32 (up to 8 hex digits)");
   if (!(mode <= MAX_MODE)) throw invalid("has no valid mode (octal, at most 177777)");
-  if (!Number.isFinite(table.mtimes[index])) throw invalid("has no valid modification time");
+  if (!Number.isFinite(table.mtime(index))) throw invalid("has no valid modification time");
   if (sha256 === "invalid") throw invalid("has a SHA-256 that is not 64 hex digits");
   table.setWide("sizes", index, size);
   table.setWide("compressedSizes", index, compressedSize);

@@ -51,7 +51,7 @@ export function archiveProblems(zip: ZipIndex, options: { roots?: string[] } = {
       continue;
     }
     filed[index] = 1;
-    const pathBytes = byPath.keyEnd(index) - names.start(index);
+    const pathBytes = byPath.keyLength(index);
     if (names.startsWith(index, CONTENT_PREFIX) && rootBytes + pathBytes - CONTENT_PREFIX.length > MAX_PATH_BYTES) {
       problems.push({ name, problem: `the path would be longer than the ${MAX_PATH_BYTES} bytes the file system allows` });
     }
@@ -81,9 +81,9 @@ export function archiveProblems(zip: ZipIndex, options: { roots?: string[] } = {
  */
 class AncestorCheck {
   private readonly clear: Uint8Array;
-  /** The last parent path found clear, as a row and the length of its bytes in that row's name. */
-  private lastRow = -1;
-  private lastLength = 0;
+  /** The last parent path found clear: its bytes are the first `lastLength` of `lastParent` (-1: none yet). */
+  private lastParent = Buffer.alloc(256);
+  private lastLength = -1;
 
   constructor(
     private readonly table: EntryTable,
@@ -93,16 +93,15 @@ class AncestorCheck {
   }
 
   blocker(index: number): number | undefined {
-    const { names } = this.table;
-    const bytes = names.buffer;
-    const start = names.start(index);
-    let cut = this.parentEnd(start, this.byPath.keyEnd(index));
+    // Valid until the next `bytes` call on these names: nothing below makes one.
+    const bytes = this.table.names.bytes(index);
+    let cut = parentEnd(bytes, this.byPath.keyLength(index));
     if (cut < 0) return undefined;
-    if (this.lastRow >= 0 && cut - start === this.lastLength && bytes.compare(bytes, names.start(this.lastRow), names.start(this.lastRow) + this.lastLength, start, cut) === 0) return undefined;
-    const parentLength = cut - start;
+    if (cut === this.lastLength && this.lastParent.compare(bytes, 0, cut, 0, cut) === 0) return undefined;
+    const parentLength = cut;
     const unchecked: number[] = [];
-    for (; cut >= 0; cut = this.parentEnd(start, cut)) {
-      const row = this.byPath.find(bytes, start, cut);
+    for (; cut >= 0; cut = parentEnd(bytes, cut)) {
+      const row = this.byPath.find(bytes, 0, cut);
       if (row >= 0) {
         if (this.table.kinds[row] !== 1) return row;
         if (this.clear[row]) break;
@@ -110,17 +109,17 @@ class AncestorCheck {
       }
     }
     for (const row of unchecked) this.clear[row] = 1;
-    this.lastRow = index;
+    if (this.lastParent.length < parentLength) this.lastParent = Buffer.allocUnsafe(parentLength * 2);
+    bytes.copy(this.lastParent, 0, 0, parentLength);
     this.lastLength = parentLength;
     return undefined;
   }
+}
 
-  /** Where the path ending at `end` has its last `/` (the end of its parent), or -1 at the top. */
-  private parentEnd(start: number, end: number): number {
-    const bytes = this.table.names.buffer;
-    for (let at = end - 1; at > start; at--) if (bytes[at] === SLASH) return at;
-    return -1;
-  }
+/** Where the path `name[0, end)` has its last `/` (the end of its parent), or -1 at the top. */
+function parentEnd(name: Buffer, end: number): number {
+  for (let at = end - 1; at > 0; at--) if (name[at] === SLASH) return at;
+  return -1;
 }
 
 const SLASH = 0x2f;
@@ -171,9 +170,9 @@ function overlaps(zip: ZipIndex): EntryProblem[] {
 
 /** Code points of a name: the bytes that do not continue a UTF-8 sequence. */
 function codePoints(names: NameTable, row: number): number {
-  const bytes = names.buffer;
+  const bytes = names.bytes(row);
   let count = 0;
-  for (let at = names.start(row), end = names.end(row); at < end; at++) if ((bytes[at]! & 0xc0) !== 0x80) count++;
+  for (let at = 0; at < bytes.length; at++) if ((bytes[at]! & 0xc0) !== 0x80) count++;
   return count;
 }
 

@@ -62,7 +62,10 @@ export function pairEntries(manifest: EntryTable, zip: EntryTable): EntryPairs {
   const inZip = new NameIndex(zip.names, zip.count);
   for (let row = 0; row < zip.count; row++) inZip.add(row);
   const names = manifest.names;
-  for (let index = 0; index < manifest.count; index++) pairs[index] = inZip.find(names.buffer, names.start(index), names.end(index));
+  for (let index = 0; index < manifest.count; index++) {
+    const name = names.bytes(index);
+    pairs[index] = inZip.find(name, 0, name.length);
+  }
   return EntryPairs.of(pairs);
 }
 
@@ -115,7 +118,9 @@ export function compareWithManifest(summary: ManifestSummary, manifest: EntryTab
   if (seen) {
     const names = zip.table.names;
     for (let index = 0; index < zip.table.count; index++) {
-      if (paired![index] || seen.find(names.buffer, names.start(index), names.end(index)) >= 0) continue;
+      if (paired![index]) continue;
+      const name = names.bytes(index);
+      if (seen.find(name, 0, name.length) >= 0) continue;
       differences.push({ name: names.get(index), difference: "in the zip but not in the manifest" });
     }
   }

@@ -84,7 +84,7 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     try {
       symlinkSync(linkTarget, target);
       if (input.owner) lchownSync(target, input.owner.uid, input.owner.gid);
-      lutimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
+      lutimesSync(target, exactTime(entries.mtime(index)), exactTime(entries.mtime(index)));
     } catch (error) {
       throw stagingError(new EntryFailure(name, false, (error as Error).message, (error as NodeJS.ErrnoException).code), paths.tree);
     }
@@ -94,7 +94,7 @@ export async function stageBackup(input: StageInput): Promise<StagedBackup> {
     const target = stagedPath(paths.tree, entries.name(index));
     chmodSync(target, entries.modes[index]! & FOLDER_MODE_BITS);
     if (input.owner) lchownSync(target, input.owner.uid, input.owner.gid);
-    utimesSync(target, exactTime(entries.mtimes[index]!), exactTime(entries.mtimes[index]!));
+    utimesSync(target, exactTime(entries.mtime(index)), exactTime(entries.mtime(index)));
   }
   chmodSync(paths.tree, input.homeMode & FOLDER_MODE_BITS);
   if (input.owner) lchownSync(paths.tree, input.owner.uid, input.owner.gid);
@@ -139,7 +139,7 @@ class StagingItems {
       if (this.input.dumpEntries.has(name)) {
         const target = path.join(paths.dumps, `${this.dumps.size}.sql`);
         this.dumps.set(name, target);
-        return check({ target, mode: 0o600, mtimeMs: entries.mtimes[index]! });
+        return check({ target, mode: 0o600, mtimeMs: entries.mtime(index) });
       }
       if (this.input.alreadyChecked?.has(name)) return undefined;
       // The meta is held whole, as a settings restore holds it, so the same size bound refuses an oversized one.
@@ -164,7 +164,7 @@ class StagingItems {
     }
     this.files++;
     this.bytes += this.input.zip.table.sizes[item.zipIndex]!;
-    return Object.assign(item, { targetRoot: paths.tree, mode: entries.modes[index]! & FILE_MODE_BITS, mtimeMs: entries.mtimes[index]!, owner: this.input.owner });
+    return Object.assign(item, { targetRoot: paths.tree, mode: entries.modes[index]! & FILE_MODE_BITS, mtimeMs: entries.mtime(index), owner: this.input.owner });
   }
 
   /** Creates a folder of the staged tree (and any missing above it: the zip need not list every folder, nor before its content). */
@@ -208,12 +208,12 @@ function stagedPath(tree: string, name: string): string {
 /** Folder rows, deepest (most slashes in the name) first; in row order among equals. */
 function deepestFirst(entries: EntryTable, rows: Uint32Array): Uint32Array {
   const { names } = entries;
-  const bytes = names.buffer;
   // Depth and row in one number, sorted without a comparator: (deepest first) * 2^32 + row.
   const keys = new Float64Array(rows.length);
   rows.forEach((row, i) => {
+    const bytes = names.bytes(row);
     let depth = 0;
-    for (let at = names.start(row), end = names.end(row); at < end; at++) if (bytes[at] === 0x2f) depth++;
+    for (let at = 0; at < bytes.length; at++) if (bytes[at] === 0x2f) depth++;
     keys[i] = (MAX_DEPTH - depth) * 2 ** 32 + row;
   });
   keys.sort();
