@@ -200,3 +200,43 @@ describe("Backup failures", () => {
     expect(await readFile(path.join(app.container, `${name}.xml`), "utf8")).toContain("<Status>Failed</Status>");
   });
 });
+
+describe("Backup of an app on another machine", () => {
+  it("takes its snapshot over SFTP with the sftp login, and of an App Service app through Kudu", async () => {
+    const { startSshd } = await import("../test/support/sshd.js");
+    const { startKuduStandIn } = await import("../test/support/kudu-stand-in.js");
+    const sshd = await startSshd();
+    const sftpApp = await makeApp();
+    const knownHosts = path.join(sftpApp.dir, "known_hosts");
+    await writeFile(knownHosts, `${sshd.hostKeyLine}\n`);
+    const kuduApp = await makeApp();
+    const kudu = await startKuduStandIn({ home: kuduApp.home, credentials: { user: "$shop", password: "publish-pw-7a1f03" } });
+    try {
+      setEnv("SHOP_SSH_KEY", sshd.clientKeyText);
+      const overSftp = await operations.create(
+        await checked({
+          name: "shop",
+          home: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${sftpApp.home}`,
+          sftp: { privateKey: "${env:SHOP_SSH_KEY}", knownHosts },
+          storage: `file:${sftpApp.container}`,
+        }),
+      );
+      expect(overSftp.outs).toMatchObject({ status: "Succeeded", home: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${sftpApp.home}` });
+      expect(await containerObjects(sftpApp.container)).toHaveLength(3);
+
+      setEnv("SHOP_PUBLISH", "publish-pw-7a1f03");
+      const throughKudu = await operations.create(
+        await checked({
+          name: "shop",
+          home: { appService: kudu.scmUrl, publishingUser: "$shop", publishingPassword: "${env:SHOP_PUBLISH}" },
+          storage: `file:${kuduApp.container}`,
+        }),
+      );
+      expect(throughKudu.outs.status).toBe("Succeeded");
+      expect(JSON.stringify(throughKudu.outs)).not.toContain("publish-pw-7a1f03");
+    } finally {
+      await kudu.stop();
+      await sshd.stop();
+    }
+  });
+});

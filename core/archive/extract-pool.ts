@@ -21,6 +21,9 @@ interface JobRunner {
   batches: number;
 }
 
+/** Archives of this many entries or more share the main thread (see ExtractPool): their tables are what memory is short of. */
+export const SHARED_MAIN_THREAD_ENTRIES = 400_000;
+
 /** Batches a worker holds (the one it runs and two queued) before the main thread takes batches too. */
 const MAIN_THREAD_AFTER_BATCHES = 3;
 
@@ -30,12 +33,14 @@ const MAIN_THREAD_AFTER_BATCHES = 3;
  * pinned to the worker it was sent to: the one with the fewest large entries,
  * then the least work queued.
  *
- * With a `size` of 2 or more, the main thread is the last of the `size`
- * runners: `size - 1` workers are started, and a batch goes to the main
- * thread when every worker has two queued. The main thread mostly waits for
- * reads and replies, so it has the time, and a worker thread costs 15-20 MB
- * (its engine, heap and allocator arena): a million-file restore on two
- * cores peaked 12-15 MB lower this way, in about the same time.
+ * A pool told to `shareMainThread` (with a `size` of 2 or more) makes the
+ * main thread the last of the `size` runners: `size - 1` workers are
+ * started, and a batch goes to the main thread when every worker has two
+ * queued. A worker thread costs 15-20 MB (its engine, heap and allocator
+ * arena): a million-file restore on two cores peaked 12-15 MB lower this way,
+ * in about the same time. On smaller archives the time is what matters: a
+ * 42k-file restore with one worker and the main thread took 1.06 × `unzip`'s
+ * time instead of 0.6-0.75 ×, so they keep every worker.
  */
 export class ExtractPool {
   /** Worker threads started by every pool of this process: what a test of "no thread for tiny work" reads. */
@@ -51,11 +56,17 @@ export class ExtractPool {
   private closed = false;
   private jobsAtOnce = 0;
   private batchesOnMainThread = 0;
+  private sharing = false;
 
   /** Told once if a worker dies; the pool is unusable afterwards. */
   onFatal: (error: Error) => void = () => undefined;
 
   constructor(readonly size: number = Math.max(1, Math.min(os.availableParallelism(), 4))) {}
+
+  /** The main thread takes the last runner's share (see above); set before the first job. */
+  shareMainThread(): void {
+    this.sharing = true;
+  }
 
   /**
    * Kept for callers that warmed the pool up front: workers now start when the
@@ -126,7 +137,7 @@ export class ExtractPool {
   }
 
   private pick(kind: "batch" | "large"): JobRunner {
-    const sharesMainThread = this.size > 1;
+    const sharesMainThread = this.sharing && this.size > 1;
     if (this.workers.length < (sharesMainThread ? this.size - 1 : this.size)) {
       const idle = this.workers.find((w) => w.outstandingBytes === 0 && w.largeJobs === 0);
       if (!idle) return this.spawn();

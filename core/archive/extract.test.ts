@@ -171,9 +171,23 @@ describe("worker threads", () => {
     expectEveryFileWritten();
   });
 
-  it("are one fewer than the pool's size: the main thread takes batches when they are busy, and checks them alike", async () => {
+  it("are as many as the pool's size when it does not share the main thread, as for archives under a few hundred thousand entries", async () => {
+    const before = ExtractPool.threadsStarted;
+    const pool = new ExtractPool(2);
+    try {
+      await extractEntries(source, zip, fileItems(), { ...SMALL_LIMITS, ...ON_WORKERS, maxInFlightBytes: 1024 * 1024, pool, digests });
+    } finally {
+      await pool.close();
+    }
+    expect(ExtractPool.threadsStarted - before).toBe(2);
+    expect(pool.mainThreadBatches).toBe(0);
+    expectEveryFileWritten();
+  });
+
+  it("are one fewer than the pool's size when it shares the main thread: the main thread takes batches when they are busy, and checks them alike", async () => {
     const before = ExtractPool.threadsStarted;
     const pool = new ExtractPool(3);
+    pool.shareMainThread();
     const corrupt: EntryFailure[] = [];
     try {
       await extractEntries(source, zip, fileItems(), { ...SMALL_LIMITS, ...ON_WORKERS, maxInFlightBytes: 1024 * 1024, pool, digests: damagedDigests, onCorrupt: (failure) => corrupt.push(failure) });

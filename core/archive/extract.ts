@@ -1,6 +1,6 @@
 import { ExtractDispatch } from "./extract-dispatch.js";
 import { inZipOrder, planJobs } from "./extract-jobs.js";
-import { ExtractPool } from "./extract-pool.js";
+import { ExtractPool, SHARED_MAIN_THREAD_ENTRIES } from "./extract-pool.js";
 import { HeapKeeper } from "./heap-keeper.js";
 import type { ExtractItem, ExtractOptions } from "./extract-request.js";
 import type { ReusableBufferSource } from "./random-access-source.js";
@@ -44,6 +44,7 @@ export async function extractEntries(
   const onMainThread = smallEnoughForMainThread(zip, options.mainThreadArchiveBytes ?? MAIN_THREAD_ARCHIVE_BYTES);
 
   const pool = options.pool ?? new ExtractPool(options.workers);
+  if (zip.table.count >= SHARED_MAIN_THREAD_ENTRIES) pool.shareMainThread();
   const dispatch = new ExtractDispatch(source, zip, pool, { ...options, chunkBytes, maxInFlightBytes, onMainThread, runners: onMainThread ? 1 : pool.size });
   pool.onFatal = (error) => dispatch.fail(error);
   const onAbort = () => dispatch.fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("The restore was aborted."));
