@@ -4,7 +4,7 @@ import type { EntryTable } from "../archive/entry-table.js";
 import { AppBackupError } from "../errors.js";
 import { PathFilter } from "../plan/filter.js";
 import type { SpooledWalk } from "../plan/planned-entries.js";
-import { visitHome, type WalkVisitor } from "../plan/walk.js";
+import { visitHomeNames, type NameVisitor } from "../plan/walk.js";
 import { NameIndex } from "../archive/name-table.js";
 import { CONTENT_PREFIX } from "../format/zip-layout.js";
 
@@ -51,9 +51,9 @@ export interface CurrentHome {
   exists: boolean;
   /**
    * Visits every path of the home in walk order, the home-relative `/`-separated
-   * path of each; a path for which `skip` is true is left out with everything under it.
+   * path of each with its kind; a path for which `skip` is true is left out with everything under it.
    */
-  visit(visitor: WalkVisitor, skip: (relative: string) => boolean): void;
+  visit(visitor: NameVisitor, skip: (relative: string) => boolean): void;
 }
 
 /** A local folder as the home a restore replaces. */
@@ -61,8 +61,7 @@ export function localCurrentHome(home: string): CurrentHome {
   return {
     home,
     exists: lstatSync(home, { throwIfNoEntry: false })?.isDirectory() ?? false,
-    visit: (visitor, skip) =>
-      visitHome(home, new PathFilter([], "none"), visitor, { exclude: (absolute) => skip(path.relative(home, absolute).split(path.sep).join("/")) }),
+    visit: (visitor, skip) => visitHomeNames(home, visitor, skip),
   };
 }
 
@@ -81,7 +80,7 @@ export function spooledCurrentHome(home: string, exists: boolean, walk: SpooledW
           if (entry.kind === "directory") skipped = `${entry.path}/`;
           continue;
         }
-        visitor.entry(entry);
+        visitor.entry(entry.path, entry.kind);
       }
       for (const item of walk.unreadable) if (!skip(item.path)) visitor.unreadable?.(item.path, item.reason);
       for (const item of walk.ignored) if (!skip(item.path)) visitor.ignored?.(item.path, item.reason);
@@ -196,8 +195,8 @@ function oldPathsNotInBackup(current: CurrentHome, entries: EntryTable, listLimi
   };
   current.visit(
     {
-      entry: (entry) => {
-        if (!backupHas(entry.path)) note(deleted, entry.kind === "directory" ? `${entry.path}/` : entry.path);
+      entry: (relative, kind) => {
+        if (!backupHas(relative)) note(deleted, kind === "directory" ? `${relative}/` : relative);
       },
       ignored: (relative) => {
         if (!backupHas(relative)) note(others, relative);
