@@ -1,22 +1,13 @@
 import type { TokenCredential } from "../store/azure-credential.js";
 import type { AppServiceAddress } from "./app-service/address.js";
-import type { SftpAddress } from "./sftp/address.js";
+import type { SftpHomeOptions } from "./sftp/connection.js";
 
 /** How a remote home is reached, as the configuration gave it (secrets resolved from `${env:}`, never logged). */
 export type RemoteHomeSpec = SftpHomeSpec | AppServiceHomeSpec;
 
-export interface SftpHomeSpec {
+/** The address and login of an `sftp://` home (see SftpHomeOptions: key text or file, passphrase, password, known_hosts). */
+export interface SftpHomeSpec extends Omit<SftpHomeOptions, "readyTimeoutMs"> {
   kind: "sftp";
-  address: SftpAddress;
-  /** The private key's text. */
-  privateKey?: string;
-  /** A private key file; `~/` is the user's home. */
-  privateKeyFile?: string;
-  passphrase?: string;
-  /** Allowed, with a warning: a key is safer. */
-  password?: string;
-  /** An OpenSSH known_hosts file; default ~/.ssh/known_hosts. Host keys are always checked. */
-  knownHosts?: string;
 }
 
 export interface AppServiceHomeSpec {
