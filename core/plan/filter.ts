@@ -109,19 +109,31 @@ function compileRule(line: string, where: string): FilterRule {
   return rule;
 }
 
+/** A filter file's text as read at one of `filterFileLocations`, and how messages name it; undefined when there is none there. */
+export type FilterFileReader = (location: string) => Promise<{ text: string; source: string } | undefined>;
+
 /**
- * The filter of a backup: inline lines from the configuration when given,
- * else the first `_backup.filter` found in the home, else none.
+ * The filter of a backup from any medium: inline lines from the configuration
+ * when given, else the first `_backup.filter` that `read` finds in the home,
+ * else none.
  */
-export async function loadFilter(home: string, inline: string[] | undefined): Promise<PathFilter> {
+export async function loadFilterFrom(inline: string[] | undefined, read: FilterFileReader): Promise<PathFilter> {
   if (inline) return new PathFilter(inline, "backup.filter in the configuration");
   for (const location of filterFileLocations) {
+    const file = await read(location);
+    if (file) return new PathFilter(file.text.replace(/^\uFEFF/, "").split(/\r?\n/), file.source);
+  }
+  return new PathFilter([], "no filter");
+}
+
+/** {@link loadFilterFrom} a local home. */
+export function loadFilter(home: string, inline: string[] | undefined): Promise<PathFilter> {
+  return loadFilterFrom(inline, async (location) => {
     const file = path.join(home, location);
-    let text: string;
     try {
-      text = await readFile(file, "utf8");
+      return { text: await readFile(file, "utf8"), source: file };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       // Reading a file in a home this user cannot enter fails at the file; the home is what to fix.
       await access(home, constants.R_OK | constants.X_OK).catch((denied: unknown) => {
         throw homeUnreadable(home, denied);
@@ -132,7 +144,5 @@ export async function loadFilter(home: string, inline: string[] | undefined): Pr
         "Make the file readable by the user that runs app-backup, or remove it (or set backup.filter in the configuration).",
       );
     }
-    return new PathFilter(text.replace(/^\uFEFF/, "").split(/\r?\n/), file);
-  }
-  return new PathFilter([], "no filter");
+  });
 }

@@ -1,7 +1,7 @@
 import { RecordReader, textSize, writeNumber, writeText, writeWord } from "../spool/record-fields.js";
 import { RecordSpool, type RecordSpoolOptions } from "../spool/record-spool.js";
 import type { PathFilter } from "./filter.js";
-import { tallyHomeFields, type PlannedEntry, type WalkOptions, type WalkTotals } from "./walk.js";
+import { tallying, visitHomeFields, type PlannedEntry, type WalkFieldVisitor, type WalkOptions, type WalkTotals } from "./walk.js";
 
 const KINDS: PlannedEntry["kind"][] = ["file", "directory", "symlink"];
 const HAS_LINK = 4;
@@ -88,16 +88,25 @@ export interface SpooledWalk extends WalkTotals {
   entries: PlannedEntries;
 }
 
+/**
+ * A spool for a walk of any medium: `visitor` takes what the walk reports
+ * (entries spooled, totals added up by `tallying`), `done` gives the walk,
+ * `discard` lets the spool go when the walk fails.
+ */
+export function walkSpool(spool: RecordSpoolOptions = {}): { visitor: WalkFieldVisitor; done(): SpooledWalk; discard(): void } {
+  const entries = new PlannedEntries(spool);
+  const { visitor, totals } = tallying((path, kind, size, mtimeMs, mode, linkTarget) => entries.addFields(path, kind, size, mtimeMs, mode, linkTarget));
+  return { visitor, done: () => ({ entries, ...totals }), discard: () => entries.close() };
+}
+
 /** Walks the home (see {@link visitHome}) into a spool; the spool is closed if the walk fails. */
 export function spoolHome(home: string, filter: PathFilter, options: WalkOptions = {}, spool: RecordSpoolOptions = {}): SpooledWalk {
-  const entries = new PlannedEntries(spool);
+  const spooled = walkSpool(spool);
   try {
-    return {
-      entries,
-      ...tallyHomeFields(home, filter, (path, kind, size, mtimeMs, mode, linkTarget) => entries.addFields(path, kind, size, mtimeMs, mode, linkTarget), options),
-    };
+    visitHomeFields(home, filter, spooled.visitor, options);
+    return spooled.done();
   } catch (error) {
-    entries.close();
+    spooled.discard();
     throw error;
   }
 }

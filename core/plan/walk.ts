@@ -216,22 +216,28 @@ export function tallyHome(home: string, filter: PathFilter, keep: (entry: Planne
 
 /** {@link tallyHome} for a caller that takes the fields of each entry. */
 export function tallyHomeFields(home: string, filter: PathFilter, keep: EntryFields, options: WalkOptions = {}): WalkTotals {
+  const tally = tallying(keep);
+  visitHomeFields(home, filter, tally.visitor, options);
+  return tally.totals;
+}
+
+/**
+ * A visitor that hands each entry's fields to `keep` and adds up the walk's
+ * totals as it goes: symlink targets count in the content bytes, only regular
+ * files in `files`. Every medium's walk (local, SFTP, Kudu) counts through it.
+ */
+export function tallying(keep: EntryFields): { visitor: WalkFieldVisitor; totals: WalkTotals } {
   const totals: WalkTotals = { contentBytes: 0, files: 0, unreadable: [], ignored: [] };
-  visitHomeFields(
-    home,
-    filter,
-    {
-      entry(path, kind, size, mtimeMs, mode, linkTarget) {
-        keep(path, kind, size, mtimeMs, mode, linkTarget);
-        totals.contentBytes += size;
-        if (kind === "file") totals.files += 1;
-      },
-      unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
-      ignored: (path, reason) => totals.ignored.push({ path, reason }),
+  const visitor: WalkFieldVisitor = {
+    entry(path, kind, size, mtimeMs, mode, linkTarget) {
+      keep(path, kind, size, mtimeMs, mode, linkTarget);
+      totals.contentBytes += size;
+      if (kind === "file") totals.files += 1;
     },
-    options,
-  );
-  return totals;
+    unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
+    ignored: (path, reason) => totals.ignored.push({ path, reason }),
+  };
+  return { visitor, totals };
 }
 
 /** The whole walk in memory: for small trees and tests; large homes go through {@link visitHome}. */

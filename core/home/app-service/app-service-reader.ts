@@ -3,7 +3,7 @@ import type { SkippedEntry } from "../../archive/types.js";
 import type { ZipWriter } from "../../archive/zip-writer.js";
 import { AppBackupError } from "../../errors.js";
 import { contentEntryName } from "../../format/zip-layout.js";
-import { filterFileLocations, PathFilter } from "../../plan/filter.js";
+import { loadFilterFrom, PathFilter } from "../../plan/filter.js";
 import type { PlannedEntries, SpooledWalk } from "../../plan/planned-entries.js";
 import type { WalkOptions } from "../../plan/walk.js";
 import type { RecordSpoolOptions } from "../../spool/record-spool.js";
@@ -54,22 +54,19 @@ export class AppServiceHomeReader implements HomeReader {
     readonly description: string,
   ) {}
 
-  async loadFilter(inline: string[] | undefined): Promise<PathFilter> {
-    if (inline) return new PathFilter(inline, "backup.filter in the configuration");
-    for (const location of filterFileLocations) {
+  loadFilter(inline: string[] | undefined): Promise<PathFilter> {
+    return loadFilterFrom(inline, async (location) => {
       const chunks: Buffer[] = [];
       try {
         const { content } = await this.client.readFile(location);
         for await (const chunk of content) chunks.push(chunk as Buffer);
       } catch (error) {
         // Missing (404), or a folder of that name (307): not a filter file.
-        if (error instanceof AppBackupError && error.code === "HOME_MISSING") continue;
+        if (error instanceof AppBackupError && error.code === "HOME_MISSING") return undefined;
         throw error;
       }
-      const text = Buffer.concat(chunks).toString("utf8");
-      return new PathFilter(text.replace(/^\uFEFF/, "").split(/\r?\n/), `${this.description}: ${location}`);
-    }
-    return new PathFilter([], "no filter");
+      return { text: Buffer.concat(chunks).toString("utf8"), source: `${this.description}: ${location}` };
+    });
   }
 
   async walk(filter: PathFilter, _options: WalkOptions, spool: RecordSpoolOptions): Promise<SpooledWalk> {

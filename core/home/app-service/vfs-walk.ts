@@ -1,8 +1,8 @@
 import { AppBackupError } from "../../errors.js";
 import type { PathFilter } from "../../plan/filter.js";
-import { PlannedEntries, type SpooledWalk } from "../../plan/planned-entries.js";
+import { walkSpool, type SpooledWalk } from "../../plan/planned-entries.js";
 import { reasonOf } from "../../plan/unreadable.js";
-import type { EntryFields, WalkTotals } from "../../plan/walk.js";
+import type { EntryFields } from "../../plan/walk.js";
 import type { RecordSpoolOptions } from "../../spool/record-spool.js";
 import type { KuduClient, VfsEntry } from "./kudu-client.js";
 
@@ -95,21 +95,12 @@ export async function visitKuduHome(client: KuduClient, filter: PathFilter, visi
 
 /** Walks the home (see {@link visitKuduHome}) into a spool, with the local walk's totals; the spool is closed if the walk fails. */
 export async function spoolKuduHome(client: KuduClient, filter: PathFilter, spool: RecordSpoolOptions = {}, excluded?: (path: string) => void): Promise<SpooledWalk> {
-  const entries = new PlannedEntries(spool);
-  const totals: WalkTotals = { contentBytes: 0, files: 0, unreadable: [], ignored: [] };
+  const spooled = walkSpool(spool);
   try {
-    await visitKuduHome(client, filter, {
-      entry(path, kind, size, mtimeMs, mode, linkTarget) {
-        entries.addFields(path, kind, size, mtimeMs, mode, linkTarget);
-        totals.contentBytes += size;
-        if (kind === "file") totals.files += 1;
-      },
-      unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
-      ...(excluded ? { excluded } : {}),
-    });
-    return { entries, ...totals };
+    await visitKuduHome(client, filter, { entry: spooled.visitor.entry, unreadable: spooled.visitor.unreadable, ...(excluded ? { excluded } : {}) });
+    return spooled.done();
   } catch (error) {
-    entries.close();
+    spooled.discard();
     throw error;
   }
 }

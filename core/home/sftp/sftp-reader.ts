@@ -1,7 +1,7 @@
 import type { SkippedEntry } from "../../archive/types.js";
 import type { ZipWriter } from "../../archive/zip-writer.js";
 import { AppBackupError } from "../../errors.js";
-import { filterFileLocations, PathFilter } from "../../plan/filter.js";
+import { loadFilterFrom, type PathFilter } from "../../plan/filter.js";
 import type { PlannedEntries, SpooledWalk } from "../../plan/planned-entries.js";
 import type { WalkOptions } from "../../plan/walk.js";
 import type { RecordSpoolOptions } from "../../spool/record-spool.js";
@@ -32,17 +32,15 @@ export class SftpHomeReader implements Omit<HomeReader, "close"> {
   }
 
   /** As the local loadFilter: the inline lines, else the first filter file found in the home, else none. */
-  async loadFilter(inline: string[] | undefined): Promise<PathFilter> {
-    if (inline) return new PathFilter(inline, "backup.filter in the configuration");
-    for (const location of filterFileLocations) {
+  loadFilter(inline: string[] | undefined): Promise<PathFilter> {
+    return loadFilterFrom(inline, async (location) => {
       const file = `${this.root}/${location}`;
       const shown = describeSftpAddress({ ...this.session.address, path: file });
-      let text: string;
       try {
-        text = await this.readFilterFile(file);
+        return { text: await this.readFilterFile(file), source: shown };
       } catch (error) {
         if (error instanceof AppBackupError) throw error;
-        if ((error as { code?: unknown }).code === sftpStatus.noSuchFile) continue;
+        if ((error as { code?: unknown }).code === sftpStatus.noSuchFile) return undefined;
         // A file in a home this user cannot enter fails at the file; the home is what to fix.
         await this.assertHomeListable();
         const reason = error instanceof RemoteFileUnreadable ? error.reason : pathReason(error);
@@ -52,9 +50,7 @@ export class SftpHomeReader implements Omit<HomeReader, "close"> {
           `Make the file readable by user "${this.session.address.user}" on the server, or remove it (or set backup.filter in the configuration).`,
         );
       }
-      return new PathFilter(text.replace(/^\uFEFF/, "").split(/\r?\n/), shown);
-    }
-    return new PathFilter([], "no filter");
+    });
   }
 
   walk(filter: PathFilter, options: WalkOptions, spool: RecordSpoolOptions): Promise<SpooledWalk> {

@@ -1,7 +1,7 @@
 import type { Stats } from "ssh2";
 import { AppBackupError } from "../../errors.js";
 import { PathFilter } from "../../plan/filter.js";
-import { PlannedEntries, type SpooledWalk } from "../../plan/planned-entries.js";
+import { walkSpool, type SpooledWalk } from "../../plan/planned-entries.js";
 import { isRunning, lockedError, type RestoreJournal } from "../../restore/journal.js";
 import type { RecordSpoolOptions } from "../../spool/record-spool.js";
 import type { RemoteRecovery, RemoteRestoreJournal, RemoteRestoreTarget } from "../home.js";
@@ -29,7 +29,7 @@ export class SftpRestoreTarget implements Omit<RemoteRestoreTarget, "close"> {
   async listCurrent(spool: RecordSpoolOptions): Promise<{ exists: boolean; walk: SpooledWalk }> {
     const home = await this.home();
     if (!(await this.lstat(home))) {
-      return { exists: false, walk: { entries: new PlannedEntries(spool), contentBytes: 0, files: 0, unreadable: [], ignored: [] } };
+      return { exists: false, walk: walkSpool(spool).done() };
     }
     return { exists: true, walk: await spoolSftpHome(this.session, home, new PathFilter([], "no filter"), {}, spool) };
   }

@@ -1,6 +1,6 @@
 import type { PathFilter } from "../../plan/filter.js";
-import { PlannedEntries, type SpooledWalk } from "../../plan/planned-entries.js";
-import type { WalkOptions, WalkTotals } from "../../plan/walk.js";
+import { walkSpool, type SpooledWalk } from "../../plan/planned-entries.js";
+import type { WalkOptions } from "../../plan/walk.js";
 import type { RecordSpoolOptions } from "../../spool/record-spool.js";
 import type { SftpSession } from "./connection.js";
 import { visitSftpHome } from "./walk.js";
@@ -11,23 +11,19 @@ import { visitSftpHome } from "./walk.js";
  * bytes, only regular files in `files`. The spool is closed if the walk fails.
  */
 export async function spoolSftpHome(session: SftpSession, root: string, filter: PathFilter, options: WalkOptions, spool: RecordSpoolOptions): Promise<SpooledWalk> {
-  const entries = new PlannedEntries(spool);
-  const totals: WalkTotals = { contentBytes: 0, files: 0, unreadable: [], ignored: [] };
+  const spooled = walkSpool(spool);
+  const { visitor } = spooled;
   try {
     await visitSftpHome(session, root, withExclusions(filter, root, options.exclude), {
-      entry(entry) {
-        entries.addFields(entry.path, entry.kind, entry.size, entry.mtime.getTime(), entry.mode, entry.linkTarget);
-        totals.contentBytes += entry.size;
-        if (entry.kind === "file") totals.files += 1;
-      },
-      unreadable: (path, reason) => totals.unreadable.push({ path, reason }),
-      ignored: (path, reason) => totals.ignored.push({ path, reason }),
+      entry: (entry) => visitor.entry(entry.path, entry.kind, entry.size, entry.mtime.getTime(), entry.mode, entry.linkTarget),
+      unreadable: visitor.unreadable,
+      ignored: visitor.ignored,
     });
   } catch (error) {
-    entries.close();
+    spooled.discard();
     throw error;
   }
-  return { entries, ...totals };
+  return spooled.done();
 }
 
 /**
