@@ -338,3 +338,16 @@ describe("KuduClient against the Kudu stand-in", () => {
   });
 });
 
+
+describe("a listing Kudu should never send", () => {
+  const listingOf = (items: unknown[]) => async () => new Response(JSON.stringify(items), { status: 200, headers: { "content-type": "application/json" } });
+  const clientAnswering = (items: unknown[]) => new KuduClient({ scmUrl: "https://contoso.scm.azurewebsites.net/", auth: { kind: "basic", user: "$contoso", password: "pw-000000" }, fetch: listingOf(items) as typeof fetch });
+
+  it.each(["..", ".", "", "a/b", "..\\x", "nul\0name"])("refuses an entry named %j, which could lead outside the folder", async (name) => {
+    await expect(clientAnswering([{ name, size: 1, mime: "text/plain", mtime: "2026-01-01T00:00:00Z" }]).listFolder("site/wwwroot")).rejects.toThrow(/not a name within the folder/);
+  });
+
+  it.each([-1, "NaN", 1e300, "12abc"])("refuses a size of %j, which would slip past the size limit", async (size) => {
+    await expect(clientAnswering([{ name: "a.txt", size, mime: "text/plain", mtime: "2026-01-01T00:00:00Z" }]).listFolder("site/wwwroot")).rejects.toThrow(/a size of/);
+  });
+});

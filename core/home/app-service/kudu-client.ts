@@ -91,12 +91,19 @@ export class KuduClient {
     const inHome = listing.filter((item: { mime?: unknown }) => item?.mime !== "inode/shortcut");
     return inHome.map((item: { name?: unknown; size?: unknown; mtime?: unknown; mime?: unknown }) => {
       if (typeof item?.name !== "string") throw this.unexpected("GET", folder, response, "a listing entry without a name");
+      // Names become paths that are read, written and deleted: one that is not a single segment could reach outside the folder.
+      if (item.name === "" || item.name === "." || item.name === ".." || /[/\\\0]/.test(item.name)) {
+        throw this.unexpected("GET", folder, response, `a listing entry named ${JSON.stringify(item.name)}, which is not a name within the folder`);
+      }
       const kind = item.mime === "inode/directory" ? "directory" : "file";
+      const size = kind === "directory" ? 0 : Number(item.size ?? 0);
+      // A size decides the plan's size check: anything but a whole number of bytes would slip past it.
+      if (!Number.isSafeInteger(size) || size < 0) throw this.unexpected("GET", folder, response, `a size of ${JSON.stringify(item.size)} for ${JSON.stringify(item.name)}`);
       return {
         path: parent ? `${parent}/${item.name}` : item.name,
         name: item.name,
         kind,
-        size: kind === "directory" ? 0 : Number(item.size ?? 0),
+        size,
         mtime: new Date(typeof item.mtime === "string" ? kuduTimeMs(item.mtime) : 0),
       };
     });
