@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FrequencyUnit } from "../core/index.js";
 import { appInputsOf, withSecretOutputs, type AppArgs } from "./app-args.js";
 import { backupConfigurationProvider } from "./serialized-providers.js";
-import type { BackupSchedule, BackupStorage, ConnectionStringValue, DatabaseBackupSetting } from "./types.js";
+import type { BackupSchedule, BackupStorage, ConnectionStringValue, DatabaseBackupSetting, SftpLogin } from "./types.js";
 
 /** azure-native's `BackupSchedule` (plus `tiered`); see `BackupSchedule` for the defaults. */
 export interface BackupScheduleArgs {
@@ -39,6 +39,8 @@ export interface BackupConfigurationArgs extends AppArgs {
 export class BackupConfiguration extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly home: pulumi.Output<string>;
+  /** The sftp:// home's login (secret); null for another home. */
+  declare readonly sftp: pulumi.Output<SftpLogin | null>;
   declare readonly storage: pulumi.Output<BackupStorage>;
   declare readonly settings: pulumi.Output<Record<string, string>>;
   declare readonly connectionStrings: pulumi.Output<Record<string, ConnectionStringValue>>;

@@ -75,6 +75,8 @@ function appInputsOfConfiguration(configuration: BackupConfiguration): Record<st
   return {
     name: configuration.name,
     home: configuration.home,
+    // The login of an sftp:// home is the configuration's too: without it the Backup could not read the home.
+    sftp: configuration.sftp,
     storage: configuration.storage,
     settings: configuration.settings,
     connectionStrings: configuration.connectionStrings,

@@ -272,7 +272,19 @@ export function optionsFromStoredConfiguration(
   };
   const resolved = resolveConfig(raw, { baseDir: "/", env: context.env ?? process.env, source });
   // A remote home's login is a secret, never stored: the runner's configuration of the same home gives it.
-  const remote = resolved.app.remote && runner.app.remote && runner.app.home === resolved.app.home ? runner.app.remote : resolved.app.remote;
+  const sameHome = Boolean(resolved.app.remote && runner.app.remote && runner.app.home === resolved.app.home);
+  if (resolved.app.remote?.kind === "sftp" && !sameHome) {
+    // Without this the connection would fail later with "no credentials", while the runner's file does hold a login (for its own home).
+    const where = runner.configPath ?? "the runner's configuration";
+    throw new AppBackupError(
+      "CONFIG_INVALID",
+      `The stored configuration of ${doc.app.name} backs up the home ${resolved.app.home}, whose SFTP login is never stored, and ${where} gives ${
+        runner.app.remote?.kind === "sftp" ? `the login of another home, ${runner.app.home}` : `no login for it (its home is ${runner.app.home})`
+      }.`,
+      `Set home in ${where} to ${resolved.app.home} with its sftp: login, or store that file's home with \`app-backup configure\`.`,
+    );
+  }
+  const remote = sameHome ? runner.app.remote : resolved.app.remote;
   return {
     options: { ...resolved, app: { ...resolved.app, ...(remote ? { remote } : {}) }, backup: { ...resolved.backup, storage: runner.backup.storage }, configPath: runner.configPath },
     warnings,
