@@ -27684,7 +27684,7 @@ var init_worker_pool = __esm({
 });
 
 // core/archive/job-scheduler.ts
-var BATCH_BYTES, SLOT_SIZE, INLINE_WORK_BYTES;
+var BATCH_BYTES, SLOT_SIZE, INLINE_WORK_BYTES, NO_BYTES;
 var init_job_scheduler = __esm({
   "core/archive/job-scheduler.ts"() {
     "use strict";
@@ -27695,6 +27695,7 @@ var init_job_scheduler = __esm({
     BATCH_BYTES = WHOLE_FILE_LIMIT;
     SLOT_SIZE = Math.max(BATCH_BYTES, CHUNK_SIZE) + 64 * 1024;
     INLINE_WORK_BYTES = 4 * 1024 * 1024;
+    NO_BYTES = Buffer.alloc(0);
   }
 });
 

@@ -31,6 +31,11 @@ export interface BatchRequest {
   store: string;
   /** Each file's size when it was listed: a file read to exactly that size needs no fstat. */
   sizes: Float64Array;
+  /**
+   * The files' bytes are not on disk but back to back in the job's second slot, `sizes` long each
+   * (`paths` is then empty): a remote home's files, fetched by the main thread.
+   */
+  inputs?: boolean;
 }
 
 export type DeflateRequest = BatchRequest | BlockRequest;

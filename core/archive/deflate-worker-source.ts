@@ -212,15 +212,30 @@ var BatchOutput = class {
     return { message: { ...fields, data: bytes.buffer, length: this.length }, transfer: [...tables, bytes.buffer] };
   }
 };
-function deflateFileBatch(job, target, minSaving) {
-  const paths = job.paths.split("\\0");
-  const meta = new Float64Array(paths.length * 4);
-  const hashes = new Uint8Array(paths.length * 32);
+function bytesInSlot(input, sizes) {
+  const offsets = new Float64Array(sizes.length);
+  for (let i = 1; i < sizes.length; i++) offsets[i] = offsets[i - 1] + sizes[i - 1];
+  return (index) => {
+    const length = sizes[index];
+    if (readBuffer.length < length) readBuffer = Buffer.allocUnsafeSlow(roundUp(length));
+    readBuffer.set(input.subarray(offsets[index], offsets[index] + length));
+    return readBuffer.subarray(0, length);
+  };
+}
+function deflateFileBatch(job, target, minSaving, read) {
+  const count = job.sizes.length;
+  let readFile = read;
+  if (!readFile) {
+    const paths = job.paths.split("\\0");
+    readFile = (index) => readSmallFile(paths[index], job.sizes[index]);
+  }
+  const meta = new Float64Array(count * 4);
+  const hashes = new Uint8Array(count * 32);
   const reasons = [];
   const output = new BatchOutput(target);
-  for (let i = 0; i < paths.length; i++) {
+  for (let i = 0; i < count; i++) {
     meta[i * 4] = -1;
-    const content = readSmallFile(paths[i], job.sizes[i]);
+    const content = readFile(i);
     if (!(content instanceof Uint8Array)) {
       reasons.push([i, content.reason]);
       continue;
@@ -279,7 +294,8 @@ function slotView(slot) {
   return SLOT_MEMORY.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
 }
 function runBatch(job) {
-  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING);
+  const read = job.inputs ? bytesInSlot(slotView(job.slots[1]), job.sizes) : void 0;
+  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING, read);
   send(message.data ? message : { ...message, slot: job.slots[0] }, transfer);
 }
 function runBlock(job) {

@@ -9,7 +9,7 @@
 import { parentPort, workerData, type TransferListItem } from "node:worker_threads";
 import { deflateBlock, type BlockRequest } from "./block-deflate-job.js";
 import type { BatchReply, BatchRequest, DeflateReply, DeflateRequest, DeflateWorkerData } from "./deflate-protocol.js";
-import { deflateFileBatch, describe, onAllocation } from "./file-batch.js";
+import { bytesInSlot, deflateFileBatch, describe, onAllocation } from "./file-batch.js";
 
 const data = workerData as DeflateWorkerData;
 const port = parentPort!;
@@ -49,7 +49,8 @@ function slotView(slot: number): Uint8Array {
 }
 
 function runBatch(job: BatchRequest): void {
-  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]!), MIN_SAVING);
+  const read = job.inputs ? bytesInSlot(slotView(job.slots[1]!), job.sizes) : undefined;
+  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]!), MIN_SAVING, read);
   send((message.data ? message : { ...message, slot: job.slots[0]! }) as BatchReply, transfer);
 }
 

@@ -4,11 +4,11 @@ import { promisify } from "node:util";
 import type { ArchiveTally } from "./archive-tally.js";
 import { blockRingBytes, BlockDeflater } from "./block-deflate.js";
 import type { CollectionPacer } from "./collection-pacer.js";
-import { CHUNK_SIZE, isLargeFile, isStoredByName, MIN_SAVING, SAMPLE_SIZE } from "./compression-policy.js";
+import { CHUNK_SIZE, isLargeFile, MIN_SAVING, SAMPLE_SIZE } from "./compression-policy.js";
 import { FileChunks } from "./file-chunks.js";
 import { saves } from "./file-batch.js";
 import type { JobScheduler } from "./job-scheduler.js";
-import type { PendingData, PendingEntry, PendingFile, PendingStream } from "./pending-entries.js";
+import type { PendingBatchable, PendingBytes, PendingData, PendingEntry, PendingFile, PendingStream } from "./pending-entries.js";
 import type { ArchiveEntry, SkippedEntry } from "./types.js";
 import type { WrittenEntry } from "./written-entries.js";
 import { METHOD_DEFLATE, METHOD_STORE } from "./zip-format.js";
@@ -82,7 +82,7 @@ export class EntryWriter {
           linkTarget: entry.data.toString(),
         });
       case "buffer":
-        return this.writeBuffer(entry);
+        return entry.batch ? this.writeBatchedFile(entry) : this.writeBuffer(entry);
       case "file":
         return isLargeFile(entry.declared) ? this.writeLargeFile(entry) : this.writeBatchedFile(entry);
       case "stream":
@@ -97,12 +97,12 @@ export class EntryWriter {
     this.activeBlocks?.abort(error);
   }
 
-  private async writeBuffer(entry: PendingData): Promise<void> {
+  private async writeBuffer(entry: PendingBytes): Promise<void> {
     const data = entry.data;
     const level = this.options.level;
     let payload = data;
     let method = METHOD_STORE;
-    if (level > 0 && data.length > 0 && !isStoredByName(entry.name)) {
+    if (!entry.store && data.length > 0) {
       const deflated = data.length > ASYNC_DEFLATE_SIZE ? await deflateRawAsync(data, { level }) : zlib.deflateRawSync(data, { level });
       if (deflated.length < data.length * (1 - MIN_SAVING)) {
         payload = deflated;
@@ -112,7 +112,7 @@ export class EntryWriter {
     await this.writeWhole(entry, { method, crc32: zlib.crc32(data), size: data.length, sha256: sha256(data), payload });
   }
 
-  private writeBatchedFile(file: PendingFile): Promise<void> | undefined {
+  private writeBatchedFile(file: PendingBatchable): Promise<void> | undefined {
     const job = file.batch!;
     if (!job.value) return job.result.then(() => this.writeBatchedFile(file));
     const result = job.value.file(file.batchIndex!);
@@ -135,7 +135,7 @@ export class EntryWriter {
 
   /** An entry whose content and checksums are known before its header is written. */
   private writeWhole(
-    entry: PendingData | PendingFile,
+    entry: PendingData | PendingBatchable,
     content: { method: number; crc32: number; size: number; sha256: Uint8Array; payload: Uint8Array; linkTarget?: string },
   ): Promise<void> | undefined {
     const written: WrittenEntry = {

@@ -282,24 +282,50 @@ type BatchFields = Omit<BatchReply, "slot" | "data" | "length">;
 /** A batch's reply, less the slot its bytes are in when they fit. */
 export type BatchAnswer = BatchFields & { length: number; data?: ArrayBuffer };
 
+/** A batch file's bytes, or why they could not be had. */
+export type ReadBatchFile = (index: number) => Buffer | { reason: string };
+
 /**
- * Reads each file of the batch (up to the size it has when opened), hashes it
- * and deflates it unless it is to be stored or deflate saves too little; the
- * stored bytes go back to back into `target`.
+ * A batch's files handed over as bytes, back to back in `input` (a shared
+ * slot), `sizes` long each: each is copied out before use, as the main thread
+ * may reuse the slot once the answer is written.
+ */
+export function bytesInSlot(input: Uint8Array, sizes: Float64Array): ReadBatchFile {
+  const offsets = new Float64Array(sizes.length);
+  for (let i = 1; i < sizes.length; i++) offsets[i] = offsets[i - 1]! + sizes[i - 1]!;
+  return (index) => {
+    const length = sizes[index]!;
+    if (readBuffer.length < length) readBuffer = Buffer.allocUnsafeSlow(roundUp(length));
+    readBuffer.set(input.subarray(offsets[index]!, offsets[index]! + length));
+    return readBuffer.subarray(0, length);
+  };
+}
+
+/**
+ * Reads each file of the batch (up to the size it has when opened; or from
+ * `read`, when its bytes were handed over), hashes it and deflates it unless
+ * it is to be stored or deflate saves too little; the stored bytes go back to
+ * back into `target`.
  */
 export function deflateFileBatch(
   job: { id: number; paths: string; store: string; sizes: Float64Array; level: number },
   target: Uint8Array,
   minSaving: number,
+  read?: ReadBatchFile,
 ): { message: BatchAnswer; transfer: ArrayBuffer[] } {
-  const paths = job.paths.split("\0");
-  const meta = new Float64Array(paths.length * 4);
-  const hashes = new Uint8Array(paths.length * 32);
+  const count = job.sizes.length;
+  let readFile = read;
+  if (!readFile) {
+    const paths = job.paths.split("\0");
+    readFile = (index) => readSmallFile(paths[index]!, job.sizes[index]!);
+  }
+  const meta = new Float64Array(count * 4);
+  const hashes = new Uint8Array(count * 32);
   const reasons: BatchReply["reasons"] = [];
   const output = new BatchOutput(target);
-  for (let i = 0; i < paths.length; i++) {
+  for (let i = 0; i < count; i++) {
     meta[i * 4] = -1;
-    const content = readSmallFile(paths[i]!, job.sizes[i]!);
+    const content = readFile(i);
     if (!(content instanceof Uint8Array)) {
       reasons.push([i, content.reason]);
       continue;

@@ -1,5 +1,5 @@
 import { CHUNK_SIZE, isLargeFile, MIN_SAVING, WHOLE_FILE_LIMIT } from "./compression-policy.js";
-import type { PendingEntries, PendingFile } from "./pending-entries.js";
+import type { PendingBatchable, PendingBytes, PendingEntries, PendingEntry } from "./pending-entries.js";
 import { deflateFileBatch } from "./file-batch.js";
 import { BatchJob } from "./worker-jobs.js";
 import { WorkerPool, type JobTicket, type WorkerMessage } from "./worker-pool.js";
@@ -43,6 +43,9 @@ export class JobScheduler {
   private dispatchPosition = 0;
   private readonly activeJobs = new Set<BatchJob>();
   private pumpScheduled = false;
+  /** Files (and their bytes) deflated on this thread because no worker was worth starting. */
+  private inlineFiles = 0;
+  private inlineBytes = 0;
   private allAdded = false;
   private stopped = false;
 
@@ -71,11 +74,14 @@ export class JobScheduler {
     this.pump();
   }
 
-  /** Starts the job that carries `file` now, since the writer is waiting for it (a large file needs none: the writer reads it). */
-  requireJob(file: PendingFile): void {
-    if (file.batch || isLargeFile(file.declared)) return;
+  /**
+   * Starts the job that carries `entry` now, since the writer is waiting for it (a large file needs none:
+   * the writer reads it). Bytes the caller handed over may stay unbatched: the writer deflates those itself.
+   */
+  requireJob(entry: PendingBatchable): void {
+    if (entry.batch || !isBatchable(entry)) return;
     this.pump(true);
-    if (!file.batch) throw new Error(`Internal error: no worker job was started for ${file.name}.`);
+    if (!entry.batch && entry.kind === "file") throw new Error(`Internal error: no worker job was started for ${entry.name}.`);
   }
 
   /** After the job's last bytes were copied to the output: its slots go back to its worker. */
@@ -142,7 +148,7 @@ export class JobScheduler {
     while (!this.stopped && this.dispatchPosition < pending.end) {
       const entry = pending.at(this.dispatchPosition);
       // Large files are read by the writer, their blocks deflated by whichever worker has room.
-      if (entry.kind !== "file" || isLargeFile(entry.declared)) {
+      if (!isBatchable(entry)) {
         this.dispatchPosition++;
         continue;
       }
@@ -162,17 +168,21 @@ export class JobScheduler {
     }
   }
 
-  /** The small files from `position` on that go into one batch, and the position after them. */
-  private batchFrom(position: number): { files: PendingFile[]; bytes: number; end: number } {
+  /**
+   * The small files from `position` on that go into one batch, and the position after them. A batch holds
+   * files on disk or bytes handed over, not both: the worker reads the one by path, the other from its input slot.
+   */
+  private batchFrom(position: number): { files: PendingBatchable[]; bytes: number; end: number } {
     const pending = this.pending;
     // Entries that need no worker (directories, links) do not split a batch.
-    const files: PendingFile[] = [];
+    const files: PendingBatchable[] = [];
     let end = position;
     let bytes = 0;
     while (end < pending.end && files.length < BATCH_FILES) {
       const next = pending.at(end);
-      if (next.kind === "file") {
-        if (isLargeFile(next.declared) || (bytes > 0 && bytes + next.declared > BATCH_BYTES)) break;
+      if (next.kind === "file" || next.kind === "buffer") {
+        if (!isBatchable(next) || (files.length > 0 && next.kind !== files[0]!.kind)) break;
+        if (bytes > 0 && bytes + next.declared > BATCH_BYTES) break;
         files.push(next);
         bytes += next.declared;
       }
@@ -181,12 +191,22 @@ export class JobScheduler {
     return { files, bytes, end };
   }
 
-  /** Whether the files not yet given to a job are few and small enough to deflate here. */
+  /**
+   * Whether the files not yet given to a job, with those already deflated here, are few and small enough
+   * to deflate here. Counting what was done here matters when the caller adds files as it fetches them
+   * (a remote home): what waits is then never much, however much the whole is.
+   */
   private waitingWorkIsSmall(): boolean {
-    let files = 0;
-    let bytes = 0;
+    let files = this.inlineFiles;
+    let bytes = this.inlineBytes;
     for (let position = this.dispatchPosition; position < this.pending.end; position++) {
       const entry = this.pending.at(position);
+      if (entry.kind === "buffer" && isBatchable(entry)) {
+        files++;
+        bytes += entry.declared;
+        if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES) return false;
+        continue;
+      }
       if (entry.kind !== "file") continue;
       files++;
       bytes += entry.declared;
@@ -198,7 +218,10 @@ export class JobScheduler {
   /** Reads and deflates one batch on this thread, as a worker would; returns the position after it. */
   private runInline(position: number): number {
     const { files, bytes, end } = this.batchFrom(position);
-    if (files.length === 0) return end;
+    this.inlineFiles += files.length;
+    this.inlineBytes += bytes;
+    // Bytes handed over are deflated by the writer as it writes them.
+    if (files.length === 0 || files[0]!.kind === "buffer") return end;
     const job = new BatchJob(files.length);
     const target = Buffer.allocUnsafe(Math.max(bytes, 1024));
     const request = { id: 0, level: this.options.level, ...batchRequestOf(files) };
@@ -211,13 +234,20 @@ export class JobScheduler {
     return end;
   }
 
-  private startBatch(files: PendingFile[]): boolean {
+  private startBatch(files: PendingBatchable[]): boolean {
     const job = new BatchJob(files.length);
-    const request = { type: "batch" as const, level: this.options.level, ...batchRequestOf(files) };
-    const ticket = this.pool.submit(request, 1, (message) => {
-      job.receive(message, (m) => this.pool.bytes(ticket!, m));
-      if (message.type === "failed") this.options.onFailure(new Error(`Archiving failed while reading files: ${String(message.message)}`));
-    });
+    const inputs = files[0]!.kind === "buffer";
+    const request = { type: "batch" as const, level: this.options.level, ...batchRequestOf(files), ...(inputs ? { inputs: true } : {}) };
+    // Bytes handed over travel in a second slot: output first, input second.
+    const ticket = this.pool.submit(
+      request,
+      inputs ? 2 : 1,
+      (message) => {
+        job.receive(message, (m) => this.pool.bytes(ticket!, m));
+        if (message.type === "failed") this.options.onFailure(new Error(`Archiving failed while reading files: ${String(message.message)}`));
+      },
+      inputs ? (slots) => copyInputs(files as PendingBytes[], slots[1]!) : undefined,
+    );
     if (!ticket) return false;
     job.ticket = ticket;
     files.forEach((file, index) => {
@@ -229,16 +259,33 @@ export class JobScheduler {
   }
 }
 
+/** Whether a worker deflates the entry in a batch: a small file, on disk or handed over as bytes. */
+function isBatchable(entry: PendingEntry): entry is PendingBatchable {
+  return (entry.kind === "file" || entry.kind === "buffer") && !isLargeFile(entry.declared);
+}
+
 /** One string each for paths and store flags, one array of sizes: far cheaper to pass between threads than an object per file. */
-function batchRequestOf(files: PendingFile[]): { paths: string; store: string; sizes: Float64Array } {
+function batchRequestOf(files: PendingBatchable[]): { paths: string; store: string; sizes: Float64Array } {
   const sizes = new Float64Array(files.length);
   let paths = "";
   let store = "";
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
-    paths += i === 0 ? file.path : "\0" + file.path;
+    if (file.kind === "file") paths += i === 0 ? file.path : "\0" + file.path;
     store += file.store ? "1" : "0";
     sizes[i] = file.declared;
   }
   return { paths, store, sizes };
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** Puts the batch's bytes back to back into its input slot and lets go of the caller's buffers. */
+function copyInputs(files: PendingBytes[], slot: Buffer): void {
+  let at = 0;
+  for (const file of files) {
+    slot.set(file.data, at);
+    at += file.data.length;
+    file.data = NO_BYTES;
+  }
 }

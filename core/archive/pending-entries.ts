@@ -13,20 +13,38 @@ interface PendingBase {
   declared: number;
 }
 
-/** An entry whose bytes the caller handed over: a directory, a link's target, a buffer. */
+/** An entry whose bytes the caller handed over: a directory, a link's target. */
 export interface PendingData extends PendingBase {
-  kind: "directory" | "symlink" | "buffer";
+  kind: "directory" | "symlink";
   data: Buffer;
 }
 
-/** A file on disk: a small one read and deflated by a worker (the batch carrying it is set once started), a large one read by the writer. */
-export interface PendingFile extends PendingBase {
-  kind: "file";
-  path: string;
+/** Where a small file's bytes are deflated: the batch carrying it is set once started. */
+interface Batched {
+  /** Stored as it is, never deflated. */
   store: boolean;
   batch?: BatchJob;
   batchIndex?: number;
 }
+
+/** A file on disk: a small one read and deflated by a worker, a large one read by the writer. */
+export interface PendingFile extends PendingBase, Batched {
+  kind: "file";
+  path: string;
+}
+
+/**
+ * A file's bytes the caller already holds (fetched from a remote home, a
+ * settings document): a small one is copied into a worker's input slot and
+ * deflated there with the batch it joins, or here when no worker is worth starting.
+ */
+export interface PendingBytes extends PendingBase, Batched {
+  kind: "buffer";
+  data: Buffer;
+}
+
+/** An entry a worker may deflate in a batch. */
+export type PendingBatchable = PendingFile | PendingBytes;
 
 /** A source of unknown length, deflated on the main thread as it streams. */
 export interface PendingStream extends PendingBase {
@@ -36,7 +54,7 @@ export interface PendingStream extends PendingBase {
   reject: (error: Error) => void;
 }
 
-export type PendingEntry = PendingData | PendingFile | PendingStream;
+export type PendingEntry = PendingData | PendingFile | PendingBytes | PendingStream;
 
 /**
  * Entries added and not yet written, in archive order. Positions count every

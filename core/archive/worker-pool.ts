@@ -68,12 +68,19 @@ export class WorkerPool {
    * undefined when none has them (call again after releasing a ticket). A job
    * given no slot answers with a buffer of its own.
    */
-  submit(job: Record<string, unknown> & { type: "batch" | "block" }, slotCount: number, handler: JobHandler): JobTicket | undefined {
+  submit(
+    job: Record<string, unknown> & { type: "batch" | "block" },
+    slotCount: number,
+    handler: JobHandler,
+    /** Fills the job's slots before it is sent (input the worker reads from shared memory). */
+    fill?: (slots: Buffer[]) => void,
+  ): JobTicket | undefined {
     if (this.closed) throw new Error("The archive worker pool is closed.");
     const owner = this.pickWorker(slotCount);
     if (!owner) return undefined;
     const id = this.nextId++;
     const slots = owner.freeSlots.splice(owner.freeSlots.length - slotCount, slotCount);
+    fill?.(slots.map((slot) => Buffer.from(owner.slotMemory, slot * this.options.slotSize, this.options.slotSize)));
     this.handlers.set(id, { handler, owner });
     owner.outstanding++;
     if (owner.outstanding === 1) owner.worker.ref();

@@ -133,8 +133,18 @@ export class ZipWriter {
     this.add({ kind: "symlink", name: entryName(name, "symlink"), mtimeMs: options.mtime.getTime(), mode: S_IFLNK | (options.mode & 0o7777), declared: data.length, data });
   }
 
+  /** Adds a file whose bytes the caller holds; they are let go once copied to a worker. */
   addBuffer(name: string, data: Buffer, options: EntryOptions): void {
-    this.add({ kind: "buffer", name: entryName(name, "file"), mtimeMs: options.mtime.getTime(), mode: S_IFREG | (options.mode & 0o7777), declared: data.length, data });
+    const checked = entryName(name, "file");
+    this.add({
+      kind: "buffer",
+      name: checked,
+      mtimeMs: options.mtime.getTime(),
+      mode: S_IFREG | (options.mode & 0o7777),
+      declared: data.length,
+      data,
+      store: this.level === 0 || isStoredByName(checked),
+    });
   }
 
   /**
@@ -272,7 +282,7 @@ export class ZipWriter {
         continue;
       }
       const entry = pending.at(pending.head);
-      if (entry.kind === "file") this.jobs.requireJob(entry);
+      if (entry.kind === "file" || entry.kind === "buffer") this.jobs.requireJob(entry);
       const writing = this.entryWriter.write(entry);
       if (writing) await writing;
       if (this.failure) throw this.failure;

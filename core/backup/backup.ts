@@ -1,3 +1,4 @@
+import os from "node:os";
 import { ArchiveOutput } from "../archive/archive-output.js";
 import type { SkippedEntry } from "../archive/types.js";
 import { ZipWriter, SizeLimitExceededError } from "../archive/zip-writer.js";
@@ -222,6 +223,7 @@ async function archive(
   const upload: StagedUpload = await store.upload(zipName, { abortSignal: signal });
   const progress = new BackupProgressCounter({ files: plan.walk.files, bytes: plan.walk.contentBytes }, run.onProgress);
   const zip = new ZipWriter(upload, {
+    ...(plan.home.readsOnMainThread ? { workers: Math.max(1, os.availableParallelism() - 1) } : {}),
     // The total (content + database dumps) is what the limit caps, as in Azure.
     maxBytesIn: options.backup.maxSizeBytes,
     onProgress: (p) => progress.archived(p),

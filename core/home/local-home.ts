@@ -16,6 +16,8 @@ import type { AddContentContext, HomeReader } from "./home.js";
  */
 export class LocalHomeReader implements HomeReader {
   readonly description: string;
+  /** Files are read by the archive's workers. */
+  readonly readsOnMainThread = false;
 
   /** `configPath` names the file to fix in the error for a missing home. */
   constructor(

@@ -10,6 +10,7 @@ type TargetSteps = Omit<RemoteRestoreTarget, "description" | "close">;
 export function remoteHomeAccess(description: string, reader: ReaderSteps, target: TargetSteps, close: () => Promise<void>): RemoteHomeAccess {
   return {
     description,
+    readsOnMainThread: reader.readsOnMainThread,
     loadFilter: (inline) => reader.loadFilter(inline),
     walk: (filter, options, spool) => reader.walk(filter, options, spool),
     addContent: (entries, zip, context) => reader.addContent(entries, zip, context),

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fileSink } from "../../core/archive/file-sink.js";
 import { ArchiveAbortedError, SizeLimitExceededError, ZipWriter, type ZipWriterOptions } from "../../core/archive/zip-writer.js";
 import { openZipFile } from "../../core/archive/zip-reader.js";
+import { archiveWorkersStarted } from "../../core/archive/worker-pool.js";
 import { pythonInspect, tempFolder, unzipTest } from "../support/zip-tools.js";
 
 const temp = tempFolder("zip-writer");
@@ -266,6 +267,61 @@ describe("directories, names and order", () => {
     const contents = await contentsOf(result.zipPath);
     expect(contents.get("d7/f9.txt")!.toString()).toBe("d7/f9.txt\n".repeat(10));
     expect(pythonInspect(result.zipPath).testzip).toBeNull();
+  });
+});
+
+describe("bytes handed over (a remote home's files)", () => {
+  it("deflates thousands of them on the workers, in order, with their content and checksums", async () => {
+    const before = archiveWorkersStarted();
+    const given = new Map<string, Buffer>();
+    const handed: Buffer[] = [];
+    const result = await archive((zip) => {
+      for (let f = 0; f < 3000; f++) {
+        const name = f % 97 === 0 ? `remote/p${f}.png` : f % 89 === 0 ? `remote/r${f}.bin` : `remote/t${f}.txt`;
+        const data = name.endsWith(".txt") ? Buffer.from(`line ${f} of a remote text file\n`.repeat(1 + (f % 120))) : randomBytes(1 + (f % 3000));
+        given.set(name, Buffer.from(data));
+        handed.push(data);
+        zip.addBuffer(name, data, { mtime, mode: 0o644 });
+        if (f % 500 === 0) zip.addDirectory(`remote/d${f}`, { mtime, mode: 0o755 });
+      }
+    });
+    // Past what the main thread deflates alone, the bytes went to workers.
+    expect(archiveWorkersStarted()).toBeGreaterThan(before);
+    const entries = [...result.entries].filter((e) => !e.name.endsWith("/"));
+    expect(entries.map((e) => e.name)).toEqual([...given.keys()]);
+    const contents = await contentsOf(result.zipPath);
+    for (const entry of entries) {
+      const data = given.get(entry.name)!;
+      expect(contents.get(entry.name)!.equals(data)).toBe(true);
+      expect(entry.sha256).toBe(createHash("sha256").update(data).digest("hex"));
+      if (entry.name.endsWith(".png")) expect(entry.method).toBe("store");
+      if (entry.name.endsWith(".txt") && data.length > 200) expect(entry.method).toBe("deflate");
+    }
+    expect(pythonInspect(result.zipPath).testzip).toBeNull();
+    expect(unzipTest(result.zipPath).ok).toBe(true);
+  });
+
+  it("keeps a few of them on the main thread: no worker starts for a settings document", async () => {
+    const before = archiveWorkersStarted();
+    const result = await archive((zip) => {
+      zip.addBuffer("meta/settings.json", Buffer.from(JSON.stringify({ a: "b".repeat(500) })), { mtime, mode: 0o600 });
+      zip.addBuffer("meta/notes.txt", Buffer.from("note\n".repeat(100)), { mtime, mode: 0o644 });
+    });
+    expect(archiveWorkersStarted()).toBe(before);
+    const contents = await contentsOf(result.zipPath);
+    expect(contents.get("meta/notes.txt")!.toString()).toBe("note\n".repeat(100));
+    expect([...result.entries].map((e) => e.method)).toEqual(["deflate", "deflate"]);
+  });
+
+  it("stores them at level 0, batched or not", async () => {
+    const result = await archive(
+      (zip) => {
+        for (let f = 0; f < 600; f++) zip.addBuffer(`l0/t${f}.txt`, Buffer.from("text ".repeat(2000)), { mtime, mode: 0o644 });
+      },
+      { level: 0 },
+    );
+    expect(new Set([...result.entries].map((e) => e.method))).toEqual(new Set(["store"]));
+    expect(unzipTest(result.zipPath).ok).toBe(true);
   });
 });
 

@@ -5,8 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArchiveEntry } from "../../core/archive/types.js";
+import { archiveWorkersStarted } from "../../core/archive/worker-pool.js";
 import { ZipWriter } from "../../core/archive/zip-writer.js";
 import { openZipFile } from "../../core/archive/zip-reader.js";
+import { runBackup } from "../../core/backup/backup.js";
+import { resolveConfig } from "../../core/config/load.js";
 import { AppBackupError } from "../../core/errors.js";
 import { contentEntryName } from "../../core/format/zip-layout.js";
 import { parseSftpAddress } from "../../core/home/sftp/address.js";
@@ -322,6 +325,37 @@ describe("a home this user may not read", () => {
       expect((walkRefused as AppBackupError).code).toBe("HOME_MISSING");
     } finally {
       chmodSync(root, 0o755);
+    }
+  });
+});
+
+describe("a backup of the SFTP home", () => {
+  it("leaves the connection's thread a core: its archive starts one worker fewer than there are cores, and the zip holds every file", async () => {
+    const container = path.join(folder, "backup-workers");
+    // More small files than the main thread deflates alone.
+    const many = path.join(folder, "many-small");
+    for (let index = 0; index < 600; index++) {
+      mkdirSync(path.join(many, `d${index % 6}`), { recursive: true });
+      writeFileSync(path.join(many, `d${index % 6}`, `page-${index}.html`), `<p>page ${index}</p>\n`.repeat(1 + (index % 90)));
+    }
+    const options = resolveConfig(
+      { name: "shop", home: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${many}`, sftp: { privateKeyFile: sshd.clientKeyPath, knownHosts }, backup: { storage: { path: container } } },
+      { baseDir: folder },
+    );
+    const before = archiveWorkersStarted();
+    const result = await runBackup(options, { now: when("2026-01-02T03:04:05Z") });
+    const started = archiveWorkersStarted() - before;
+    expect(result).toMatchObject({ status: "Succeeded", files: 600 });
+    expect(started).toBe(Math.max(1, os.availableParallelism() - 1));
+    const zip = await openZipFile(path.join(container, `${result.name}.zip`));
+    try {
+      const files = zip.entries.filter((entry) => entry.name.endsWith(".html"));
+      expect(files).toHaveLength(600);
+      for (const entry of files) {
+        expect((await zip.readEntry(entry)).equals(readFileSync(path.join(many, entry.name.slice("fs/".length))))).toBe(true);
+      }
+    } finally {
+      await zip.close();
     }
   });
 });

@@ -44,6 +44,8 @@ const DOS_STEP_MS = 2000;
  * that vanished): a few tens of megabytes for a home of a hundred thousand files.
  */
 export class AppServiceHomeReader implements HomeReader {
+  /** Kudu's zip is inflated on libuv's threads, its entries deflated on the workers. */
+  readonly readsOnMainThread = false;
   /** The filter the walk applied: the content read later must be filtered the same way. */
   private walkFilter: PathFilter | undefined;
   /** Folders ("" for the home) in which the walk left something out, at any depth. */

@@ -20,6 +20,8 @@ const filterFileLimit = 16 * 1024 * 1024;
 /** What a backup reads of a home on an SFTP server (see HomeReader). */
 export class SftpHomeReader implements Omit<HomeReader, "close"> {
   readonly description: string;
+  /** Packets are decrypted and parsed on this thread. */
+  readonly readsOnMainThread = true;
   private readonly root: string;
 
   constructor(
