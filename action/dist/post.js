@@ -1087,14 +1087,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path6 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path7 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path6 && path6[0] !== "/") {
-          path6 = `/${path6}`;
+        if (path7 && path7[0] !== "/") {
+          path7 = `/${path7}`;
         }
-        return new URL(`${origin}${path6}`);
+        return new URL(`${origin}${path7}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1545,39 +1545,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin }
+          request: { method, path: path7, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path6);
+        debuglog("sending request to %s %s/%s", method, origin, path7);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin },
+          request: { method, path: path7, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path6,
+          path7,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin }
+          request: { method, path: path7, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path6);
+        debuglog("trailers received from %s %s/%s", method, origin, path7);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path6, origin },
+          request: { method, path: path7, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path6,
+          path7,
           error.message
         );
       });
@@ -1626,9 +1626,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path6, origin }
+            request: { method, path: path7, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path6);
+          debuglog("sending request to %s %s/%s", method, origin, path7);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1691,7 +1691,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path6,
+        path: path7,
         method,
         body,
         headers,
@@ -1706,11 +1706,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path6 !== "string") {
+        if (typeof path7 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path6)) {
+        } else if (invalidPathRegex.test(path7)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1776,7 +1776,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path6, query) : path6;
+        this.path = query ? buildURL(path7, query) : path7;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6469,7 +6469,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path6, host, upgrade, blocking, reset } = request;
+      const { method, path: path7, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6550,7 +6550,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path6} HTTP/1.1\r
+      let header = `${method} ${path7} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7079,7 +7079,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7176,7 +7176,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path6;
+      headers[HTTP2_HEADER_PATH] = path7;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7529,9 +7529,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path6 = search ? `${pathname}${search}` : pathname;
+        const path7 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path6;
+        this.opts.path = path7;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8770,10 +8770,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path6 = "/",
+          path: path7 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path6;
+        opts.path = origin + path7;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10745,20 +10745,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path6) {
-      if (typeof path6 !== "string") {
-        return path6;
+    function safeUrl(path7) {
+      if (typeof path7 !== "string") {
+        return path7;
       }
-      const pathSegments = path6.split("?");
+      const pathSegments = path7.split("?");
       if (pathSegments.length !== 2) {
-        return path6;
+        return path7;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path6);
+    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path7);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10780,7 +10780,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10818,9 +10818,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path6, method, body, headers, query } = opts;
+      const { path: path7, method, body, headers, query } = opts;
       return {
-        path: path6,
+        path: path7,
         method,
         body,
         headers,
@@ -11283,10 +11283,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path6,
+            Path: path7,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16165,9 +16165,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path6) {
-      for (let i = 0; i < path6.length; ++i) {
-        const code = path6.charCodeAt(i);
+    function validateCookiePath(path7) {
+      for (let i = 0; i < path7.length; ++i) {
+        const code = path7.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19087,11 +19087,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path6 = opts.path;
+          let path7 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path6 = `/${path6}`;
+            path7 = `/${path7}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path6);
+          url2 = new URL(util.parseOrigin(url2).origin + path7);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19275,17 +19275,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path6) {
-      const ctrl = callVisitor(key, node, visitor, path6);
+    function visit_(key, node, visitor, path7) {
+      const ctrl = callVisitor(key, node, visitor, path7);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path6, ctrl);
-        return visit_(key, ctrl, visitor, path6);
+        replaceNode(key, path7, ctrl);
+        return visit_(key, ctrl, visitor, path7);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path6 = Object.freeze(path6.concat(node));
+          path7 = Object.freeze(path7.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path6);
+            const ci = visit_(i, node.items[i], visitor, path7);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19296,13 +19296,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path6 = Object.freeze(path6.concat(node));
-          const ck = visit_("key", node.key, visitor, path6);
+          path7 = Object.freeze(path7.concat(node));
+          const ck = visit_("key", node.key, visitor, path7);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path6);
+          const cv = visit_("value", node.value, visitor, path7);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19323,17 +19323,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path6) {
-      const ctrl = await callVisitor(key, node, visitor, path6);
+    async function visitAsync_(key, node, visitor, path7) {
+      const ctrl = await callVisitor(key, node, visitor, path7);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path6, ctrl);
-        return visitAsync_(key, ctrl, visitor, path6);
+        replaceNode(key, path7, ctrl);
+        return visitAsync_(key, ctrl, visitor, path7);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path6 = Object.freeze(path6.concat(node));
+          path7 = Object.freeze(path7.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path6);
+            const ci = await visitAsync_(i, node.items[i], visitor, path7);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19344,13 +19344,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path6 = Object.freeze(path6.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path6);
+          path7 = Object.freeze(path7.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path7);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path6);
+          const cv = await visitAsync_("value", node.value, visitor, path7);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19377,23 +19377,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path6) {
+    function callVisitor(key, node, visitor, path7) {
       if (typeof visitor === "function")
-        return visitor(key, node, path6);
+        return visitor(key, node, path7);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path6);
+        return visitor.Map?.(key, node, path7);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path6);
+        return visitor.Seq?.(key, node, path7);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path6);
+        return visitor.Pair?.(key, node, path7);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path6);
+        return visitor.Scalar?.(key, node, path7);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path6);
+        return visitor.Alias?.(key, node, path7);
       return void 0;
     }
-    function replaceNode(key, path6, node) {
-      const parent = path6[path6.length - 1];
+    function replaceNode(key, path7, node) {
+      const parent = path7[path7.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -20005,10 +20005,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path6, value) {
+    function collectionFromPath(schema, path7, value) {
       let v = value;
-      for (let i = path6.length - 1; i >= 0; --i) {
-        const k = path6[i];
+      for (let i = path7.length - 1; i >= 0; --i) {
+        const k = path7[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -20027,7 +20027,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path6) => path6 == null || typeof path6 === "object" && !!path6[Symbol.iterator]().next().done;
+    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20057,11 +20057,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path6, value) {
-        if (isEmptyPath(path6))
+      addIn(path7, value) {
+        if (isEmptyPath(path7))
           this.add(value);
         else {
-          const [key, ...rest] = path6;
+          const [key, ...rest] = path7;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -20075,8 +20075,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        const [key, ...rest] = path6;
+      deleteIn(path7) {
+        const [key, ...rest] = path7;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -20090,8 +20090,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        const [key, ...rest] = path6;
+      getIn(path7, keepScalar) {
+        const [key, ...rest] = path7;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -20109,8 +20109,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path6) {
-        const [key, ...rest] = path6;
+      hasIn(path7) {
+        const [key, ...rest] = path7;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -20120,8 +20120,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        const [key, ...rest] = path6;
+      setIn(path7, value) {
+        const [key, ...rest] = path7;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -22636,9 +22636,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path6, value) {
+      addIn(path7, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path6, value);
+          this.contents.addIn(path7, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22713,14 +22713,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        if (Collection.isEmptyPath(path6)) {
+      deleteIn(path7) {
+        if (Collection.isEmptyPath(path7)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path6) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22735,10 +22735,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        if (Collection.isEmptyPath(path6))
+      getIn(path7, keepScalar) {
+        if (Collection.isEmptyPath(path7))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path6, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22749,10 +22749,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path6) {
-        if (Collection.isEmptyPath(path6))
+      hasIn(path7) {
+        if (Collection.isEmptyPath(path7))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path6) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22769,13 +22769,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        if (Collection.isEmptyPath(path6)) {
+      setIn(path7, value) {
+        if (Collection.isEmptyPath(path7)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path6), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path7), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path6, value);
+          this.contents.setIn(path7, value);
         }
       }
       /**
@@ -24736,9 +24736,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path6) => {
+    visit.itemAtPath = (cst, path7) => {
       let item = cst;
-      for (const [field, index] of path6) {
+      for (const [field, index] of path7) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24747,23 +24747,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path6) => {
-      const parent = visit.itemAtPath(cst, path6.slice(0, -1));
-      const field = path6[path6.length - 1][0];
+    visit.parentCollection = (cst, path7) => {
+      const parent = visit.itemAtPath(cst, path7.slice(0, -1));
+      const field = path7[path7.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path6, item, visitor) {
-      let ctrl = visitor(item, path6);
+    function _visit(path7, item, visitor) {
+      let ctrl = visitor(item, path7);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path6.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path7.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24774,10 +24774,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path6);
+            ctrl = ctrl(item, path7);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path6) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
     }
     exports.visit = visit;
   }
@@ -27809,55 +27809,18 @@ var init_azure_credential = __esm({
   }
 });
 
-// core/restore/fs-steps.ts
-import { chmodSync, closeSync as closeSync4, fsyncSync, lstatSync, opendirSync, openSync as openSync3, rmdirSync, unlinkSync } from "node:fs";
+// core/fs/tree-removal.ts
+import { chmodSync, lstatSync, opendirSync, rmdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
-function firstNonFolder(root, segments) {
-  let current = root;
-  for (let depth = 1; depth <= segments.length; depth++) {
-    current = path.join(current, segments[depth - 1]);
-    const info2 = lstatOrUndefined(current);
-    if (info2?.isDirectory()) continue;
-    const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
-    return { depth, relative: segments.slice(0, depth).join("/"), kind };
-  }
-  return void 0;
-}
-function syncFolder(folder) {
-  let fd;
-  try {
-    fd = openSync3(folder, "r");
-    fsyncSync(fd);
-  } catch {
-  } finally {
-    if (fd !== void 0) closeSync4(fd);
-  }
-}
 async function removeTree(tree, observer = {}) {
-  const target = path.resolve(tree);
-  const info2 = lstatOrUndefined(target);
-  if (!info2) return;
-  if (!info2.isDirectory()) return ignoreMissing(() => unlinkSync(target));
-  const stack = [{ path: target, subfolders: void 0 }];
-  let held = 1;
-  while (stack.length > 0) {
-    const folder = stack[stack.length - 1];
-    if (!folder.subfolders) {
-      folder.subfolders = withOwnerPermissions(folder.path, () => emptyFolderOfFiles(folder.path));
-      held += folder.subfolders.length;
-      observer.onFolderEmptied?.(held);
-      await new Promise((resolve) => setImmediate(resolve));
-      continue;
-    }
-    const next = folder.subfolders.pop();
-    if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
-    else {
-      stack.pop();
-      held--;
-      const parent = stack[stack.length - 1];
-      ignoreMissing(() => parent ? withOwnerPermissions(parent.path, () => rmdirSync(folder.path)) : rmdirSync(folder.path));
-    }
-  }
+  const removal = TreeRemoval.of(tree);
+  while (removal?.step(observer)) await new Promise((resolve) => setImmediate(resolve));
+}
+function emptyFolder(folder) {
+  return withOwnerPermissions(folder, () => emptyFolderOfFiles(folder));
+}
+function removeEmptyFolder(folder, parent) {
+  ignoreMissing(() => parent ? withOwnerPermissions(parent, () => rmdirSync(folder)) : rmdirSync(folder));
 }
 function emptyFolderOfFiles(folder) {
   const subfolders = [];
@@ -27904,12 +27867,83 @@ function addOwnerPermissions(folder) {
   chmodSync(folder, info2.mode & 4095 | 448);
   return true;
 }
-var exists2, lstatOrUndefined, exactTime;
+var lstatOrUndefined, TreeRemoval;
+var init_tree_removal = __esm({
+  "core/fs/tree-removal.ts"() {
+    "use strict";
+    lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
+    TreeRemoval = class _TreeRemoval {
+      stack;
+      held = 1;
+      constructor(root) {
+        this.stack = [{ path: root, subfolders: void 0 }];
+      }
+      /** Undefined when the tree was a file (unlinked now) or did not exist. */
+      static of(tree) {
+        const target = path.resolve(tree);
+        const info2 = lstatOrUndefined(target);
+        if (!info2) return void 0;
+        if (!info2.isDirectory()) {
+          ignoreMissing(() => unlinkSync(target));
+          return void 0;
+        }
+        return new _TreeRemoval(target);
+      }
+      /** Empties the next folder of its files, or removes the folders emptied below it; false once the tree is gone. */
+      step(observer) {
+        const stack = this.stack;
+        while (stack.length > 0) {
+          const folder = stack[stack.length - 1];
+          if (!folder.subfolders) {
+            folder.subfolders = emptyFolder(folder.path);
+            this.held += folder.subfolders.length;
+            observer.onFolderEmptied?.(this.held);
+            return true;
+          }
+          const next = folder.subfolders.pop();
+          if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
+          else {
+            stack.pop();
+            this.held--;
+            removeEmptyFolder(folder.path, stack[stack.length - 1]?.path);
+          }
+        }
+        return false;
+      }
+    };
+  }
+});
+
+// core/restore/fs-steps.ts
+import { closeSync as closeSync4, fsyncSync, lstatSync as lstatSync2, openSync as openSync3 } from "node:fs";
+import path2 from "node:path";
+function firstNonFolder(root, segments) {
+  let current = root;
+  for (let depth = 1; depth <= segments.length; depth++) {
+    current = path2.join(current, segments[depth - 1]);
+    const info2 = lstatOrUndefined2(current);
+    if (info2?.isDirectory()) continue;
+    const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
+    return { depth, relative: segments.slice(0, depth).join("/"), kind };
+  }
+  return void 0;
+}
+function syncFolder(folder) {
+  let fd;
+  try {
+    fd = openSync3(folder, "r");
+    fsyncSync(fd);
+  } catch {
+  } finally {
+    if (fd !== void 0) closeSync4(fd);
+  }
+}
+var exists2, lstatOrUndefined2, exactTime;
 var init_fs_steps = __esm({
   "core/restore/fs-steps.ts"() {
     "use strict";
-    exists2 = (target) => lstatSync(target, { throwIfNoEntry: false }) !== void 0;
-    lstatOrUndefined = (target) => lstatSync(target, { throwIfNoEntry: false });
+    exists2 = (target) => lstatSync2(target, { throwIfNoEntry: false }) !== void 0;
+    lstatOrUndefined2 = (target) => lstatSync2(target, { throwIfNoEntry: false });
     exactTime = (time) => (typeof time === "number" ? time : time.getTime()) / 1e3 + 5e-7;
   }
 });
@@ -27918,7 +27952,7 @@ var init_fs_steps = __esm({
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os5 from "node:os";
-import path2 from "node:path";
+import path3 from "node:path";
 function restorePaths(home, id) {
   assertRestoreId(id);
   return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
@@ -27948,7 +27982,7 @@ function assertJournalOf(home, journal) {
     throw new AppBackupError(
       "RESTORE",
       `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
-      `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+      `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
     );
   }
 }
@@ -27956,7 +27990,7 @@ function damagedJournalError(home, problem) {
   return new AppBackupError(
     "RESTORE",
     `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
-    `Check ${home} and the ${path2.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+    `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
   );
 }
 function assertRestoreId(id) {
@@ -27984,24 +28018,24 @@ function isHomeRelativePath(value) {
 }
 function sameLocation(a, b) {
   const canonical = (p) => {
-    const absolute = path2.resolve(p);
-    let parent = path2.dirname(absolute);
+    const absolute = path3.resolve(p);
+    let parent = path3.dirname(absolute);
     try {
       parent = realpathSync(parent);
     } catch {
     }
-    return path2.join(parent, path2.basename(absolute));
+    return path3.join(parent, path3.basename(absolute));
   };
   return canonical(a) === canonical(b);
 }
 async function writeJournal(journal) {
   const file = journalPathOf(journal.home);
   await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
-  syncFolder(path2.dirname(file));
+  syncFolder(path3.dirname(file));
 }
 async function deleteJournal(home) {
   await rm3(journalPathOf(home), { force: true });
-  syncFolder(path2.dirname(home));
+  syncFolder(path3.dirname(home));
 }
 function isRunning(journal) {
   if (journal.host !== os5.hostname()) return true;
@@ -28022,15 +28056,15 @@ function lockedError(journal) {
   );
 }
 function strayStagingPaths(home) {
-  const parent = path2.dirname(home);
-  const prefix = `${path2.basename(home)}.restore-`;
+  const parent = path3.dirname(home);
+  const prefix = `${path3.basename(home)}.restore-`;
   let names;
   try {
     names = readdirSync(parent);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path2.join(parent, name));
+  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path3.join(parent, name));
 }
 async function removeStrayStaging(home, own) {
   const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
@@ -28044,9 +28078,10 @@ var init_journal = __esm({
     "use strict";
     init_errors();
     init_publish();
+    init_tree_removal();
     init_fs_steps();
     journalPathOf = (home) => `${home}.restore.json`;
-    localHomeProblem = (home) => typeof home !== "string" || !path2.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : void 0;
+    localHomeProblem = (home) => typeof home !== "string" || !path3.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : void 0;
     RESTORE_ID = /^[0-9a-f]{12}$/;
   }
 });
@@ -28533,7 +28568,7 @@ function getState(name) {
 
 // action/src/temporary-files.ts
 import { mkdtemp, readdir as readdir3, rm as rm5 } from "node:fs/promises";
-import path5 from "node:path";
+import path6 from "node:path";
 
 // core/index.ts
 init_errors();
@@ -28735,6 +28770,7 @@ import { closeSync as closeSync3, constants as constants3, fchmodSync, fchownSyn
 var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 
 // core/archive/extract-work.ts
+init_tree_removal();
 var CREATE_FLAGS = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | (constants3.O_NOFOLLOW || 0);
 
 // core/archive/extract-pool.ts
@@ -28812,27 +28848,28 @@ init_journal();
 
 // core/restore/switch.ts
 init_errors();
+init_tree_removal();
 init_fs_steps();
 init_journal();
-import { chmodSync as chmodSync2, lchownSync, lstatSync as lstatSync2, mkdirSync, renameSync, utimesSync } from "node:fs";
-import path3 from "node:path";
-async function completeSwitch(home, journal) {
+import { chmodSync as chmodSync2, lchownSync, lstatSync as lstatSync3, mkdirSync, renameSync, utimesSync } from "node:fs";
+import path4 from "node:path";
+async function completeSwitch(home, journal, removeOldHome = removeTree) {
   assertJournalOf(home, journal);
   const paths = restorePaths(home, journal.id);
-  const tree = lstatOrUndefined(paths.tree);
+  const tree = lstatOrUndefined2(paths.tree);
   if (tree && !tree.isDirectory()) throw switchBlockedError(home, journal, `${paths.tree} is not a folder`);
   if (tree) {
-    const homeInfo = lstatOrUndefined(home);
+    const homeInfo = lstatOrUndefined2(home);
     if (homeInfo) {
       const moves = homeInfo.isDirectory() ? journal.kept.map((kept) => planKeptMove(home, paths.tree, kept, journal)).filter((m) => m !== void 0) : [];
       for (const move of moves) moveKept(home, paths.tree, move);
       renameSync(home, paths.previous);
     }
     renameSync(paths.tree, home);
-    syncFolder(path3.dirname(home));
+    syncFolder(path4.dirname(home));
   }
   if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
-  await removeTree(paths.previous);
+  await removeOldHome(paths.previous);
   await removeTree(paths.dumps);
   await deleteJournal(home);
 }
@@ -28848,29 +28885,29 @@ function planKeptMove(oldHome, tree, relative, journal) {
   const segments = relative.split("/");
   const parents = segments.slice(0, -1);
   if (firstNonFolder(oldHome, parents) !== void 0) return void 0;
-  if (!exists2(path3.join(oldHome, ...segments))) return void 0;
+  if (!exists2(path4.join(oldHome, ...segments))) return void 0;
   const blocked = firstNonFolder(tree, parents);
   if (blocked && blocked.kind !== "missing") {
     throw switchBlockedError(oldHome, journal, `the restored tree has ${blocked.relative} as a ${blocked.kind === "other" ? "special file" : blocked.kind}, so the kept path ${relative} cannot be moved into it without leaving the home`);
   }
-  if (!blocked && exists2(path3.join(tree, ...segments))) return void 0;
+  if (!blocked && exists2(path4.join(tree, ...segments))) return void 0;
   return segments;
 }
 function moveKept(oldHome, tree, segments) {
   const existingParents = (firstNonFolder(tree, segments.slice(0, -1))?.depth ?? segments.length) - 1;
-  const receiving = path3.join(tree, ...segments.slice(0, existingParents));
-  const before = lstatSync2(receiving);
+  const receiving = path4.join(tree, ...segments.slice(0, existingParents));
+  const before = lstatSync3(receiving);
   const isRoot = process.getuid?.() === 0;
   const mustOpen = !isRoot && (before.mode & 192) !== 192;
   if (mustOpen) chmodSync2(receiving, before.mode & 4095 | 192);
   const created = [];
   try {
     for (let depth = existingParents + 1; depth < segments.length; depth++) {
-      const folder = path3.join(tree, ...segments.slice(0, depth));
+      const folder = path4.join(tree, ...segments.slice(0, depth));
       mkdirSync(folder, { mode: 448 });
-      created.push({ folder, like: lstatSync2(path3.join(oldHome, ...segments.slice(0, depth))) });
+      created.push({ folder, like: lstatSync3(path4.join(oldHome, ...segments.slice(0, depth))) });
     }
-    renameSync(path3.join(oldHome, ...segments), path3.join(tree, ...segments));
+    renameSync(path4.join(oldHome, ...segments), path4.join(tree, ...segments));
   } finally {
     for (const { folder, like } of created.reverse()) {
       if (isRoot) lchownSync(folder, like.uid, like.gid);
@@ -28885,7 +28922,7 @@ function switchBlockedError(home, journal, why) {
   return new AppBackupError(
     "RESTORE",
     `The restore of ${journal.backup} into ${home} cannot be switched in: ${why}. Nothing was moved.`,
-    `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete ${journalPathOf(home)}.`
+    `Check ${home} and the ${path4.basename(home)}.restore-* folders beside it by hand, then delete ${journalPathOf(home)}.`
   );
 }
 async function recoverInterruptedRestore(home) {
@@ -28940,6 +28977,9 @@ init_errors();
 init_zip_layout();
 init_fs_steps();
 
+// core/restore/parallel-removal.ts
+init_tree_removal();
+
 // core/restore/target-home.ts
 init_errors();
 init_zip_layout();
@@ -28961,7 +29001,7 @@ init_garbage_collection();
 
 // core/step/interrupted.ts
 import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
-import path4 from "node:path";
+import path5 from "node:path";
 init_journal();
 async function removePartialUploads({ container, backupName }) {
   const names = Object.values(blobNames(backupName));
@@ -28975,15 +29015,15 @@ async function removePartialUploads({ container, backupName }) {
   const claim = claimNameOf(backupName);
   for (const entry of entries) {
     if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm4(path4.join(container, entry), { force: true });
-      removed.push(path4.join(container, entry));
+      await rm4(path5.join(container, entry), { force: true });
+      removed.push(path5.join(container, entry));
       continue;
     }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm4(path4.join(container, entry), { force: true });
-      removed.push(path4.join(container, entry));
+      await rm4(path5.join(container, entry), { force: true });
+      removed.push(path5.join(container, entry));
     }
   }
   return removed;
@@ -29069,7 +29109,7 @@ async function cleanUp(state) {
   const removed = [];
   let recovered;
   const tempDir = state.get(stateKeys.tempDir);
-  if (tempDir && path5.isAbsolute(tempDir) && path5.basename(tempDir).startsWith("app-backup-")) {
+  if (tempDir && path6.isAbsolute(tempDir) && path6.basename(tempDir).startsWith("app-backup-")) {
     const existed = await readdir3(tempDir).then(
       () => true,
       () => false
@@ -29080,7 +29120,7 @@ async function cleanUp(state) {
   const recorded = state.get(stateKeys.partialUploads);
   if (recorded) removed.push(...await removePartialUploads(JSON.parse(recorded)));
   const restoreHome = state.get(stateKeys.restoreHome);
-  if (restoreHome && path5.isAbsolute(restoreHome)) {
+  if (restoreHome && path6.isAbsolute(restoreHome)) {
     const settled = await settleInterruptedRestore(restoreHome);
     recovered = settled.recovered;
     removed.push(...settled.removed);

@@ -81,7 +81,18 @@ export interface EndRequest {
   id: number;
 }
 
-export type ExtractRequest = ExtractBatchRequest | OpenRequest | ChunkRequest | EndRequest;
+/**
+ * Delete a folder and all it holds (links unlinked, never followed): a share of
+ * the old home, deleted after a restore's switch while the workers are idle.
+ * Answered with `done`, whose failure says why it could not be.
+ */
+export interface RemoveRequest {
+  type: "remove";
+  id: number;
+  path: string;
+}
+
+export type ExtractRequest = ExtractBatchRequest | OpenRequest | ChunkRequest | EndRequest | RemoveRequest;
 
 /** An entry that failed, by its place in the job. corrupt: the content is not what the manifest says. */
 export interface ExtractFailure {

@@ -23,7 +23,9 @@ import {
   type ExtractReply,
   type ExtractRequest,
   type OpenRequest,
+  type RemoveRequest,
 } from "./extract-protocol.js";
+import { removeTreeSync } from "../fs/tree-removal.js";
 
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW || 0);
@@ -58,6 +60,16 @@ export class ExtractWork {
     if (!this.running) void this.run();
   }
 
+  private remove(request: RemoveRequest): void {
+    try {
+      removeTreeSync(request.path);
+      this.send({ type: "done", id: request.id });
+    } catch (error) {
+      const failure = error as NodeJS.ErrnoException;
+      this.send({ type: "done", id: request.id, failure: { index: 0, corrupt: false, message: failure.message, code: failure.code } });
+    }
+  }
+
   private async run(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0) {
@@ -67,6 +79,7 @@ export class ExtractWork {
         else if (message.type === "open") this.openLarge(message);
         else if (message.type === "chunk") await this.chunkLarge(message);
         else if (message.type === "end") await this.endLarge(message);
+        else if (message.type === "remove") this.remove(message);
       } catch (error) {
         const failure = error as { stack?: string } | null | undefined;
         this.send({ type: "fatal", id: message.id, message: String((failure && failure.stack) || failure) });

@@ -7,13 +7,35 @@
  * Action's single-file bundle, with no worker file to locate or copy.
  */
 export const EXTRACT_WORKER_SOURCE = `"use strict";
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __copyProps = (to, from, except, desc) => {
+  if (from && typeof from === "object" || typeof from === "function") {
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+  // If the importer is in node compatibility mode or this is not an ESM
+  // file that has been converted to a CommonJS file using a Babel-
+  // compatible transform (i.e. "__esModule" has not been set), then set
+  // "default" to the CommonJS "module.exports" for node compatibility.
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  mod
+));
 
 // core/archive/extract-worker.ts
 var import_node_worker_threads = require("node:worker_threads");
 
 // core/archive/extract-work.ts
 var import_node_crypto = require("node:crypto");
-var import_node_fs = require("node:fs");
+var import_node_fs2 = require("node:fs");
 var import_node_zlib = require("node:zlib");
 
 // core/archive/extract-protocol.ts
@@ -40,9 +62,108 @@ var FIELD = {
 var FIELDS = 12;
 var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 
+// core/fs/tree-removal.ts
+var import_node_fs = require("node:fs");
+var import_node_path = __toESM(require("node:path"), 1);
+var lstatOrUndefined = (target) => (0, import_node_fs.lstatSync)(target, { throwIfNoEntry: false });
+function removeTreeSync(tree) {
+  const removal = TreeRemoval.of(tree);
+  while (removal?.step({})) ;
+}
+function emptyFolder(folder) {
+  return withOwnerPermissions(folder, () => emptyFolderOfFiles(folder));
+}
+function removeEmptyFolder(folder, parent) {
+  ignoreMissing(() => parent ? withOwnerPermissions(parent, () => (0, import_node_fs.rmdirSync)(folder)) : (0, import_node_fs.rmdirSync)(folder));
+}
+var TreeRemoval = class _TreeRemoval {
+  stack;
+  held = 1;
+  constructor(root) {
+    this.stack = [{ path: root, subfolders: void 0 }];
+  }
+  /** Undefined when the tree was a file (unlinked now) or did not exist. */
+  static of(tree) {
+    const target = import_node_path.default.resolve(tree);
+    const info = lstatOrUndefined(target);
+    if (!info) return void 0;
+    if (!info.isDirectory()) {
+      ignoreMissing(() => (0, import_node_fs.unlinkSync)(target));
+      return void 0;
+    }
+    return new _TreeRemoval(target);
+  }
+  /** Empties the next folder of its files, or removes the folders emptied below it; false once the tree is gone. */
+  step(observer) {
+    const stack = this.stack;
+    while (stack.length > 0) {
+      const folder = stack[stack.length - 1];
+      if (!folder.subfolders) {
+        folder.subfolders = emptyFolder(folder.path);
+        this.held += folder.subfolders.length;
+        observer.onFolderEmptied?.(this.held);
+        return true;
+      }
+      const next = folder.subfolders.pop();
+      if (next !== void 0) stack.push({ path: next, subfolders: void 0 });
+      else {
+        stack.pop();
+        this.held--;
+        removeEmptyFolder(folder.path, stack[stack.length - 1]?.path);
+      }
+    }
+    return false;
+  }
+};
+function emptyFolderOfFiles(folder) {
+  const subfolders = [];
+  const listing = (0, import_node_fs.opendirSync)(folder, { bufferSize: 128 });
+  try {
+    for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
+      const child = \`\${folder}\${import_node_path.default.sep}\${entry.name}\`;
+      if (entry.isDirectory()) subfolders.push(child);
+      else ignoreMissing(() => unlinkFile(child));
+    }
+  } finally {
+    listing.closeSync();
+  }
+  return subfolders;
+}
+function unlinkFile(file) {
+  try {
+    (0, import_node_fs.unlinkSync)(file);
+  } catch (error) {
+    if (process.platform !== "win32" || error.code !== "EPERM") throw error;
+    (0, import_node_fs.chmodSync)(file, 438);
+    (0, import_node_fs.unlinkSync)(file);
+  }
+}
+function ignoreMissing(step) {
+  try {
+    step();
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+}
+function withOwnerPermissions(folder, step) {
+  try {
+    return step();
+  } catch (error) {
+    const code = error.code;
+    if (code !== "EACCES" && code !== "EPERM" || !addOwnerPermissions(folder)) throw error;
+    return step();
+  }
+}
+function addOwnerPermissions(folder) {
+  const info = lstatOrUndefined(folder);
+  if (!info?.isDirectory() || (info.mode & 448) === 448) return false;
+  (0, import_node_fs.chmodSync)(folder, info.mode & 4095 | 448);
+  return true;
+}
+
 // core/archive/extract-work.ts
 var LOCAL_HEADER_SIGNATURE = 67324752;
-var CREATE_FLAGS = import_node_fs.constants.O_WRONLY | import_node_fs.constants.O_CREAT | import_node_fs.constants.O_EXCL | (import_node_fs.constants.O_NOFOLLOW || 0);
+var CREATE_FLAGS = import_node_fs2.constants.O_WRONLY | import_node_fs2.constants.O_CREAT | import_node_fs2.constants.O_EXCL | (import_node_fs2.constants.O_NOFOLLOW || 0);
 var ExtractWork = class {
   constructor(send) {
     this.send = send;
@@ -55,6 +176,15 @@ var ExtractWork = class {
     this.queue.push(message);
     if (!this.running) void this.run();
   }
+  remove(request) {
+    try {
+      removeTreeSync(request.path);
+      this.send({ type: "done", id: request.id });
+    } catch (error) {
+      const failure = error;
+      this.send({ type: "done", id: request.id, failure: { index: 0, corrupt: false, message: failure.message, code: failure.code } });
+    }
+  }
   async run() {
     this.running = true;
     while (this.queue.length > 0) {
@@ -64,6 +194,7 @@ var ExtractWork = class {
         else if (message.type === "open") this.openLarge(message);
         else if (message.type === "chunk") await this.chunkLarge(message);
         else if (message.type === "end") await this.endLarge(message);
+        else if (message.type === "remove") this.remove(message);
       } catch (error) {
         const failure = error;
         this.send({ type: "fatal", id: message.id, message: String(failure && failure.stack || failure) });
@@ -125,13 +256,13 @@ var ExtractWork = class {
       if (target) {
         let fd;
         try {
-          fd = (0, import_node_fs.openSync)(target, CREATE_FLAGS, fields[base + FIELD.mode]);
+          fd = (0, import_node_fs2.openSync)(target, CREATE_FLAGS, fields[base + FIELD.mode]);
           writeAll(fd, content);
           finishFile(fd, fields, base);
         } catch (error) {
           failures.push(ioFailure(index, error));
         } finally {
-          if (fd !== void 0) (0, import_node_fs.closeSync)(fd);
+          if (fd !== void 0) (0, import_node_fs2.closeSync)(fd);
         }
       }
     }
@@ -154,7 +285,7 @@ var ExtractWork = class {
     this.large.set(message.id, state);
     if (message.targets) {
       try {
-        state.fd = (0, import_node_fs.openSync)(message.targets, CREATE_FLAGS, fields[FIELD.mode]);
+        state.fd = (0, import_node_fs2.openSync)(message.targets, CREATE_FLAGS, fields[FIELD.mode]);
       } catch (error) {
         state.failure = ioFailure(0, error);
       }
@@ -210,7 +341,7 @@ var ExtractWork = class {
       } catch (error) {
         failure = ioFailure(0, error);
       } finally {
-        (0, import_node_fs.closeSync)(state.fd);
+        (0, import_node_fs2.closeSync)(state.fd);
       }
     }
     if (failure || !state.chunks) {
@@ -241,13 +372,13 @@ function sameDigest(digest, expected, index) {
 var sha256Of = import_node_crypto.hash ? (content) => (0, import_node_crypto.hash)("sha256", content, "buffer") : (content) => (0, import_node_crypto.createHash)("sha256").update(content).digest();
 function writeAll(fd, content) {
   let at = 0;
-  while (at < content.length) at += (0, import_node_fs.writeSync)(fd, content, at, content.length - at);
+  while (at < content.length) at += (0, import_node_fs2.writeSync)(fd, content, at, content.length - at);
 }
 function finishFile(fd, fields, base) {
-  if (fields[base + FIELD.chmod] === 1) (0, import_node_fs.fchmodSync)(fd, fields[base + FIELD.mode]);
-  if (fields[base + FIELD.uid] >= 0) (0, import_node_fs.fchownSync)(fd, fields[base + FIELD.uid], fields[base + FIELD.gid]);
+  if (fields[base + FIELD.chmod] === 1) (0, import_node_fs2.fchmodSync)(fd, fields[base + FIELD.mode]);
+  if (fields[base + FIELD.uid] >= 0) (0, import_node_fs2.fchownSync)(fd, fields[base + FIELD.uid], fields[base + FIELD.gid]);
   const seconds = fields[base + FIELD.mtimeMs] / 1e3 + 5e-7;
-  (0, import_node_fs.futimesSync)(fd, seconds, seconds);
+  (0, import_node_fs2.futimesSync)(fd, seconds, seconds);
 }
 function ownCopy(content) {
   const copy = new ArrayBuffer(content.length);

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { AppBackupError } from "../errors.js";
 import { publishExclusive, publishReplacing } from "../fs/publish.js";
-import { removeTree, syncFolder } from "./fs-steps.js";
+import { removeTree } from "../fs/tree-removal.js";
+import { syncFolder } from "./fs-steps.js";
 
 /**
  * The state of a restore, kept beside the home (`{home}.restore.json`) while it

@@ -19,6 +19,7 @@ import { dryRunResult, failedResult, resultBase, switchedResult, type RestoreRes
 import { planConfigUpdate } from "./settings-plan.js";
 import type { BackupSelection, BackupSource } from "./source.js";
 import { stageBackup, type StagedBackup } from "./stage.js";
+import { removeTreeOnWorkers } from "./parallel-removal.js";
 import { completeSwitch, recoverInterruptedRestore, rollBack, type Recovery } from "./switch.js";
 import { checkFreeSpace, ownerFor, resolveHome } from "./target-home.js";
 import { planTarget, spooledCurrentHome, type CurrentHome, type TargetPlan } from "./target-plan.js";
@@ -349,7 +350,8 @@ class RestoreRun {
     this.progressComplete("switch", plan.totals);
     const switching: RestoreJournal = { ...journal, phase: "switching", databasesRestored: databases.map((d) => d.connectionStringName) };
     await writeJournal(switching);
-    await completeSwitch(this.home, switching);
+    const pool = this.pool;
+    await completeSwitch(this.home, switching, pool ? (tree) => removeTreeOnWorkers(tree, pool) : undefined);
     this.info(`Switched ${this.home} to the restored tree.`);
   }
 

@@ -1,7 +1,8 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, utimesSync, type Stats } from "node:fs";
 import path from "node:path";
 import { AppBackupError } from "../errors.js";
-import { exactTime, exists, firstNonFolder, lstatOrUndefined, removeTree, syncFolder } from "./fs-steps.js";
+import { removeTree } from "../fs/tree-removal.js";
+import { exactTime, exists, firstNonFolder, lstatOrUndefined, syncFolder } from "./fs-steps.js";
 import { assertJournalOf, deleteJournal, journalPathOf, readJournal, isRunning, lockedError, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
 
 /**
@@ -12,13 +13,13 @@ import { assertJournalOf, deleteJournal, journalPathOf, readJournal, isRunning, 
  * 1. each kept path moves from the old home into the staged tree;
  * 2. the old home is renamed aside;
  * 3. the staged tree is renamed to the home;
- * 4. the old home and the dumps are deleted, then the journal.
+ * 4. the old home (with `removeOldHome`: the restore's workers share it out) and the dumps are deleted, then the journal.
  *
  * The journal must be the one of `home`: its recorded home is checked, never
  * trusted. Every folder a kept path is moved out of or into is checked to be
  * a real folder first, so no rename, mkdir or time change goes through a link.
  */
-export async function completeSwitch(home: string, journal: RestoreJournal): Promise<void> {
+export async function completeSwitch(home: string, journal: RestoreJournal, removeOldHome: (tree: string) => Promise<void> = removeTree): Promise<void> {
   assertJournalOf(home, journal);
   const paths = restorePaths(home, journal.id);
   const tree = lstatOrUndefined(paths.tree);
@@ -35,7 +36,7 @@ export async function completeSwitch(home: string, journal: RestoreJournal): Pro
     syncFolder(path.dirname(home));
   }
   if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
-  await removeTree(paths.previous);
+  await removeOldHome(paths.previous);
   await removeTree(paths.dumps);
   await deleteJournal(home);
 }
