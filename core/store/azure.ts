@@ -21,8 +21,12 @@ import type { CallOptions, ListOptions, StagedUpload, Store, StoredObject, Write
  * into a local folder). 50,000 blocks of 4 MiB make a 195 GiB blob.
  */
 const blockSize = 4 * 1024 * 1024;
-/** Blocks uploading at once. */
-const blockConcurrency = 4;
+/**
+ * Blocks uploading at once: three keep a connection's worth of data moving
+ * while the next block fills. With four, a 20 GB backup into Azurite peaked at
+ * 192.4 MiB, over the 200 MB bar, against 157.7 MiB into a local folder.
+ */
+const blockConcurrency = 3;
 
 /**
  * Metadata every write carries: a token of that one write, so that a write
