@@ -201,16 +201,12 @@ export class JobScheduler {
     let bytes = this.inlineBytes;
     for (let position = this.dispatchPosition; position < this.pending.end; position++) {
       const entry = this.pending.at(position);
-      if (entry.kind === "buffer" && isBatchable(entry)) {
-        files++;
-        bytes += entry.declared;
-        if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES) return false;
-        continue;
-      }
-      if (entry.kind !== "file") continue;
+      // A large file's blocks go to the workers; large bytes handed over are deflated by the writer.
+      if (entry.kind === "file" && isLargeFile(entry.declared)) return false;
+      if (!isBatchable(entry)) continue;
       files++;
       bytes += entry.declared;
-      if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES || isLargeFile(entry.declared)) return false;
+      if (files > INLINE_WORK_FILES || bytes > INLINE_WORK_BYTES) return false;
     }
     return true;
   }

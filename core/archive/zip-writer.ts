@@ -143,7 +143,7 @@ export class ZipWriter {
       mode: S_IFREG | (options.mode & 0o7777),
       declared: data.length,
       data,
-      store: this.level === 0 || isStoredByName(checked),
+      store: this.storedAsIs(checked),
     });
   }
 
@@ -161,7 +161,7 @@ export class ZipWriter {
       mtimeMs: options.mtime.getTime(),
       mode: S_IFREG | (options.mode & 0o7777),
       declared: Math.max(0, options.size),
-      store: this.level === 0 || isStoredByName(checked),
+      store: this.storedAsIs(checked),
     });
   }
 
@@ -181,6 +181,11 @@ export class ZipWriter {
       return Promise.reject(error);
     }
     return written;
+  }
+
+  /** Whether a file of this name is stored, never deflated: at level 0, or a type already compressed. */
+  private storedAsIs(name: string): boolean {
+    return this.level === 0 || isStoredByName(name);
   }
 
   /** Entries added and not yet written. */

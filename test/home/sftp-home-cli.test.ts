@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
+import { treeOf } from "../support/remote-home.js";
 import { startSshd, type TestSshd } from "../support/sshd.js";
 import { startTcpCutProxy, type TcpCutProxy } from "../support/tcp-cut-proxy.js";
 
@@ -51,37 +52,6 @@ function makeHome(home: string, largeBytes = 3 * 1024 * 1024): void {
   for (let index = 0; index < 300; index++) writeFileSync(path.join(home, "site/wwwroot", `page-${index}.html`), `page ${index}\n`.repeat(index % 40));
   const when = new Date("2026-05-01T12:00:00Z");
   utimesSync(path.join(home, "site/wwwroot/index.html"), when, when);
-}
-
-interface TreeEntry {
-  kind: "file" | "directory" | "symlink";
-  mode: number;
-  size: number;
-  sha256?: string;
-  link?: string;
-  mtimeSeconds?: number;
-}
-
-/** What a user compares after a restore: every path's kind, mode, content, link target and file times. */
-function treeOf(root: string): Record<string, TreeEntry> {
-  const tree: Record<string, TreeEntry> = {};
-  const visit = (relative: string) => {
-    for (const name of readdirSync(path.join(root, relative)).sort()) {
-      const child = relative ? `${relative}/${name}` : name;
-      const info = lstatSync(path.join(root, child));
-      if (info.isDirectory()) {
-        tree[`${child}/`] = { kind: "directory", mode: info.mode & 0o7777, size: 0 };
-        visit(child);
-      } else if (info.isSymbolicLink()) {
-        tree[child] = { kind: "symlink", mode: 0, size: 0, link: readlinkSync(path.join(root, child)) };
-      } else {
-        const content = readFileSync(path.join(root, child));
-        tree[child] = { kind: "file", mode: info.mode & 0o7777, size: info.size, sha256: createHash("sha256").update(content).digest("hex"), mtimeSeconds: Math.floor(info.mtimeMs / 1000) };
-      }
-    }
-  };
-  visit("");
-  return tree;
 }
 
 /** An app-backup.yml for a home on the SFTP server, reached straight or through the cutting proxy. */

@@ -19,13 +19,17 @@ export function makeRemoteHome(home: string): void {
 
 export interface TreeEntry {
   kind: "file" | "directory" | "symlink";
-  mode?: number;
+  mode: number;
+  size: number;
   sha256?: string;
   link?: string;
   mtimeSeconds?: number;
 }
 
-/** What a user compares after a restore: every path's kind, mode, content, link target and file time. */
+/**
+ * What a user compares after a restore of a home over SFTP: every path's kind, mode, size, content,
+ * link target and file time, to the second (what SFTP carries; folders' times are not compared).
+ */
 export function treeOf(root: string): Record<string, TreeEntry> {
   const tree: Record<string, TreeEntry> = {};
   const visit = (relative: string) => {
@@ -33,13 +37,13 @@ export function treeOf(root: string): Record<string, TreeEntry> {
       const child = relative ? `${relative}/${name}` : name;
       const info = lstatSync(path.join(root, child));
       if (info.isDirectory()) {
-        tree[`${child}/`] = { kind: "directory", mode: info.mode & 0o7777 };
+        tree[`${child}/`] = { kind: "directory", mode: info.mode & 0o7777, size: 0 };
         visit(child);
       } else if (info.isSymbolicLink()) {
-        tree[child] = { kind: "symlink", link: readlinkSync(path.join(root, child)) };
+        tree[child] = { kind: "symlink", mode: 0, size: 0, link: readlinkSync(path.join(root, child)) };
       } else {
         const sha256 = createHash("sha256").update(readFileSync(path.join(root, child))).digest("hex");
-        tree[child] = { kind: "file", mode: info.mode & 0o7777, sha256, mtimeSeconds: Math.floor(info.mtimeMs / 1000) };
+        tree[child] = { kind: "file", mode: info.mode & 0o7777, size: info.size, sha256, mtimeSeconds: Math.floor(info.mtimeMs / 1000) };
       }
     }
   };
