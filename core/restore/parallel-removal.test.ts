@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,6 +77,32 @@ describe("deleting the old home on the restore's workers", () => {
     await removeTreeOnWorkers(file, pool);
     expect(existsSync(file)).toBe(false);
     await expect(removeTreeOnWorkers(path.join(scratch, "not-there"), pool)).resolves.toBeUndefined();
+  });
+
+  it("rejects, naming the subtree, when a worker cannot delete it, and deletes nothing outside the tree", async () => {
+    const base = mkdtempSync(path.join(scratch, "refused-"));
+    const tree = path.join(base, "previous");
+    // More top folders than the workers are given subtrees: they go to the workers unlisted here.
+    for (let a = 0; a < 20; a++) {
+      mkdirSync(path.join(tree, `a${a}`, "deep"), { recursive: true });
+      writeFileSync(path.join(tree, `a${a}`, "deep", "page.html"), `page ${a}`);
+    }
+    // An immutable file refuses to be unlinked even by root (ext4, as the tests' temp folder is here).
+    const pinned = path.join(tree, "a5", "deep", "page.html");
+    execFileSync("chattr", ["+i", pinned]);
+    try {
+      const refused = await removeTreeOnWorkers(tree, pool).catch((error: unknown) => error as Error & { code?: string });
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(/^Cannot delete .*previous\/a5: /);
+      expect((refused as { code?: string }).code).toBe("EPERM");
+      expect(existsSync(pinned)).toBe(true);
+      expect(readdirSync(base)).toEqual(["previous"]);
+    } finally {
+      execFileSync("chattr", ["-i", pinned]);
+    }
+    // Once the file may go, the same call finishes the job.
+    await removeTreeOnWorkers(tree, pool);
+    expect(readdirSync(base)).toEqual([]);
   });
 
   it("for any tree, removes exactly that tree: its siblings and what its links point to are untouched", async () => {
