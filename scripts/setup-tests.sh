@@ -2,12 +2,13 @@
 # Installs everything the test suite needs on a Debian machine with Node and Go:
 # the database servers and archive tools from Debian's packages, the npm
 # dependencies, the Pulumi CLI and Pulumi YAML's language host built from
-# source, a Python environment with Pulumi's SDK, and the oldest Node.js
-# app-backup supports. (The test setup builds dist/ and the provider plugin.)
+# source, a Python environment with Pulumi's SDK, the oldest Node.js
+# app-backup supports, and libdeflate's binding (with gcc and libdeflate-dev).
+# (The test setup builds dist/ and the provider plugin.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-installed=$(scripts/apt-install.sh postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time openssh-server openssh-client)
+installed=$(scripts/apt-install.sh postgresql mariadb-server zip unzip openssl python3 python3-venv util-linux time openssh-server openssh-client gcc libc6-dev libdeflate-dev)
 if [ -n "$installed" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -18,6 +19,7 @@ if [ -n "$installed" ]; then
 fi
 
 npm ci --no-audit --no-fund
+scripts/build-libdeflate-binding.sh --require
 scripts/build-ssh2-binding.sh
 scripts/build-pulumi.sh
 scripts/build-pulumi-yaml.sh

@@ -1087,14 +1087,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path7 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path8 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path7 && path7[0] !== "/") {
-          path7 = `/${path7}`;
+        if (path8 && path8[0] !== "/") {
+          path8 = `/${path8}`;
         }
-        return new URL(`${origin}${path7}`);
+        return new URL(`${origin}${path8}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1545,39 +1545,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path7);
+        debuglog("sending request to %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path7,
+          path8,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path7);
+        debuglog("trailers received from %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path7,
+          path8,
           error.message
         );
       });
@@ -1626,9 +1626,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path7, origin }
+            request: { method, path: path8, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path7);
+          debuglog("sending request to %s %s/%s", method, origin, path8);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1691,7 +1691,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -1706,11 +1706,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path7 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path7)) {
+        } else if (invalidPathRegex.test(path8)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1776,7 +1776,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path7, query) : path7;
+        this.path = query ? buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6469,7 +6469,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path7, host, upgrade, blocking, reset } = request;
+      const { method, path: path8, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6550,7 +6550,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path7} HTTP/1.1\r
+      let header = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7079,7 +7079,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7176,7 +7176,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path7;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7529,9 +7529,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path7 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path7;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8770,10 +8770,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path7 = "/",
+          path: path8 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path7;
+        opts.path = origin + path8;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10745,20 +10745,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path7) {
-      if (typeof path7 !== "string") {
-        return path7;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path7.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path7;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path7);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10780,7 +10780,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10818,9 +10818,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path7, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -11283,10 +11283,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path7,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16165,9 +16165,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path7) {
-      for (let i = 0; i < path7.length; ++i) {
-        const code = path7.charCodeAt(i);
+    function validateCookiePath(path8) {
+      for (let i = 0; i < path8.length; ++i) {
+        const code = path8.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19087,11 +19087,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path7 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path7 = `/${path7}`;
+            path8 = `/${path8}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path7);
+          url2 = new URL(util.parseOrigin(url2).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19275,17 +19275,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path7) {
-      const ctrl = callVisitor(key, node, visitor, path7);
+    function visit_(key, node, visitor, path8) {
+      const ctrl = callVisitor(key, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visit_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path7 = Object.freeze(path7.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path7);
+            const ci = visit_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19296,13 +19296,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path7 = Object.freeze(path7.concat(node));
-          const ck = visit_("key", node.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = visit_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path7);
+          const cv = visit_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19323,17 +19323,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path7) {
-      const ctrl = await callVisitor(key, node, visitor, path7);
+    async function visitAsync_(key, node, visitor, path8) {
+      const ctrl = await callVisitor(key, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visitAsync_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path7 = Object.freeze(path7.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path7);
+            const ci = await visitAsync_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19344,13 +19344,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path7 = Object.freeze(path7.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path7);
+          const cv = await visitAsync_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19377,23 +19377,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path7) {
+    function callVisitor(key, node, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node, path7);
+        return visitor(key, node, path8);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path7);
+        return visitor.Map?.(key, node, path8);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path7);
+        return visitor.Seq?.(key, node, path8);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path7);
+        return visitor.Pair?.(key, node, path8);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path7);
+        return visitor.Scalar?.(key, node, path8);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path7);
+        return visitor.Alias?.(key, node, path8);
       return void 0;
     }
-    function replaceNode(key, path7, node) {
-      const parent = path7[path7.length - 1];
+    function replaceNode(key, path8, node) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -20005,10 +20005,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path7, value) {
+    function collectionFromPath(schema, path8, value) {
       let v = value;
-      for (let i = path7.length - 1; i >= 0; --i) {
-        const k = path7[i];
+      for (let i = path8.length - 1; i >= 0; --i) {
+        const k = path8[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -20027,7 +20027,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20057,11 +20057,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path7, value) {
-        if (isEmptyPath(path7))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path7;
+          const [key, ...rest] = path8;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -20075,8 +20075,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        const [key, ...rest] = path7;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -20090,8 +20090,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        const [key, ...rest] = path7;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -20109,8 +20109,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path7) {
-        const [key, ...rest] = path7;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -20120,8 +20120,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        const [key, ...rest] = path7;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -22636,9 +22636,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path7, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path7, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22713,14 +22713,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        if (Collection.isEmptyPath(path7)) {
+      deleteIn(path8) {
+        if (Collection.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22735,10 +22735,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        if (Collection.isEmptyPath(path7))
+      getIn(path8, keepScalar) {
+        if (Collection.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22749,10 +22749,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path7) {
-        if (Collection.isEmptyPath(path7))
+      hasIn(path8) {
+        if (Collection.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22769,13 +22769,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        if (Collection.isEmptyPath(path7)) {
+      setIn(path8, value) {
+        if (Collection.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path7), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path7, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -24736,9 +24736,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path7) => {
+    visit.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path7) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24747,23 +24747,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path7) => {
-      const parent = visit.itemAtPath(cst, path7.slice(0, -1));
-      const field = path7[path7.length - 1][0];
+    visit.parentCollection = (cst, path8) => {
+      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path7, item, visitor) {
-      let ctrl = visitor(item, path7);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path7.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24774,10 +24774,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path7);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports.visit = visit;
   }
@@ -27529,6 +27529,25 @@ var init_planned_entries = __esm({
   }
 });
 
+// core/archive/libdeflate-binding.ts
+var init_libdeflate_binding = __esm({
+  "core/archive/libdeflate-binding.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/deflate-engine.ts
+import path from "node:path";
+var BINDING;
+var init_deflate_engine = __esm({
+  "core/archive/deflate-engine.ts"() {
+    "use strict";
+    init_errors();
+    init_libdeflate_binding();
+    BINDING = path.join("dist", "native", "libdeflate.node");
+  }
+});
+
 // core/store/storage-timeouts.ts
 var init_storage_timeouts = __esm({
   "core/store/storage-timeouts.ts"() {
@@ -27644,6 +27663,7 @@ var init_entry_writer = __esm({
     init_compression_policy();
     init_file_chunks();
     init_file_batch();
+    init_libdeflate_binding();
     init_zip_format();
     ASYNC_DEFLATE_SIZE = 64 * 1024;
     EMPTY_SHA256 = createHash("sha256").digest();
@@ -27735,6 +27755,7 @@ var init_zip_writer = __esm({
     init_archive_tally();
     init_collection_pacer();
     init_compression_policy();
+    init_deflate_engine();
     init_entry_name();
     init_entry_writer();
     init_errors2();
@@ -27811,7 +27832,7 @@ var init_azure_credential = __esm({
 
 // core/fs/tree-removal.ts
 import { chmodSync, lstatSync, opendirSync, rmdirSync, unlinkSync } from "node:fs";
-import path from "node:path";
+import path2 from "node:path";
 async function removeTree(tree, observer = {}) {
   const removal = TreeRemoval.of(tree);
   while (removal?.step(observer)) await new Promise((resolve) => setImmediate(resolve));
@@ -27827,7 +27848,7 @@ function emptyFolderOfFiles(folder) {
   const listing = opendirSync(folder, { bufferSize: 128 });
   try {
     for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
-      const child = `${folder}${path.sep}${entry.name}`;
+      const child = `${folder}${path2.sep}${entry.name}`;
       if (entry.isDirectory()) subfolders.push(child);
       else ignoreMissing(() => unlinkFile(child));
     }
@@ -27880,7 +27901,7 @@ var init_tree_removal = __esm({
       }
       /** Undefined when the tree was a file (unlinked now) or did not exist. */
       static of(tree) {
-        const target = path.resolve(tree);
+        const target = path2.resolve(tree);
         const info2 = lstatOrUndefined(target);
         if (!info2) return void 0;
         if (!info2.isDirectory()) {
@@ -27916,11 +27937,11 @@ var init_tree_removal = __esm({
 
 // core/restore/fs-steps.ts
 import { closeSync as closeSync4, fsyncSync, lstatSync as lstatSync2, openSync as openSync3 } from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 function firstNonFolder(root, segments) {
   let current = root;
   for (let depth = 1; depth <= segments.length; depth++) {
-    current = path2.join(current, segments[depth - 1]);
+    current = path3.join(current, segments[depth - 1]);
     const info2 = lstatOrUndefined2(current);
     if (info2?.isDirectory()) continue;
     const kind = !info2 ? "missing" : info2.isSymbolicLink() ? "symlink" : info2.isFile() ? "file" : "other";
@@ -27952,7 +27973,7 @@ var init_fs_steps = __esm({
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { rm as rm3 } from "node:fs/promises";
 import os5 from "node:os";
-import path3 from "node:path";
+import path4 from "node:path";
 function restorePaths(home, id) {
   assertRestoreId(id);
   return { journal: journalPathOf(home), tree: `${home}.restore-${id}`, previous: `${home}.restore-${id}.old`, dumps: `${home}.restore-${id}.sql` };
@@ -27982,7 +28003,7 @@ function assertJournalOf(home, journal) {
     throw new AppBackupError(
       "RESTORE",
       `The restore journal ${journalPathOf(home)} records the home ${JSON.stringify(recorded)}, not ${home}: it was not written by a restore of this home, so it was not acted upon and nothing was changed.`,
-      `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+      `Check ${home} and the ${path4.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
     );
   }
 }
@@ -27990,7 +28011,7 @@ function damagedJournalError(home, problem) {
   return new AppBackupError(
     "RESTORE",
     `The restore journal ${journalPathOf(home)} is damaged (${problem}), so an interrupted restore cannot be finished or undone automatically; nothing was changed.`,
-    `Check ${home} and the ${path3.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
+    `Check ${home} and the ${path4.basename(home)}.restore-* folders beside it by hand, then delete the journal.`
   );
 }
 function assertRestoreId(id) {
@@ -28018,24 +28039,24 @@ function isHomeRelativePath(value) {
 }
 function sameLocation(a, b) {
   const canonical = (p) => {
-    const absolute = path3.resolve(p);
-    let parent = path3.dirname(absolute);
+    const absolute = path4.resolve(p);
+    let parent = path4.dirname(absolute);
     try {
       parent = realpathSync(parent);
     } catch {
     }
-    return path3.join(parent, path3.basename(absolute));
+    return path4.join(parent, path4.basename(absolute));
   };
   return canonical(a) === canonical(b);
 }
 async function writeJournal(journal) {
   const file = journalPathOf(journal.home);
   await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
-  syncFolder(path3.dirname(file));
+  syncFolder(path4.dirname(file));
 }
 async function deleteJournal(home) {
   await rm3(journalPathOf(home), { force: true });
-  syncFolder(path3.dirname(home));
+  syncFolder(path4.dirname(home));
 }
 function isRunning(journal) {
   if (journal.host !== os5.hostname()) return true;
@@ -28056,15 +28077,15 @@ function lockedError(journal) {
   );
 }
 function strayStagingPaths(home) {
-  const parent = path3.dirname(home);
-  const prefix = `${path3.basename(home)}.restore-`;
+  const parent = path4.dirname(home);
+  const prefix = `${path4.basename(home)}.restore-`;
   let names;
   try {
     names = readdirSync(parent);
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path3.join(parent, name));
+  return names.filter((name) => name.startsWith(prefix) && /^[0-9a-f]{12}(\.old|\.sql)?$/.test(name.slice(prefix.length))).map((name) => path4.join(parent, name));
 }
 async function removeStrayStaging(home, own) {
   const mine = new Set(own ? [own.tree, own.previous, own.dumps] : []);
@@ -28081,7 +28102,7 @@ var init_journal = __esm({
     init_tree_removal();
     init_fs_steps();
     journalPathOf = (home) => `${home}.restore.json`;
-    localHomeProblem = (home) => typeof home !== "string" || !path3.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : void 0;
+    localHomeProblem = (home) => typeof home !== "string" || !path4.isAbsolute(home) || home.includes("\0") ? "the home is not an absolute path" : void 0;
     RESTORE_ID = /^[0-9a-f]{12}$/;
   }
 });
@@ -28568,7 +28589,7 @@ function getState(name) {
 
 // action/src/temporary-files.ts
 import { mkdtemp, readdir as readdir3, rm as rm5 } from "node:fs/promises";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // core/index.ts
 init_errors();
@@ -28637,6 +28658,7 @@ init_planned_entries();
 init_walk();
 
 // core/backup/plan.ts
+init_deflate_engine();
 init_size();
 init_errors();
 
@@ -28852,7 +28874,7 @@ init_tree_removal();
 init_fs_steps();
 init_journal();
 import { chmodSync as chmodSync2, lchownSync, lstatSync as lstatSync3, mkdirSync, renameSync, utimesSync } from "node:fs";
-import path4 from "node:path";
+import path5 from "node:path";
 async function completeSwitch(home, journal, removeOldHome = removeTree) {
   assertJournalOf(home, journal);
   const paths = restorePaths(home, journal.id);
@@ -28866,7 +28888,7 @@ async function completeSwitch(home, journal, removeOldHome = removeTree) {
       renameSync(home, paths.previous);
     }
     renameSync(paths.tree, home);
-    syncFolder(path4.dirname(home));
+    syncFolder(path5.dirname(home));
   }
   if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
   await removeOldHome(paths.previous);
@@ -28885,17 +28907,17 @@ function planKeptMove(oldHome, tree, relative, journal) {
   const segments = relative.split("/");
   const parents = segments.slice(0, -1);
   if (firstNonFolder(oldHome, parents) !== void 0) return void 0;
-  if (!exists2(path4.join(oldHome, ...segments))) return void 0;
+  if (!exists2(path5.join(oldHome, ...segments))) return void 0;
   const blocked = firstNonFolder(tree, parents);
   if (blocked && blocked.kind !== "missing") {
     throw switchBlockedError(oldHome, journal, `the restored tree has ${blocked.relative} as a ${blocked.kind === "other" ? "special file" : blocked.kind}, so the kept path ${relative} cannot be moved into it without leaving the home`);
   }
-  if (!blocked && exists2(path4.join(tree, ...segments))) return void 0;
+  if (!blocked && exists2(path5.join(tree, ...segments))) return void 0;
   return segments;
 }
 function moveKept(oldHome, tree, segments) {
   const existingParents = (firstNonFolder(tree, segments.slice(0, -1))?.depth ?? segments.length) - 1;
-  const receiving = path4.join(tree, ...segments.slice(0, existingParents));
+  const receiving = path5.join(tree, ...segments.slice(0, existingParents));
   const before = lstatSync3(receiving);
   const isRoot = process.getuid?.() === 0;
   const mustOpen = !isRoot && (before.mode & 192) !== 192;
@@ -28903,11 +28925,11 @@ function moveKept(oldHome, tree, segments) {
   const created = [];
   try {
     for (let depth = existingParents + 1; depth < segments.length; depth++) {
-      const folder = path4.join(tree, ...segments.slice(0, depth));
+      const folder = path5.join(tree, ...segments.slice(0, depth));
       mkdirSync(folder, { mode: 448 });
-      created.push({ folder, like: lstatSync3(path4.join(oldHome, ...segments.slice(0, depth))) });
+      created.push({ folder, like: lstatSync3(path5.join(oldHome, ...segments.slice(0, depth))) });
     }
-    renameSync(path4.join(oldHome, ...segments), path4.join(tree, ...segments));
+    renameSync(path5.join(oldHome, ...segments), path5.join(tree, ...segments));
   } finally {
     for (const { folder, like } of created.reverse()) {
       if (isRoot) lchownSync(folder, like.uid, like.gid);
@@ -28922,7 +28944,7 @@ function switchBlockedError(home, journal, why) {
   return new AppBackupError(
     "RESTORE",
     `The restore of ${journal.backup} into ${home} cannot be switched in: ${why}. Nothing was moved.`,
-    `Check ${home} and the ${path4.basename(home)}.restore-* folders beside it by hand, then delete ${journalPathOf(home)}.`
+    `Check ${home} and the ${path5.basename(home)}.restore-* folders beside it by hand, then delete ${journalPathOf(home)}.`
   );
 }
 async function recoverInterruptedRestore(home) {
@@ -29001,7 +29023,7 @@ init_garbage_collection();
 
 // core/step/interrupted.ts
 import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
-import path5 from "node:path";
+import path6 from "node:path";
 init_journal();
 async function removePartialUploads({ container, backupName }) {
   const names = Object.values(blobNames(backupName));
@@ -29015,15 +29037,15 @@ async function removePartialUploads({ container, backupName }) {
   const claim = claimNameOf(backupName);
   for (const entry of entries) {
     if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm4(path5.join(container, entry), { force: true });
-      removed.push(path5.join(container, entry));
+      await rm4(path6.join(container, entry), { force: true });
+      removed.push(path6.join(container, entry));
       continue;
     }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm4(path5.join(container, entry), { force: true });
-      removed.push(path5.join(container, entry));
+      await rm4(path6.join(container, entry), { force: true });
+      removed.push(path6.join(container, entry));
     }
   }
   return removed;
@@ -29109,7 +29131,7 @@ async function cleanUp(state) {
   const removed = [];
   let recovered;
   const tempDir = state.get(stateKeys.tempDir);
-  if (tempDir && path6.isAbsolute(tempDir) && path6.basename(tempDir).startsWith("app-backup-")) {
+  if (tempDir && path7.isAbsolute(tempDir) && path7.basename(tempDir).startsWith("app-backup-")) {
     const existed = await readdir3(tempDir).then(
       () => true,
       () => false
@@ -29120,7 +29142,7 @@ async function cleanUp(state) {
   const recorded = state.get(stateKeys.partialUploads);
   if (recorded) removed.push(...await removePartialUploads(JSON.parse(recorded)));
   const restoreHome = state.get(stateKeys.restoreHome);
-  if (restoreHome && path6.isAbsolute(restoreHome)) {
+  if (restoreHome && path7.isAbsolute(restoreHome)) {
     const settled = await settleInterruptedRestore(restoreHome);
     recovered = settled.recovered;
     removed.push(...settled.removed);

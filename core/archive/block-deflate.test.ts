@@ -3,6 +3,7 @@ import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { BlockDeflater, type BlockJobs } from "./block-deflate.js";
+import { deflateEngine } from "./deflate-engine.js";
 import { JobScheduler } from "./job-scheduler.js";
 import { PendingEntries } from "./pending-entries.js";
 
@@ -10,7 +11,7 @@ const seed = Number(process.env.FC_SEED ?? 20261206);
 const BLOCK = 4096;
 
 const failures: Error[] = [];
-const scheduler = new JobScheduler(new PendingEntries(), { level: 6, workers: 2, onFailure: (error) => failures.push(error) });
+const scheduler = new JobScheduler(new PendingEntries(), { level: 6, workers: 2, engine: deflateEngine(), onFailure: (error) => failures.push(error) });
 afterAll(() => scheduler.close());
 let blocksOnWorkers = 0;
 const workerJobs: BlockJobs = {

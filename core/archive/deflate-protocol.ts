@@ -14,6 +14,8 @@ export interface DeflateWorkerData {
   minSaving: number;
   slotMemory: SharedArrayBuffer;
   slotSize: number;
+  /** libdeflate's binding, which deflates the batches' files when given (deflate-engine.ts); else zlib does. */
+  libdeflateFile?: string;
 }
 
 /**

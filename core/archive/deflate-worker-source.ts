@@ -125,15 +125,23 @@ var deflateScratch = Buffer.allocUnsafeSlow(256 * 1024);
 var GZIP_HEADER = 10;
 var GZIP_TRAILER = 8;
 var deflatedCrc32 = -1;
-function deflateSmall(bytes, level) {
+function deflateSmall(bytes, level, libdeflate) {
   deflatedCrc32 = -1;
+  const needed = bytes.length + (bytes.length >> 3) + 1024;
+  if (libdeflate) {
+    if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
+    const length = libdeflate.deflate(bytes, level, deflateScratch);
+    if (length > 0) {
+      deflatedCrc32 = libdeflate.crc32(bytes);
+      return deflateScratch.subarray(0, length);
+    }
+  }
   let context = reusableDeflates.get(level);
   if (context === void 0) {
     context = createReusableDeflate(level);
     reusableDeflates.set(level, context);
   }
   if (context && !context.stream.destroyed) {
-    const needed = bytes.length + (bytes.length >> 3) + 1024;
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
     try {
       const length = runReusableDeflate(context, bytes, deflateScratch);
@@ -222,7 +230,7 @@ function bytesInSlot(input, sizes) {
     return readBuffer.subarray(0, length);
   };
 }
-function deflateFileBatch(job, target, minSaving, read) {
+function deflateFileBatch(job, target, minSaving, read, libdeflate) {
   const count = job.sizes.length;
   let readFile = read;
   if (!readFile) {
@@ -245,7 +253,7 @@ function deflateFileBatch(job, target, minSaving, read) {
     let stored = content;
     let crc32 = -1;
     if (job.store.charCodeAt(i) !== STORE && content.length > 0) {
-      const deflated = deflateSmall(content, job.level);
+      const deflated = deflateSmall(content, job.level, libdeflate);
       crc32 = deflatedCrc32;
       if (saves(deflated.length, content.length, minSaving)) {
         method = 8;
@@ -261,12 +269,46 @@ function deflateFileBatch(job, target, minSaving, read) {
   return output.message({ type: "batch", id: job.id, meta, hashes, reasons });
 }
 
+// core/archive/libdeflate-binding.ts
+var import_node_zlib3 = require("node:zlib");
+var loaded = /* @__PURE__ */ new Map();
+function loadLibdeflate(file) {
+  let binding = loaded.get(file);
+  if (binding === void 0) {
+    binding = checkedBinding(file);
+    loaded.set(file, binding);
+  }
+  return binding;
+}
+function checkedBinding(file) {
+  try {
+    const module2 = { exports: {} };
+    process.dlopen(module2, file);
+    const binding = module2.exports;
+    if (typeof binding.deflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+      return \`\${file} is not app-backup's libdeflate binding\`;
+    }
+    const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
+    const output = Buffer.alloc(sample.length + 1024);
+    const length = binding.deflate(sample, 4, output);
+    if (!(length > 0 && length < sample.length) || !(0, import_node_zlib3.inflateRawSync)(output.subarray(0, length)).equals(sample)) {
+      return \`\${file} failed its self-check: its deflate output does not inflate back to the input\`;
+    }
+    if (binding.crc32(sample) !== (0, import_node_zlib3.crc32)(sample)) return \`\${file} failed its self-check: its CRC-32 differs from zlib's\`;
+    return binding;
+  } catch (error) {
+    return \`\${file} could not be loaded: \${error?.message ?? String(error)}\`;
+  }
+}
+
 // core/archive/deflate-worker.ts
 var data = import_node_worker_threads.workerData;
 var port = import_node_worker_threads.parentPort;
 var MIN_SAVING = data.minSaving;
 var SLOT_SIZE = data.slotSize;
 var SLOT_MEMORY = new Uint8Array(data.slotMemory);
+var loaded2 = data.libdeflateFile === void 0 ? void 0 : loadLibdeflate(data.libdeflateFile);
+var LIBDEFLATE = typeof loaded2 === "string" ? void 0 : loaded2;
 var collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
 };
 var COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
@@ -295,7 +337,7 @@ function slotView(slot) {
 }
 function runBatch(job) {
   const read = job.inputs ? bytesInSlot(slotView(job.slots[1]), job.sizes) : void 0;
-  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING, read);
+  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]), MIN_SAVING, read, LIBDEFLATE);
   send(message.data ? message : { ...message, slot: job.slots[0] }, transfer);
 }
 function runBlock(job) {

@@ -10,12 +10,16 @@ import { parentPort, workerData, type TransferListItem } from "node:worker_threa
 import { deflateBlock, type BlockRequest } from "./block-deflate-job.js";
 import type { BatchReply, BatchRequest, DeflateReply, DeflateRequest, DeflateWorkerData } from "./deflate-protocol.js";
 import { bytesInSlot, deflateFileBatch, describe, onAllocation } from "./file-batch.js";
+import { loadLibdeflate } from "./libdeflate-binding.js";
 
 const data = workerData as DeflateWorkerData;
 const port = parentPort!;
 const MIN_SAVING = data.minSaving;
 const SLOT_SIZE = data.slotSize;
 const SLOT_MEMORY = new Uint8Array(data.slotMemory);
+// The main thread loaded and checked the same file; should this thread fail to, zlib deflates.
+const loaded = data.libdeflateFile === undefined ? undefined : loadLibdeflate(data.libdeflateFile);
+const LIBDEFLATE = typeof loaded === "string" ? undefined : loaded;
 
 const collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc!({ type: "minor" }) : () => {};
 /** Young-generation collections after this many bytes of deflate output, which V8 alone would let pile up. */
@@ -50,7 +54,7 @@ function slotView(slot: number): Uint8Array {
 
 function runBatch(job: BatchRequest): void {
   const read = job.inputs ? bytesInSlot(slotView(job.slots[1]!), job.sizes) : undefined;
-  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]!), MIN_SAVING, read);
+  const { message, transfer } = deflateFileBatch(job, slotView(job.slots[0]!), MIN_SAVING, read, LIBDEFLATE);
   send((message.data ? message : { ...message, slot: job.slots[0]! }) as BatchReply, transfer);
 }
 

@@ -8,6 +8,7 @@ import { CHUNK_SIZE, isLargeFile, MIN_SAVING, SAMPLE_SIZE } from "./compression-
 import { FileChunks } from "./file-chunks.js";
 import { saves } from "./file-batch.js";
 import type { JobScheduler } from "./job-scheduler.js";
+import { libdeflateRaw, type LibdeflateBinding } from "./libdeflate-binding.js";
 import type { PendingBatchable, PendingBytes, PendingData, PendingEntry, PendingFile, PendingStream } from "./pending-entries.js";
 import type { ArchiveEntry, SkippedEntry } from "./types.js";
 import type { WrittenEntry } from "./written-entries.js";
@@ -22,6 +23,8 @@ const deflateRawAsync = promisify(zlib.deflateRaw);
 
 export interface EntryWriterOptions {
   level: number;
+  /** Deflates the buffers small enough to deflate here; else zlib does. */
+  libdeflate?: LibdeflateBinding;
   jobs: JobScheduler;
   tally: ArchiveTally;
   collection: CollectionPacer;
@@ -103,7 +106,9 @@ export class EntryWriter {
     let payload = data;
     let method = METHOD_STORE;
     if (!entry.store && data.length > 0) {
-      const deflated = data.length > ASYNC_DEFLATE_SIZE ? await deflateRawAsync(data, { level }) : zlib.deflateRawSync(data, { level });
+      const { libdeflate } = this.options;
+      const deflated =
+        data.length > ASYNC_DEFLATE_SIZE ? await deflateRawAsync(data, { level }) : libdeflate ? libdeflateRaw(libdeflate, data, level) : zlib.deflateRawSync(data, { level });
       if (deflated.length < data.length * (1 - MIN_SAVING)) {
         payload = deflated;
         method = METHOD_DEFLATE;

@@ -8,6 +8,7 @@ import { createHash, hash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import { constants as zlibConstants, crc32 as zlibCrc32, createGzip, deflateRawSync, inflateRawSync, type Gzip, type ZlibOptions } from "node:zlib";
 import type { BatchReply } from "./deflate-protocol.js";
+import type { LibdeflateBinding } from "./libdeflate-binding.js";
 
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
 /** Sizes past this are not small files; a larger listed size is ignored. */
@@ -179,16 +180,24 @@ const GZIP_TRAILER = 8;
 /** The CRC-32 of the input of the last {@link deflateSmall}, or -1 when it did not compute one. */
 let deflatedCrc32 = -1;
 
-/** Raw deflate data of `bytes`; sets {@link deflatedCrc32}. */
-function deflateSmall(bytes: Buffer, level: number): Buffer {
+/** Raw deflate data of `bytes`, by libdeflate when given it; sets {@link deflatedCrc32}. */
+function deflateSmall(bytes: Buffer, level: number, libdeflate: LibdeflateBinding | undefined): Buffer {
   deflatedCrc32 = -1;
+  const needed = bytes.length + (bytes.length >> 3) + 1024;
+  if (libdeflate) {
+    if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
+    const length = libdeflate.deflate(bytes, level, deflateScratch);
+    if (length > 0) {
+      deflatedCrc32 = libdeflate.crc32(bytes);
+      return deflateScratch.subarray(0, length);
+    }
+  }
   let context = reusableDeflates.get(level);
   if (context === undefined) {
     context = createReusableDeflate(level);
     reusableDeflates.set(level, context);
   }
   if (context && !context.stream.destroyed) {
-    const needed = bytes.length + (bytes.length >> 3) + 1024;
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
     try {
       const length = runReusableDeflate(context, bytes, deflateScratch);
@@ -303,15 +312,16 @@ export function bytesInSlot(input: Uint8Array, sizes: Float64Array): ReadBatchFi
 
 /**
  * Reads each file of the batch (up to the size it has when opened; or from
- * `read`, when its bytes were handed over), hashes it and deflates it unless
- * it is to be stored or deflate saves too little; the stored bytes go back to
- * back into `target`.
+ * `read`, when its bytes were handed over), hashes it and deflates it (with
+ * `libdeflate` when given, else zlib) unless it is to be stored or deflate
+ * saves too little; the stored bytes go back to back into `target`.
  */
 export function deflateFileBatch(
   job: { id: number; paths: string; store: string; sizes: Float64Array; level: number },
   target: Uint8Array,
   minSaving: number,
   read?: ReadBatchFile,
+  libdeflate?: LibdeflateBinding,
 ): { message: BatchAnswer; transfer: ArrayBuffer[] } {
   const count = job.sizes.length;
   let readFile = read;
@@ -335,7 +345,7 @@ export function deflateFileBatch(
     let stored = content;
     let crc32 = -1;
     if (job.store.charCodeAt(i) !== STORE && content.length > 0) {
-      const deflated = deflateSmall(content, job.level);
+      const deflated = deflateSmall(content, job.level, libdeflate);
       crc32 = deflatedCrc32;
       if (saves(deflated.length, content.length, minSaving)) {
         method = 8;

@@ -1,5 +1,6 @@
 import { CHUNK_SIZE, isLargeFile, MIN_SAVING, WHOLE_FILE_LIMIT } from "./compression-policy.js";
 import type { PendingBatchable, PendingBytes, PendingEntries, PendingEntry } from "./pending-entries.js";
+import type { DeflateEngine } from "./deflate-engine.js";
 import { deflateFileBatch } from "./file-batch.js";
 import { BatchJob } from "./worker-jobs.js";
 import { WorkerPool, type JobTicket, type WorkerMessage } from "./worker-pool.js";
@@ -26,6 +27,8 @@ const INLINE_WORK_BYTES = 4 * 1024 * 1024;
 export interface JobSchedulerOptions {
   level: number;
   workers: number;
+  /** What deflates the batches' files, here and on the workers. */
+  engine: DeflateEngine;
   /** Called when a job fails or a worker dies; the archive cannot be completed then. */
   onFailure: (error: Error) => void;
 }
@@ -57,7 +60,7 @@ export class JobScheduler {
       size: options.workers,
       slotsPerWorker: SLOTS_PER_WORKER,
       slotSize: SLOT_SIZE,
-      workerData: { minSaving: MIN_SAVING },
+      workerData: { minSaving: MIN_SAVING, ...(options.engine.libdeflateFile ? { libdeflateFile: options.engine.libdeflateFile } : {}) },
       onFatal: options.onFailure,
     });
   }
@@ -221,7 +224,7 @@ export class JobScheduler {
     const job = new BatchJob(files.length);
     const target = Buffer.allocUnsafe(Math.max(bytes, 1024));
     const request = { id: 0, level: this.options.level, ...batchRequestOf(files) };
-    const { message } = deflateFileBatch(request, target, MIN_SAVING);
+    const { message } = deflateFileBatch(request, target, MIN_SAVING, undefined, this.options.engine.libdeflate);
     job.receive({ ...message, type: "batch" }, (answer) => target.subarray(0, answer.length));
     files.forEach((file, index) => {
       file.batch = job;

@@ -4,6 +4,7 @@ import { ArchiveOutput } from "./archive-output.js";
 import { ArchiveTally } from "./archive-tally.js";
 import { CollectionPacer } from "./collection-pacer.js";
 import { DEFAULT_LEVEL, isStoredByName } from "./compression-policy.js";
+import { deflateEngine, type DeflateEngine } from "./deflate-engine.js";
 import { entryName } from "./entry-name.js";
 import { EntryWriter, type StreamBlockOptions } from "./entry-writer.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
@@ -36,6 +37,8 @@ export interface ZipWriterOptions {
   level?: number;
   /** Worker threads reading and deflating files. Default: `os.availableParallelism()`. */
   workers?: number;
+  /** What deflates the files read whole (see deflate-engine.ts). Default: the one APP_BACKUP_DEFLATE chooses ("auto" when unset). */
+  deflate?: DeflateEngine;
   /** Called at most every 100 ms while writing, and once at the end. */
   onProgress?: (progress: ArchiveProgress) => void;
   /** Fails with {@link SizeLimitExceededError} when the uncompressed total would pass this many bytes. */
@@ -74,6 +77,7 @@ export interface ZipResult {
  */
 export class ZipWriter {
   private readonly level: number;
+  private readonly engine: DeflateEngine;
   private readonly output: ArchiveOutput;
   private readonly pending = new PendingEntries();
   private readonly jobs: JobScheduler;
@@ -98,13 +102,14 @@ export class ZipWriter {
     if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`The deflate level must be an integer from 0 to 9, not ${level}.`);
     this.level = level;
     const workers = Math.max(1, Math.floor(options.workers ?? os.availableParallelism()));
+    this.engine = options.deflate ?? deflateEngine();
     this.output = new ArchiveOutput(sink);
     // Before the workers start, so they can collect too.
     enableGarbageCollection();
-    this.jobs = new JobScheduler(this.pending, { level, workers, onFailure: (error) => this.fail(error) });
+    this.jobs = new JobScheduler(this.pending, { level, workers, engine: this.engine, onFailure: (error) => this.fail(error) });
     this.tally = new ArchiveTally(this.output, options.onProgress);
     this.records = new ZipRecords(this.output, options.spool);
-    this.entryWriter = new EntryWriter(this.records, { level, jobs: this.jobs, tally: this.tally, collection: this.collection, checkLimit: (streamed) => this.checkLimit(streamed), streamBlocks: options.streamBlocks });
+    this.entryWriter = new EntryWriter(this.records, { level, libdeflate: this.engine.libdeflate, jobs: this.jobs, tally: this.tally, collection: this.collection, checkLimit: (streamed) => this.checkLimit(streamed), streamBlocks: options.streamBlocks });
     // A failed write (the sink, a worker) also settles every pending stream and stops the workers.
     this.loop = this.run().catch((error: unknown) => {
       const failure = error instanceof Error ? error : new Error(String(error));
@@ -189,6 +194,11 @@ export class ZipWriter {
   }
 
   /** Entries added and not yet written. */
+  /** How entries are compressed, for a log: the level and what deflates. */
+  get compression(): string {
+    return `deflate level ${this.level}, by ${this.engine.name}`;
+  }
+
   get queued(): number {
     return this.pending.count;
   }

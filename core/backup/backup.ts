@@ -224,11 +224,13 @@ async function archive(
   const progress = new BackupProgressCounter({ files: plan.walk.files, bytes: plan.walk.contentBytes }, run.onProgress);
   const zip = new ZipWriter(upload, {
     ...(plan.home.readsOnMainThread ? { workers: Math.max(1, os.availableParallelism() - 1) } : {}),
+    deflate: plan.deflate,
     // The total (content + database dumps) is what the limit caps, as in Azure.
     maxBytesIn: options.backup.maxSizeBytes,
     onProgress: (p) => progress.archived(p),
     spool: run.spool,
   });
+  log.info(`Compression: ${zip.compression}.`);
   try {
     const meta = await appMetaOf(options, (message) => log.warning(message));
     const metaXml = Buffer.from(metaToXml(meta));

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { deflateEngine, type DeflateEngine } from "../archive/deflate-engine.js";
 import { formatSize } from "../config/size.js";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions } from "../options.js";
@@ -17,15 +18,18 @@ export interface BackupPlan {
   filter: PathFilter;
   /** The walk's entries are spooled; whoever holds the plan closes them (`walk.entries.close()`). */
   walk: SpooledWalk;
+  /** What deflates the archive's files (APP_BACKUP_DEFLATE's choice). */
+  deflate: DeflateEngine;
 }
 
 /**
- * Everything a backup can check before it writes a byte: the home, the filter,
- * the walk and the size limit. The walk's entries go to a spool as they are
+ * Everything a backup can check before it writes a byte: the deflate it will
+ * use, the home, the filter, the walk and the size limit. The walk's entries go to a spool as they are
  * found (in memory for a small home, a temp file past `spool`'s threshold), so
  * the size check needs the totals only, never every path in memory.
  */
 export async function planBackup(options: AppBackupOptions, log: BackupLog, spool: RecordSpoolOptions = {}): Promise<BackupPlan> {
+  const deflate = deflateEngine();
   const home = await openHomeReader(options, { warning: (message) => log.warning(message) });
   try {
     const filter = await home.loadFilter(options.backup.filter);
@@ -36,7 +40,7 @@ export async function planBackup(options: AppBackupOptions, log: BackupLog, spoo
       walk.entries.close();
       throw error;
     }
-    return { home, filter, walk };
+    return { home, filter, walk, deflate };
   } catch (error) {
     await home.close();
     throw error;

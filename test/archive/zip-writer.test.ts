@@ -7,9 +7,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileSink } from "../../core/archive/file-sink.js";
 import { ArchiveAbortedError, SizeLimitExceededError, ZipWriter, type ZipWriterOptions } from "../../core/archive/zip-writer.js";
-import { openZipFile } from "../../core/archive/zip-reader.js";
 import { archiveWorkersStarted } from "../../core/archive/worker-pool.js";
-import { pythonInspect, tempFolder, unzipTest } from "../support/zip-tools.js";
+import { contentsOf, pythonInspect, tempFolder, unzipTest } from "../support/zip-tools.js";
 
 const temp = tempFolder("zip-writer");
 afterAll(() => temp.remove());
@@ -35,17 +34,6 @@ async function archive(build: (zip: ZipWriter) => void | Promise<void>, options:
     return { zipPath, ...result };
   } finally {
     await sink.close();
-  }
-}
-
-async function contentsOf(zipPath: string): Promise<Map<string, Buffer>> {
-  const reader = await openZipFile(zipPath);
-  try {
-    const contents = new Map<string, Buffer>();
-    for (const entry of reader.entries) contents.set(entry.name, await reader.readEntry(entry));
-    return contents;
-  } finally {
-    await reader.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { ByteSink } from "../../core/archive/types.js";
+import { openZipFile } from "../../core/archive/zip-reader.js";
 
 /** `unzip -t`: Info-ZIP's own check of every entry's data and CRC. */
 export function unzipTest(zipPath: string): { ok: boolean; output: string } {
@@ -116,4 +117,16 @@ export async function sparseFileSink(filePath: string): Promise<ByteSink & { clo
 export function tempFolder(prefix: string): { path: string; remove(): void } {
   const folder = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   return { path: folder, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+/** Every entry's content, read back with our reader. */
+export async function contentsOf(zipPath: string): Promise<Map<string, Buffer>> {
+  const reader = await openZipFile(zipPath);
+  try {
+    const contents = new Map<string, Buffer>();
+    for (const entry of reader.entries) contents.set(entry.name, await reader.readEntry(entry));
+    return contents;
+  } finally {
+    await reader.close();
+  }
 }
