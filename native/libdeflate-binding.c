@@ -1,7 +1,8 @@
 /*
- * Node-API binding to libdeflate's whole-buffer raw DEFLATE compressor and its
- * CRC-32, for the archive (core/archive/libdeflate-binding.ts): a file read
- * whole deflates in about 0.6 of zlib's CPU time, a little smaller. Built by
+ * Node-API binding to libdeflate's whole-buffer raw DEFLATE compressor and
+ * decompressor and its CRC-32, for the archive (core/archive/libdeflate-binding.ts):
+ * a file read whole deflates in about 0.6 of zlib's CPU time, a little smaller,
+ * and an entry whose size is known inflates with no stream to set up. Built by
  * scripts/build-libdeflate-binding.sh against Debian's static libdeflate, so
  * the binding needs nothing at run time. One compressor per level is kept per
  * thread: each worker thread is its own Node-API environment, with its own
@@ -15,12 +16,14 @@
 
 typedef struct {
   struct libdeflate_compressor *compressors[MAX_LEVEL + 1];
+  struct libdeflate_decompressor *decompressor;
 } Compressors;
 
 static void free_compressors(napi_env env, void *data, void *hint) {
   Compressors *all = data;
   for (int i = 0; i <= MAX_LEVEL; i++)
     if (all->compressors[i]) libdeflate_free_compressor(all->compressors[i]);
+  if (all->decompressor) libdeflate_free_decompressor(all->decompressor);
   free(all);
 }
 
@@ -66,6 +69,35 @@ static napi_value deflate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * inflate(input, output): raw DEFLATE data in input inflated into output; the bytes
+ * written, -1 if input is not valid DEFLATE data (truncated included), -2 if the
+ * result does not fit in output.
+ */
+static napi_value inflate(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *input, *output;
+  size_t input_length, output_length;
+  if (argc < 2 || !typed_array_bytes(env, argv[0], &input, &input_length) || !typed_array_bytes(env, argv[1], &output, &output_length)) return NULL;
+  Compressors *all;
+  napi_get_instance_data(env, (void **)&all);
+  if (!all->decompressor) {
+    all->decompressor = libdeflate_alloc_decompressor();
+    if (!all->decompressor) {
+      napi_throw_error(env, NULL, "libdeflate could not allocate a decompressor");
+      return NULL;
+    }
+  }
+  size_t written = 0;
+  enum libdeflate_result result = libdeflate_deflate_decompress(all->decompressor, input, input_length, output, output_length, &written);
+  double answer = result == LIBDEFLATE_SUCCESS ? (double)written : result == LIBDEFLATE_INSUFFICIENT_SPACE ? -2 : -1;
+  napi_value value;
+  napi_create_double(env, answer, &value);
+  return value;
+}
+
 /* crc32(input): the CRC-32 of input (libdeflate's carry-less-multiply implementation). */
 static napi_value crc32(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -88,9 +120,10 @@ NAPI_MODULE_INIT() {
   }
   napi_property_descriptor properties[] = {
     {"deflate", NULL, deflate, NULL, NULL, NULL, napi_default, NULL},
+    {"inflate", NULL, inflate, NULL, NULL, NULL, napi_default, NULL},
     {"crc32", NULL, crc32, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 2, properties);
+  napi_define_properties(env, exports, 3, properties);
   napi_value version;
   napi_create_string_utf8(env, LIBDEFLATE_VERSION_STRING, NAPI_AUTO_LENGTH, &version);
   napi_set_named_property(env, exports, "version", version);

@@ -28785,6 +28785,9 @@ var dayMs = 24 * hourMs;
 // core/schedule/orphans.ts
 var orphanSafeAgeMs = 24 * 36e5;
 
+// core/archive/extract-pool.ts
+init_deflate_engine();
+
 // core/archive/extract-work.ts
 import { closeSync as closeSync3, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync2, writeSync } from "node:fs";
 
@@ -28793,6 +28796,7 @@ var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
 
 // core/archive/extract-work.ts
 init_tree_removal();
+init_libdeflate_binding();
 var CREATE_FLAGS = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL | (constants3.O_NOFOLLOW || 0);
 
 // core/archive/extract-pool.ts

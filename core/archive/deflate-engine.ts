@@ -1,10 +1,11 @@
 /**
  * Which deflate the archive runs. libdeflate, through the binding the package
  * builds when gcc and libdeflate-dev are there (dist/native/libdeflate.node),
- * deflates the files read whole; without it, or with APP_BACKUP_DEFLATE=zlib,
- * Node's zlib does. Blocks of large files and streams are zlib's either way:
- * joining blocks into one entry needs a block that ends on a sync flush and a
- * dictionary, which libdeflate does not offer. Main thread only.
+ * deflates the files read whole and inflates the entries a restore reads whole;
+ * without it, or with APP_BACKUP_DEFLATE=zlib, Node's zlib does. Blocks of
+ * large files and streams are zlib's either way: joining blocks into one entry
+ * needs a block that ends on a sync flush and a dictionary, which libdeflate
+ * does not offer, and a large entry is inflated as it streams. Main thread only.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";

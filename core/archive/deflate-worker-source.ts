@@ -285,7 +285,7 @@ function checkedBinding(file) {
     const module2 = { exports: {} };
     process.dlopen(module2, file);
     const binding = module2.exports;
-    if (typeof binding.deflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
       return \`\${file} is not app-backup's libdeflate binding\`;
     }
     const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
@@ -295,6 +295,10 @@ function checkedBinding(file) {
       return \`\${file} failed its self-check: its deflate output does not inflate back to the input\`;
     }
     if (binding.crc32(sample) !== (0, import_node_zlib3.crc32)(sample)) return \`\${file} failed its self-check: its CRC-32 differs from zlib's\`;
+    const inflated = Buffer.alloc(sample.length);
+    if (binding.inflate(output.subarray(0, length), inflated) !== sample.length || !inflated.equals(sample)) {
+      return \`\${file} failed its self-check: its inflate does not give back what was deflated\`;
+    }
     return binding;
   } catch (error) {
     return \`\${file} could not be loaded: \${error?.message ?? String(error)}\`;

@@ -1,6 +1,7 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ExtractReply, ExtractRequest } from "./extract-protocol.js";
+import { deflateEngine, type DeflateEngine } from "./deflate-engine.js";
+import type { ExtractReply, ExtractRequest, ExtractWorkerData } from "./extract-protocol.js";
 import { ExtractWork } from "./extract-work.js";
 import { EXTRACT_WORKER_SOURCE } from "./extract-worker-source.js";
 import { enableGarbageCollection, workerOnline } from "./garbage-collection.js";
@@ -61,7 +62,11 @@ export class ExtractPool {
   /** Told once if a worker dies; the pool is unusable afterwards. */
   onFatal: (error: Error) => void = () => undefined;
 
-  constructor(readonly size: number = Math.max(1, Math.min(os.availableParallelism(), 4))) {}
+  /** `engine` says whether libdeflate or zlib inflates the batches (APP_BACKUP_DEFLATE's choice by default). */
+  constructor(
+    readonly size: number = Math.max(1, Math.min(os.availableParallelism(), 4)),
+    private readonly engine: DeflateEngine = deflateEngine(),
+  ) {}
 
   /** The main thread takes the last runner's share (see above); set before the first job. */
   shareMainThread(): void {
@@ -170,7 +175,7 @@ export class ExtractPool {
 
   /** The same work as a worker's, done on this thread between the caller's own steps. */
   private startMainThread(): JobRunner {
-    const work = new ExtractWork((message: ExtractReply) => this.receive(message as ExtractMessage));
+    const work = new ExtractWork((message: ExtractReply) => this.receive(message as ExtractMessage), this.engine.libdeflate);
     // Taken up after the caller's current step, as a thread would: a reply never arrives inside `post`.
     return { outstandingBytes: 0, largeJobs: 0, batches: 0, post: (message) => queueMicrotask(() => work.receive(message as ExtractRequest)) };
   }
@@ -179,7 +184,8 @@ export class ExtractPool {
     // Before the thread starts: it can then collect the buffers it is done with (see extract-worker.ts).
     enableGarbageCollection();
     // A small young generation makes the worker collect the buffers it inflates often, which keeps its memory flat.
-    const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    const workerData: ExtractWorkerData = this.engine.libdeflateFile ? { libdeflateFile: this.engine.libdeflateFile } : {};
+    const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     ExtractPool.threadsStarted++;
     const runner: JobRunner = { outstandingBytes: 0, largeJobs: 0, batches: 0, post: (message, transfer) => worker.postMessage(message, transfer) };
     worker.on("message", (message: ExtractMessage) => this.receive(message));

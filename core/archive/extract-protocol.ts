@@ -92,6 +92,12 @@ export interface RemoveRequest {
   path: string;
 }
 
+/** What a restore worker starts with. */
+export interface ExtractWorkerData {
+  /** libdeflate's binding, which inflates the batches' entries when given (deflate-engine.ts); else zlib does. */
+  libdeflateFile?: string;
+}
+
 export type ExtractRequest = ExtractBatchRequest | OpenRequest | ChunkRequest | EndRequest | RemoveRequest;
 
 /** An entry that failed, by its place in the job. corrupt: the content is not what the manifest says. */

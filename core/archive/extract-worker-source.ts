@@ -36,7 +36,7 @@ var import_node_worker_threads = require("node:worker_threads");
 // core/archive/extract-work.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
-var import_node_zlib = require("node:zlib");
+var import_node_zlib2 = require("node:zlib");
 
 // core/archive/extract-protocol.ts
 var FIELD = {
@@ -161,17 +161,59 @@ function addOwnerPermissions(folder) {
   return true;
 }
 
+// core/archive/libdeflate-binding.ts
+var import_node_zlib = require("node:zlib");
+var INFLATE_NO_ROOM = -2;
+var loaded = /* @__PURE__ */ new Map();
+function loadLibdeflate(file) {
+  let binding = loaded.get(file);
+  if (binding === void 0) {
+    binding = checkedBinding(file);
+    loaded.set(file, binding);
+  }
+  return binding;
+}
+function checkedBinding(file) {
+  try {
+    const module2 = { exports: {} };
+    process.dlopen(module2, file);
+    const binding = module2.exports;
+    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+      return \`\${file} is not app-backup's libdeflate binding\`;
+    }
+    const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
+    const output = Buffer.alloc(sample.length + 1024);
+    const length = binding.deflate(sample, 4, output);
+    if (!(length > 0 && length < sample.length) || !(0, import_node_zlib.inflateRawSync)(output.subarray(0, length)).equals(sample)) {
+      return \`\${file} failed its self-check: its deflate output does not inflate back to the input\`;
+    }
+    if (binding.crc32(sample) !== (0, import_node_zlib.crc32)(sample)) return \`\${file} failed its self-check: its CRC-32 differs from zlib's\`;
+    const inflated = Buffer.alloc(sample.length);
+    if (binding.inflate(output.subarray(0, length), inflated) !== sample.length || !inflated.equals(sample)) {
+      return \`\${file} failed its self-check: its inflate does not give back what was deflated\`;
+    }
+    return binding;
+  } catch (error) {
+    return \`\${file} could not be loaded: \${error?.message ?? String(error)}\`;
+  }
+}
+
 // core/archive/extract-work.ts
 var LOCAL_HEADER_SIGNATURE = 67324752;
 var CREATE_FLAGS = import_node_fs2.constants.O_WRONLY | import_node_fs2.constants.O_CREAT | import_node_fs2.constants.O_EXCL | (import_node_fs2.constants.O_NOFOLLOW || 0);
 var ExtractWork = class {
-  constructor(send) {
+  /** \`libdeflate\`, when given, inflates the batches' entries; zlib streams the large ones either way. */
+  constructor(send, libdeflate) {
     this.send = send;
+    this.libdeflate = libdeflate;
   }
   send;
+  libdeflate;
   large = /* @__PURE__ */ new Map();
   queue = [];
   running = false;
+  /** Where libdeflate inflates a batch's entries, one at a time: each is hashed, checked and written before the next. */
+  inflated = Buffer.alloc(0);
   receive(message) {
     this.queue.push(message);
     if (!this.running) void this.run();
@@ -224,14 +266,25 @@ var ExtractWork = class {
       let content;
       if (fields[base + FIELD.method] === 0) content = stored;
       else {
-        try {
-          content = (0, import_node_zlib.inflateRawSync)(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, Math.min(size + 1, IN_MEMORY_ENTRY_BYTES + 1)) });
-        } catch (error) {
-          const failure = error;
-          failures.push(
-            corrupt(index, failure && failure.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + failure.message + ")")
-          );
-          continue;
+        const room = Math.min(size, IN_MEMORY_ENTRY_BYTES) + 1;
+        if (this.libdeflate) {
+          if (this.inflated.length < room) this.inflated = Buffer.allocUnsafeSlow(Math.max(room, 2 * this.inflated.length, 64 * 1024));
+          const length = this.libdeflate.inflate(stored, this.inflated.subarray(0, room));
+          if (length < 0) {
+            failures.push(corrupt(index, length === INFLATE_NO_ROOM ? "it inflates to more than the manifest says" : "it cannot be decompressed (invalid deflate data)"));
+            continue;
+          }
+          content = this.inflated.subarray(0, length);
+        } else {
+          try {
+            content = (0, import_node_zlib2.inflateRawSync)(stored, { maxOutputLength: size + 1, chunkSize: Math.max(64, room) });
+          } catch (error) {
+            const failure = error;
+            failures.push(
+              corrupt(index, failure && failure.code === "ERR_BUFFER_TOO_LARGE" ? "it inflates to more than the manifest says" : "it cannot be decompressed (" + failure.message + ")")
+            );
+            continue;
+          }
         }
       }
       if (content.length !== size) {
@@ -243,7 +296,7 @@ var ExtractWork = class {
         continue;
       }
       const crc = fields[base + FIELD.crc32];
-      if (crc >= 0 && (0, import_node_zlib.crc32)(content) >>> 0 !== crc) {
+      if (crc >= 0 && (0, import_node_zlib2.crc32)(content) >>> 0 !== crc) {
         failures.push(corrupt(index, "its CRC-32 does not match the zip's"));
         continue;
       }
@@ -291,7 +344,7 @@ var ExtractWork = class {
       }
     }
     if (fields[FIELD.method] !== 0) {
-      const inflater = (0, import_node_zlib.createInflateRaw)();
+      const inflater = (0, import_node_zlib2.createInflateRaw)();
       state.inflater = inflater;
       inflater.on("data", (content) => consume(state, content));
       inflater.on("error", (error) => {
@@ -394,7 +447,7 @@ function consume(state, content) {
     return;
   }
   state.hash.update(content);
-  if (state.crc !== void 0) state.crc = (0, import_node_zlib.crc32)(content, state.crc);
+  if (state.crc !== void 0) state.crc = (0, import_node_zlib2.crc32)(content, state.crc);
   if (state.chunks) state.chunks.push(Buffer.from(content));
   if (state.fd !== void 0) {
     try {
@@ -407,6 +460,8 @@ function consume(state, content) {
 
 // core/archive/extract-worker.ts
 var port = import_node_worker_threads.parentPort;
+var libdeflateFile = import_node_worker_threads.workerData?.libdeflateFile;
+var loaded2 = libdeflateFile === void 0 ? void 0 : loadLibdeflate(libdeflateFile);
 var collectYoung = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
 };
 var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
@@ -419,6 +474,6 @@ var work = new ExtractWork((message, transfer) => {
     bytesSinceCollection = 0;
     collectYoung();
   }
-});
+}, typeof loaded2 === "string" ? void 0 : loaded2);
 port.on("message", (message) => work.receive(message));
 `;

@@ -6,11 +6,15 @@
  * into the string that extract-worker-source.ts exports, which the pool starts
  * with `eval: true`. Node built-ins only, as the compiled string must stand alone.
  */
-import { parentPort } from "node:worker_threads";
-import type { ExtractRequest } from "./extract-protocol.js";
+import { parentPort, workerData } from "node:worker_threads";
+import type { ExtractRequest, ExtractWorkerData } from "./extract-protocol.js";
 import { ExtractWork } from "./extract-work.js";
+import { loadLibdeflate } from "./libdeflate-binding.js";
 
 const port = parentPort!;
+// The main thread loaded and checked the same file; should this thread fail to, zlib inflates.
+const libdeflateFile = (workerData as ExtractWorkerData | undefined)?.libdeflateFile;
+const loaded = libdeflateFile === undefined ? undefined : loadLibdeflate(libdeflateFile);
 
 /**
  * The worker inflates megabytes into buffers held by small JS objects, and V8
@@ -33,5 +37,5 @@ const work = new ExtractWork((message, transfer) => {
     bytesSinceCollection = 0;
     collectYoung();
   }
-});
+}, typeof loaded === "string" ? undefined : loaded);
 port.on("message", (message: ExtractRequest) => work.receive(message));

@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { crc32, inflateRawSync } from "node:zlib";
+import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { libdeflateBindingFile } from "./deflate-engine.js";
-import { loadLibdeflate, type LibdeflateBinding } from "./libdeflate-binding.js";
+import { INFLATE_BAD_DATA, INFLATE_NO_ROOM, loadLibdeflate, type LibdeflateBinding } from "./libdeflate-binding.js";
 
 /** Fixed by default so a run is repeatable; FC_SEED replays another (fast-check's report names the seed of a failure). */
 const seed = Number(process.env.FC_SEED ?? 20261207);
@@ -49,6 +49,44 @@ describe("libdeflate's binding", () => {
     );
   });
 
+  it("inflates what libdeflate or zlib deflated back to the input, given exactly its room, and says when it needs more", () => {
+    const libdeflate = binding();
+    fc.assert(
+      fc.property(content, fc.integer({ min: 1, max: 12 }), fc.boolean(), (input, level, byZlib) => {
+        let deflated: Buffer;
+        if (byZlib) deflated = deflateRawSync(input, { level: Math.min(level, 9) });
+        else {
+          const output = Buffer.alloc(input.length + (input.length >> 3) + 1024);
+          deflated = output.subarray(0, libdeflate.deflate(input, level, output));
+        }
+        const exact = Buffer.alloc(input.length + 8, 0xa5);
+        expect(libdeflate.inflate(deflated, exact.subarray(0, input.length))).toBe(input.length);
+        expect(exact.subarray(0, input.length).equals(input)).toBe(true);
+        // Nothing written past the room given.
+        expect(exact.subarray(input.length).every((byte) => byte === 0xa5)).toBe(true);
+        if (input.length > 0) expect(libdeflate.inflate(deflated, Buffer.alloc(input.length - 1))).toBe(INFLATE_NO_ROOM);
+      }),
+      { seed, numRuns: 150 },
+    );
+  });
+
+  it("never answers a length for a truncated stream, and for any bytes gives bad data, no room or what fits in the room", () => {
+    const libdeflate = binding();
+    const input = Buffer.from("a stream cut short ".repeat(500));
+    const deflated = deflateRawSync(input);
+    // Read past its end, a cut stream may also run on into garbage longer than the room.
+    for (const cut of [1, 2, deflated.length >> 1, deflated.length - 1]) expect([INFLATE_BAD_DATA, INFLATE_NO_ROOM]).toContain(libdeflate.inflate(deflated.subarray(0, cut), Buffer.alloc(input.length)));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 0, max: 70_000 }), (bytes, room) => {
+        const output = Buffer.alloc(room + 4, 0x5a);
+        const answer = libdeflate.inflate(bytes, output.subarray(0, room));
+        expect(answer === INFLATE_BAD_DATA || answer === INFLATE_NO_ROOM || (answer >= 0 && answer <= room)).toBe(true);
+        expect(output.subarray(room).every((byte) => byte === 0x5a)).toBe(true);
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+
   it("answers 0, writing nothing past the room it was given, when the output does not fit", () => {
     const libdeflate = binding();
     const input = randomBytes(50_000);
@@ -65,6 +103,7 @@ describe("libdeflate's binding", () => {
     expect(() => libdeflate.deflate(Buffer.from("text"), 13, output)).toThrow(RangeError);
     expect(() => libdeflate.deflate(Buffer.from("text"), -1, output)).toThrow(RangeError);
     expect(() => libdeflate.crc32({} as Uint8Array)).toThrow(TypeError);
+    expect(() => libdeflate.inflate(Buffer.from("text"), [] as unknown as Uint8Array)).toThrow(TypeError);
   });
 
   it("says why a file cannot be the binding: missing, not a library, or another library", () => {

@@ -2,7 +2,8 @@
  * libdeflate through its Node-API binding (native/libdeflate-binding.c, built
  * into dist/native by scripts/build-libdeflate-binding.sh): whole-buffer
  * deflate at about 0.6 of zlib's CPU time, with output a little smaller at the
- * same level. Loaded in each thread that deflates (a binding is per thread).
+ * same level, and whole-buffer inflate with no stream object to build per
+ * entry. Loaded in each thread that uses it (a binding is per thread).
  * Node built-ins only: the workers' compiled string holds this module.
  */
 import { crc32 as zlibCrc32, inflateRawSync } from "node:zlib";
@@ -10,10 +11,17 @@ import { crc32 as zlibCrc32, inflateRawSync } from "node:zlib";
 export interface LibdeflateBinding {
   /** Raw deflate of `input` at `level` (0-12) into `output`: the bytes written, or 0 if they do not fit. */
   deflate(input: Uint8Array, level: number, output: Uint8Array): number;
+  /** Raw deflate data in `input` inflated into `output`: the bytes written, {@link INFLATE_BAD_DATA} or {@link INFLATE_NO_ROOM}. */
+  inflate(input: Uint8Array, output: Uint8Array): number;
   crc32(input: Uint8Array): number;
   /** libdeflate's version, e.g. "1.14". */
   version: string;
 }
+
+/** What `inflate` answers for input that is not valid deflate data, truncated included. */
+export const INFLATE_BAD_DATA = -1;
+/** What `inflate` answers when the result does not fit in the output. */
+export const INFLATE_NO_ROOM = -2;
 
 const loaded = new Map<string, LibdeflateBinding | string>();
 
@@ -35,7 +43,7 @@ function checkedBinding(file: string): LibdeflateBinding | string {
     const module = { exports: {} as Partial<LibdeflateBinding> };
     process.dlopen(module, file);
     const binding = module.exports;
-    if (typeof binding.deflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
       return `${file} is not app-backup's libdeflate binding`;
     }
     const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
@@ -45,6 +53,10 @@ function checkedBinding(file: string): LibdeflateBinding | string {
       return `${file} failed its self-check: its deflate output does not inflate back to the input`;
     }
     if (binding.crc32(sample) !== zlibCrc32(sample)) return `${file} failed its self-check: its CRC-32 differs from zlib's`;
+    const inflated = Buffer.alloc(sample.length);
+    if (binding.inflate(output.subarray(0, length), inflated) !== sample.length || !inflated.equals(sample)) {
+      return `${file} failed its self-check: its inflate does not give back what was deflated`;
+    }
     return binding as LibdeflateBinding;
   } catch (error) {
     return `${file} could not be loaded: ${(error as Error)?.message ?? String(error)}`;
