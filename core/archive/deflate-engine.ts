@@ -21,7 +21,7 @@ export interface DeflateEngine {
   libdeflateFile?: string;
   /** The binding, loaded on this thread, for the work too small for a worker. */
   libdeflate?: LibdeflateBinding;
-  /** What deflates, for the log: "libdeflate 1.14 (files read whole; zlib 1.3.1 …)" or "zlib 1.3.1 (Node.js)". */
+  /** What deflates, for the log: "libdeflate 1.14 for files read whole and zlib 1.3.1 for …" or "zlib 1.3.1 (Node.js)". */
   name: string;
 }
 
@@ -64,7 +64,7 @@ export function deflateEngine(choice: DeflateChoice = deflateChoiceFromEnvironme
   if (choice === "zlib") return zlibEngine();
   const bindingFile = findBinding();
   const binding = bindingFile === undefined ? `no binding was built (${BINDING})` : loadLibdeflate(bindingFile);
-  if (typeof binding !== "string") return { libdeflateFile: bindingFile, libdeflate: binding, name: `libdeflate ${binding.version} (files read whole; zlib ${process.versions.zlib} the blocks of larger files and of streams)` };
+  if (typeof binding !== "string") return { libdeflateFile: bindingFile, libdeflate: binding, name: `libdeflate ${binding.version} for files read whole and zlib ${process.versions.zlib} for the blocks of larger files and streams` };
   if (choice === "libdeflate") {
     throw new AppBackupError(
       "CONFIG_INVALID",
