@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AppBackupError } from "../errors.js";
+import { thrownAppBackupError as thrown } from "../../test/support/app-backup-error.js";
 import { deflateChoiceFromEnvironment, deflateEngine, libdeflateBindingFile } from "./deflate-engine.js";
 
 const temp = mkdtempSync(path.join(os.tmpdir(), "deflate-engine-"));
@@ -13,16 +13,6 @@ const checkoutBinding = () => {
   if (file === undefined) throw new Error("dist/native/libdeflate.node was not built: run scripts/setup-tests.sh, then npm run build.");
   return file;
 };
-
-function thrown(run: () => unknown): AppBackupError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppBackupError);
-    return error as AppBackupError;
-  }
-  throw new Error("expected an error");
-}
 
 describe("APP_BACKUP_DEFLATE", () => {
   it("chooses zlib, libdeflate or auto, whatever the case and spaces; auto when unset or empty", () => {

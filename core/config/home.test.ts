@@ -5,22 +5,13 @@ import { redactorFor } from "../backup/redactor.js";
 import { AppBackupError } from "../errors.js";
 import { resolveConfig } from "./load.js";
 import { resolveInlineApp, type InlineWording } from "./inline-app.js";
+import { thrownAppBackupError as failure } from "../../test/support/app-backup-error.js";
 
 const baseDir = "/srv/config";
 const subscription = "0b1f6471-1bf0-4dda-aec3-111122223333";
 
 function resolve(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   return resolveConfig({ name: "contoso", backup: { storage: "file:./backups" }, ...raw }, { baseDir, env, source: "app-backup.yml" });
-}
-
-function failure(run: () => unknown): AppBackupError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppBackupError);
-    return error as AppBackupError;
-  }
-  throw new Error("expected an error");
 }
 
 describe("home: the forms of a home in a configuration", () => {

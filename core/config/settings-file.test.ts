@@ -2,18 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppBackupError } from "../errors.js";
 import { readSettingsFile } from "./settings-file.js";
+import { thrownAppBackupError } from "../../test/support/app-backup-error.js";
 
-function failure(read: () => unknown): AppBackupError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppBackupError);
-    return error as AppBackupError;
-  }
-  throw new Error("expected the settings file to be rejected");
-}
+const failure = (read: () => unknown) => thrownAppBackupError(read, "expected the settings file to be rejected");
 
 describe("readSettingsFile", () => {
   let dir: string;

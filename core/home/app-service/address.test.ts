@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AppBackupError } from "../../errors.js";
 import { appServiceAddress } from "./address.js";
+import { thrownAppBackupError as failure } from "../../../test/support/app-backup-error.js";
 
 const subscription = "6f1c2b0e-4a5d-4c8e-9f10-2b3c4d5e6f70";
-
-function failure(action: () => unknown): AppBackupError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppBackupError);
-    return error as AppBackupError;
-  }
-  throw new Error("expected an error");
-}
 
 describe("appServiceAddress", () => {
   it("addresses an app by name: its SCM site in public Azure and its ARM resource id", () => {

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AppBackupError } from "../../errors.js";
 import { describeSftpAddress, isSftpAddress, parseSftpAddress } from "./address.js";
+import { thrownAppBackupError } from "../../../test/support/app-backup-error.js";
 
-function refusal(text: string): AppBackupError {
-  try {
-    parseSftpAddress(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppBackupError);
-    return error as AppBackupError;
-  }
-  throw new Error(`${text} was accepted`);
-}
+const refusal = (text: string) => thrownAppBackupError(() => parseSftpAddress(text), `${text} was accepted`);
 
 describe("parseSftpAddress", () => {
   it("reads user, host, port and path, with port 22 by default", () => {

@@ -1,0 +1,13 @@
+import { expect } from "vitest";
+import { AppBackupError } from "../../core/errors.js";
+
+/** The AppBackupError `run` throws; the test fails on another kind of error, and with `otherwise` when nothing is thrown. */
+export function thrownAppBackupError(run: () => unknown, otherwise = "expected an error"): AppBackupError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppBackupError);
+    return error as AppBackupError;
+  }
+  throw new Error(otherwise);
+}
