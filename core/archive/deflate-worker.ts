@@ -10,16 +10,14 @@ import { parentPort, workerData, type TransferListItem } from "node:worker_threa
 import { deflateBlock, type BlockRequest } from "./block-deflate-job.js";
 import type { BatchReply, BatchRequest, DeflateReply, DeflateRequest, DeflateWorkerData } from "./deflate-protocol.js";
 import { bytesInSlot, deflateFileBatch, describe, onAllocation } from "./file-batch.js";
-import { loadLibdeflate } from "./libdeflate-binding.js";
+import { libdeflateForWorker } from "./libdeflate-binding.js";
 
 const data = workerData as DeflateWorkerData;
 const port = parentPort!;
 const MIN_SAVING = data.minSaving;
 const SLOT_SIZE = data.slotSize;
 const SLOT_MEMORY = new Uint8Array(data.slotMemory);
-// The main thread loaded and checked the same file; should this thread fail to, zlib deflates.
-const loaded = data.libdeflateFile === undefined ? undefined : loadLibdeflate(data.libdeflateFile);
-const LIBDEFLATE = typeof loaded === "string" ? undefined : loaded;
+const LIBDEFLATE = libdeflateForWorker(data.libdeflateFile);
 
 const collectGarbage = typeof globalThis.gc === "function" ? () => globalThis.gc!({ type: "minor" }) : () => {};
 /** Young-generation collections after this many bytes of deflate output, which V8 alone would let pile up. */

@@ -165,6 +165,10 @@ function addOwnerPermissions(folder) {
 var import_node_zlib = require("node:zlib");
 var INFLATE_NO_ROOM = -2;
 var loaded = /* @__PURE__ */ new Map();
+function libdeflateForWorker(file) {
+  const binding = file === void 0 ? void 0 : loadLibdeflate(file);
+  return typeof binding === "string" ? void 0 : binding;
+}
 function loadLibdeflate(file) {
   let binding = loaded.get(file);
   if (binding === void 0) {
@@ -203,9 +207,9 @@ var LOCAL_HEADER_SIGNATURE = 67324752;
 var CREATE_FLAGS = import_node_fs2.constants.O_WRONLY | import_node_fs2.constants.O_CREAT | import_node_fs2.constants.O_EXCL | (import_node_fs2.constants.O_NOFOLLOW || 0);
 var ExtractWork = class {
   /** \`libdeflate\`, when given, inflates the batches' entries; zlib streams the large ones either way. */
-  constructor(send, libdeflate) {
+  constructor(send, libdeflate2) {
     this.send = send;
-    this.libdeflate = libdeflate;
+    this.libdeflate = libdeflate2;
   }
   send;
   libdeflate;
@@ -460,8 +464,7 @@ function consume(state, content) {
 
 // core/archive/extract-worker.ts
 var port = import_node_worker_threads.parentPort;
-var libdeflateFile = import_node_worker_threads.workerData?.libdeflateFile;
-var loaded2 = libdeflateFile === void 0 ? void 0 : loadLibdeflate(libdeflateFile);
+var libdeflate = libdeflateForWorker(import_node_worker_threads.workerData?.libdeflateFile);
 var collectYoung = typeof globalThis.gc === "function" ? () => globalThis.gc({ type: "minor" }) : () => {
 };
 var COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
@@ -474,6 +477,6 @@ var work = new ExtractWork((message, transfer) => {
     bytesSinceCollection = 0;
     collectYoung();
   }
-}, typeof loaded2 === "string" ? void 0 : loaded2);
+}, libdeflate);
 port.on("message", (message) => work.receive(message));
 `;

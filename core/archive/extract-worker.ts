@@ -9,12 +9,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExtractRequest, ExtractWorkerData } from "./extract-protocol.js";
 import { ExtractWork } from "./extract-work.js";
-import { loadLibdeflate } from "./libdeflate-binding.js";
+import { libdeflateForWorker } from "./libdeflate-binding.js";
 
 const port = parentPort!;
-// The main thread loaded and checked the same file; should this thread fail to, zlib inflates.
-const libdeflateFile = (workerData as ExtractWorkerData | undefined)?.libdeflateFile;
-const loaded = libdeflateFile === undefined ? undefined : loadLibdeflate(libdeflateFile);
+const libdeflate = libdeflateForWorker((workerData as ExtractWorkerData | undefined)?.libdeflateFile);
 
 /**
  * The worker inflates megabytes into buffers held by small JS objects, and V8
@@ -37,5 +35,5 @@ const work = new ExtractWork((message, transfer) => {
     bytesSinceCollection = 0;
     collectYoung();
   }
-}, typeof loaded === "string" ? undefined : loaded);
+}, libdeflate);
 port.on("message", (message: ExtractRequest) => work.receive(message));

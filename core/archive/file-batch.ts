@@ -8,7 +8,7 @@ import { createHash, hash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import { constants as zlibConstants, crc32 as zlibCrc32, createGzip, deflateRawSync, inflateRawSync, type Gzip, type ZlibOptions } from "node:zlib";
 import type { BatchReply } from "./deflate-protocol.js";
-import type { LibdeflateBinding } from "./libdeflate-binding.js";
+import { deflateRoom, type LibdeflateBinding } from "./libdeflate-binding.js";
 
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
 /** Sizes past this are not small files; a larger listed size is ignored. */
@@ -183,7 +183,7 @@ let deflatedCrc32 = -1;
 /** Raw deflate data of `bytes`, by libdeflate when given it; sets {@link deflatedCrc32}. */
 function deflateSmall(bytes: Buffer, level: number, libdeflate: LibdeflateBinding | undefined): Buffer {
   deflatedCrc32 = -1;
-  const needed = bytes.length + (bytes.length >> 3) + 1024;
+  const needed = deflateRoom(bytes.length);
   if (libdeflate) {
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
     const length = libdeflate.deflate(bytes, level, deflateScratch);

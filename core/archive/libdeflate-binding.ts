@@ -26,6 +26,21 @@ export const INFLATE_NO_ROOM = -2;
 const loaded = new Map<string, LibdeflateBinding | string>();
 
 /**
+ * The binding a worker was started with, for this thread: undefined (zlib does
+ * the work) when none was given or, though the main thread loaded and checked
+ * the same file, this thread cannot.
+ */
+export function libdeflateForWorker(file: string | undefined): LibdeflateBinding | undefined {
+  const binding = file === undefined ? undefined : loadLibdeflate(file);
+  return typeof binding === "string" ? undefined : binding;
+}
+
+/** Room for deflate's output of `length` bytes in the worst case, zlib's or libdeflate's. */
+export function deflateRoom(length: number): number {
+  return length + (length >> 3) + 1024;
+}
+
+/**
  * The binding at `file`, checked against zlib on a sample (it must inflate
  * back, and its CRC-32 agree), or why it cannot be used. Once per file and thread.
  */
@@ -65,6 +80,6 @@ function checkedBinding(file: string): LibdeflateBinding | string {
 
 /** Raw deflate of `data` at `level` by `binding`, in a buffer of its own. */
 export function libdeflateRaw(binding: LibdeflateBinding, data: Uint8Array, level: number): Buffer {
-  const output = Buffer.allocUnsafe(data.length + (data.length >> 3) + 1024);
+  const output = Buffer.allocUnsafe(deflateRoom(data.length));
   return output.subarray(0, binding.deflate(data, level, output));
 }

@@ -24,9 +24,10 @@ export interface BackupPlan {
 
 /**
  * Everything a backup can check before it writes a byte: the deflate it will
- * use, the home, the filter, the walk and the size limit. The walk's entries go to a spool as they are
- * found (in memory for a small home, a temp file past `spool`'s threshold), so
- * the size check needs the totals only, never every path in memory.
+ * use, the home, the filter, the walk and the size limit. The walk's entries
+ * go to a spool as they are found (in memory for a small home, a temp file
+ * past `spool`'s threshold), so the size check needs the totals only, never
+ * every path in memory.
  */
 export async function planBackup(options: AppBackupOptions, log: BackupLog, spool: RecordSpoolOptions = {}): Promise<BackupPlan> {
   const deflate = deflateEngine();
