@@ -3,6 +3,7 @@ import type { Store } from "../store/store.js";
 import { appPrefixOf } from "./app-names.js";
 import { collectBackupObjects } from "./backup-objects.js";
 import { factsOfBackup, listingOf, readHeadOf, type BackupListing } from "./listing.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 export interface FindBackupOptions {
   /** Which backups may be chosen; by default the restorable ones (Succeeded, PartiallySucceeded). */
@@ -46,7 +47,7 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
     const candidates = [...groups]
       .map(([name, objects]) => ({ name, objects, stamp: stampedPartOf(prefix, name) }))
       .filter((c) => c.objects.xml !== undefined && c.stamp !== undefined && (bound === undefined || c.stamp.digits <= bound))
-      .sort((a, b) => b.stamp!.digits.localeCompare(a.stamp!.digits) || b.stamp!.sequence - a.stamp!.sequence);
+      .sort((a, b) => byCodeUnits(b.stamp!.digits, a.stamp!.digits) || b.stamp!.sequence - a.stamp!.sequence);
     for (const { name, objects } of candidates) {
       const xml = objects.xml!;
       const facts = factsOfBackup(name, xml.metadata);

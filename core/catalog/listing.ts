@@ -8,6 +8,7 @@ import { addToGroups, type BackupObjects } from "./backup-objects.js";
 import { manifestMismatch, manifestMismatchHint } from "./manifests.js";
 import { FactsBackfill } from "./facts-backfill.js";
 import { boundedPool } from "./pool.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 /**
  * One backup in a container, as `list` shows it: the facts its manifest
@@ -111,9 +112,9 @@ export async function listingsOf(
   const listings = (await Promise.all(pending)).filter((l): l is BackupListing => l !== undefined && (options.appName === undefined || l.appName === options.appName));
   return listings.sort(
     (a, b) =>
-      (options.appName === undefined ? a.appName.localeCompare(b.appName) : 0) ||
+      (options.appName === undefined ? byCodeUnits(a.appName, b.appName) : 0) ||
       b.startedAt.getTime() - a.startedAt.getTime() ||
-      b.name.localeCompare(a.name),
+      byCodeUnits(b.name, a.name),
   );
 }
 

@@ -7,6 +7,7 @@ import type { SpooledWalk } from "../plan/planned-entries.js";
 import { visitHomeNames, type NameVisitor } from "../plan/walk.js";
 import { NameIndex } from "../archive/name-table.js";
 import { CONTENT_PREFIX } from "../format/zip-layout.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 /** A path of the target's home left as it is, and why. */
 export interface KeptPath {
@@ -154,7 +155,7 @@ export function planTarget(target: string | CurrentHome, entries: EntryTable, fi
     homeExists,
     written,
     deleted,
-    kept: kept.sort((a, b) => a.path.localeCompare(b.path)),
+    kept: kept.sort((a, b) => byCodeUnits(a.path, b.path)),
     isKept,
     keepsEntry: (index) => keptRows?.[index] === 1,
   };

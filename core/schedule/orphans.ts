@@ -9,6 +9,7 @@ import { partialPrefix } from "../store/partial-file.js";
 import type { Store, StoredObject } from "../store/store.js";
 import { lockNameFor } from "./lock.js";
 import { formatAge } from "./retention.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 /**
  * How old what a run left behind must be before prune deletes it. A backup
@@ -137,7 +138,7 @@ export function findOrphans(found: AppObjects, appName: string, judgedAt: Date):
     const why = leftover.rule === "partial-upload" ? `A temp file of ${leftover.object} that was never published` : `The metadata record of ${leftover.object}, which is gone`;
     add(leftover.name, leftover.rule, [file], why);
   }
-  return orphans.sort((a, b) => a.name.localeCompare(b.name) || a.rule.localeCompare(b.rule));
+  return orphans.sort((a, b) => byCodeUnits(a.name, b.name) || byCodeUnits(a.rule, b.rule));
 }
 
 const consequence: Record<OrphanRule, string> = {

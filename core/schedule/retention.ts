@@ -1,5 +1,6 @@
 import type { BackupStatus, BackupTrigger } from "../format/manifest.js";
 import { restorableStatuses } from "../format/manifest.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 /** Azure's retention settings of a backup schedule, plus the optional tiered thinning. */
 export interface RetentionPolicy {
@@ -65,7 +66,7 @@ export function planRetention(backups: RetentionCandidate[], policy: RetentionPo
   const isScheduled = (b: RetentionCandidate) => b.trigger === "Scheduled";
   const newestSuccessful = backups
     .filter((b) => isScheduled(b) && restorableStatuses.has(b.status))
-    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.name.localeCompare(a.name))[0];
+    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || byCodeUnits(b.name, a.name))[0];
   const ageOf = (b: RetentionCandidate) => Math.max(0, now.getTime() - b.startedAt.getTime());
   const retentionMs = policy.retentionPeriodInDays * dayMs;
   const retentionText = `the ${policy.retentionPeriodInDays}-day retention period`;

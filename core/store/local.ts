@@ -21,6 +21,7 @@ import { assertWritableMetadata, visibleMetadata } from "./object-metadata.js";
 import { assertPlainObjectName } from "./object-name.js";
 import { partialPathOf, partialPrefix } from "./partial-file.js";
 import type { CallOptions, ListOptions, StagedUpload, Store, StoredObject, WriteOptions } from "./store.js";
+import { byCodeUnits } from "../code-unit-order.js";
 
 const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
@@ -97,7 +98,7 @@ export class LocalStore implements Store {
       throw error;
     }
     const recorded = options.includeMetadata ? new Set(names.filter((name) => objectOfMetadataRecord(name) !== undefined)) : new Set<string>();
-    for (const name of names.sort((a, b) => a.localeCompare(b))) {
+    for (const name of names.sort(byCodeUnits)) {
       if (name.startsWith(".") || !name.startsWith(prefix)) continue;
       options.abortSignal?.throwIfAborted();
       const info = await this.statObject(name, recorded.has(metadataRecordFileOf(name)));

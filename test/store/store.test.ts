@@ -94,6 +94,13 @@ describe.each(backends)("%s store", (_label, open) => {
     expect(store.urlOf("y.log")).not.toMatch(/sig=|AccountKey/);
   });
 
+  it("lists names in the same order as Azure does, whatever the machine's locale: by code unit, capitals first", async () => {
+    const store = await open();
+    await store.check();
+    for (const name of ["b.xml", "a.xml", "B.xml", "_a.xml", "a-b.xml", "ab.xml"]) await store.put(name, "<x/>");
+    expect((await listAll(store)).map((o) => o.name)).toEqual(["B.xml", "_a.xml", "a-b.xml", "a.xml", "ab.xml", "b.xml"]);
+  });
+
   it("creates an object only when its name is free", async () => {
     const store = await open();
     await store.check();
