@@ -1,8 +1,8 @@
 /** The CLI as a process: its signals and its exit code. */
-import { ExitCode, keepYoungGenerationSmall } from "../core/index.js";
+import { ExitCode, keepMemorySmall } from "../core/index.js";
 import { main } from "./main.js";
 
-keepYoungGenerationSmall();
+keepMemorySmall();
 
 /**
  * SIGINT and SIGTERM end every command with exit 130. A command that stops

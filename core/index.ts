@@ -88,7 +88,7 @@ export { storageSecrets } from "./backup/redactor.js";
 export { pruneApp } from "./schedule/prune.js";
 export { deleteAppBackup, type DeleteBackupRun } from "./schedule/delete.js";
 export { orphanJson, type Orphan, type OrphanRule } from "./schedule/orphans.js";
-export { keepYoungGenerationSmall } from "./archive/garbage-collection.js";
+export { keepMemorySmall } from "./archive/native-memory.js";
 export { restoreHomeOf } from "./restore/home.js";
 export { removePartialUploads, settleInterruptedRestore, type PartialUploads, type SettledRestore } from "./step/interrupted.js";
 export { cancelOnSignals } from "./step/signals.js";

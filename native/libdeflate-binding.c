@@ -7,10 +7,18 @@
  * the binding needs nothing at run time. One compressor per level is kept per
  * thread: each worker thread is its own Node-API environment, with its own
  * instance data.
+ *
+ * It also holds the two calls into glibc's malloc that keep a long backup's
+ * memory flat (core/archive/native-memory.ts), which Node does not offer: the
+ * buffers the archive passes between threads are freed into malloc's arenas,
+ * which keep the pages unless asked to give them back.
  */
 #include <libdeflate.h>
 #include <node_api.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define MAX_LEVEL 12
 
@@ -111,6 +119,36 @@ static napi_value crc32(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * trimMemory(): hands the free pages inside every malloc arena back to the
+ * system (malloc_trim); true if any were. Elsewhere than glibc, false.
+ */
+static napi_value trim_memory(napi_env env, napi_callback_info info) {
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value result;
+  napi_get_boolean(env, released != 0, &result);
+  return result;
+}
+
+/*
+ * mapLargeAllocations(): every allocation of 128 KiB or more gets pages of its
+ * own, returned to the system when freed. glibc starts so, then raises the
+ * threshold to the largest block freed so far (up to 32 MiB), after which
+ * freed MiB-sized buffers stay in the arenas. Process-wide; true if set.
+ */
+static napi_value map_large_allocations(napi_env env, napi_callback_info info) {
+  int set = 0;
+#ifdef __GLIBC__
+  set = mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+  napi_value result;
+  napi_get_boolean(env, set != 0, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   Compressors *all = calloc(1, sizeof(Compressors));
   if (!all || napi_set_instance_data(env, all, free_compressors, NULL) != napi_ok) {
@@ -122,8 +160,10 @@ NAPI_MODULE_INIT() {
     {"deflate", NULL, deflate, NULL, NULL, NULL, napi_default, NULL},
     {"inflate", NULL, inflate, NULL, NULL, NULL, napi_default, NULL},
     {"crc32", NULL, crc32, NULL, NULL, NULL, napi_default, NULL},
+    {"trimMemory", NULL, trim_memory, NULL, NULL, NULL, napi_default, NULL},
+    {"mapLargeAllocations", NULL, map_large_allocations, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 3, properties);
+  napi_define_properties(env, exports, 5, properties);
   napi_value version;
   napi_create_string_utf8(env, LIBDEFLATE_VERSION_STRING, NAPI_AUTO_LENGTH, &version);
   napi_set_named_property(env, exports, "version", version);

@@ -27536,6 +27536,21 @@ var init_libdeflate_binding = __esm({
   }
 });
 
+// core/archive/garbage-collection.ts
+var init_garbage_collection = __esm({
+  "core/archive/garbage-collection.ts"() {
+    "use strict";
+  }
+});
+
+// core/archive/native-memory.ts
+var init_native_memory = __esm({
+  "core/archive/native-memory.ts"() {
+    "use strict";
+    init_garbage_collection();
+  }
+});
+
 // core/archive/deflate-engine.ts
 import path from "node:path";
 var BINDING;
@@ -27544,6 +27559,7 @@ var init_deflate_engine = __esm({
     "use strict";
     init_errors();
     init_libdeflate_binding();
+    init_native_memory();
     BINDING = path.join("dist", "native", "libdeflate.node");
   }
 });
@@ -27566,13 +27582,6 @@ var init_archive_output = __esm({
 // core/archive/archive-tally.ts
 var init_archive_tally = __esm({
   "core/archive/archive-tally.ts"() {
-    "use strict";
-  }
-});
-
-// core/archive/garbage-collection.ts
-var init_garbage_collection = __esm({
-  "core/archive/garbage-collection.ts"() {
     "use strict";
   }
 });
@@ -27748,7 +27757,7 @@ var init_zip_records = __esm({
 });
 
 // core/archive/zip-writer.ts
-var COLLECT_EVERY_BYTES;
+var COLLECT_EVERY_BYTES, TRIM_EVERY_BYTES;
 var init_zip_writer = __esm({
   "core/archive/zip-writer.ts"() {
     "use strict";
@@ -27762,11 +27771,13 @@ var init_zip_writer = __esm({
     init_errors2();
     init_garbage_collection();
     init_job_scheduler();
+    init_native_memory();
     init_pending_entries();
     init_zip_format();
     init_zip_records();
     init_errors2();
     COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+    TRIM_EVERY_BYTES = 64 * 1024 * 1024;
   }
 });
 
@@ -29024,7 +29035,7 @@ init_zip_layout();
 init_errors();
 
 // core/index.ts
-init_garbage_collection();
+init_native_memory();
 
 // core/step/interrupted.ts
 import { readdir as readdir2, rm as rm4 } from "node:fs/promises";

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
-import { AppBackupError, cancelOnSignals, ExitCode, exitCodeForError, isAppBackupError, keepYoungGenerationSmall, type AppBackupOptions } from "../../core/index.js";
+import { AppBackupError, cancelOnSignals, ExitCode, exitCodeForError, isAppBackupError, keepMemorySmall, type AppBackupOptions } from "../../core/index.js";
 import { optionsFromInputs, targetOptionsFromInputs } from "./app-options.js";
 import { signedInOptions, withContainerFromStorageUrl } from "./azure-sign-in.js";
 import { readInputs, type ActionInputs } from "./inputs.js";
@@ -25,7 +25,7 @@ import { createStepTempDir, type StateStore } from "./temporary-files.js";
  * reported with `core.setFailed` (an `::error::` annotation and exit code 1).
  */
 export async function run(): Promise<void> {
-  keepYoungGenerationSmall();
+  keepMemorySmall();
   const masker = new SecretMasker((secret) => core.setSecret(secret));
   const state: StateStore = { save: (name, value) => core.saveState(name, value), get: (name) => core.getState(name) };
   const report = reporter(masker, state);

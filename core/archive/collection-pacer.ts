@@ -1,18 +1,24 @@
 import { collectGarbage } from "./garbage-collection.js";
+import type { MallocTrimmer } from "./native-memory.js";
 
 /**
  * Asks for a young-generation collection each time the output has moved
  * `everyBytes` on: that is what frees the buffers passed through since (see
  * garbage-collection.ts), and pacing it by bytes keeps its cost a fixed share.
+ * A trimmer, when given, then hands malloc's free pages back (native-memory.ts).
  */
 export class CollectionPacer {
   private collectedAt = 0;
 
-  constructor(private readonly everyBytes: number) {}
+  constructor(
+    private readonly everyBytes: number,
+    private readonly trimmer?: MallocTrimmer,
+  ) {}
 
   pace(position: number): void {
     if (position - this.collectedAt < this.everyBytes) return;
     this.collectedAt = position;
     collectGarbage("minor");
+    this.trimmer?.pace(position);
   }
 }

@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppBackupError } from "../errors.js";
 import { loadLibdeflate, type LibdeflateBinding } from "./libdeflate-binding.js";
+import { bindingLoaded } from "./native-memory.js";
 
 /** "auto": libdeflate when its binding loads, else zlib; "libdeflate": libdeflate or an error. */
 export type DeflateChoice = "auto" | "zlib" | "libdeflate";
@@ -64,7 +65,10 @@ export function deflateEngine(choice: DeflateChoice = deflateChoiceFromEnvironme
   if (choice === "zlib") return zlibEngine();
   const bindingFile = findBinding();
   const binding = bindingFile === undefined ? `no binding was built (${BINDING})` : loadLibdeflate(bindingFile);
-  if (typeof binding !== "string") return { libdeflateFile: bindingFile, libdeflate: binding, name: `libdeflate ${binding.version} for files read whole and zlib ${process.versions.zlib} for the blocks of larger files and streams` };
+  if (typeof binding !== "string") {
+    bindingLoaded(binding);
+    return { libdeflateFile: bindingFile, libdeflate: binding, name: `libdeflate ${binding.version} for files read whole and zlib ${process.versions.zlib} for the blocks of larger files and streams` };
+  }
   if (choice === "libdeflate") {
     throw new AppBackupError(
       "CONFIG_INVALID",

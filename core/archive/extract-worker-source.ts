@@ -182,7 +182,7 @@ function checkedBinding(file) {
     const module2 = { exports: {} };
     process.dlopen(module2, file);
     const binding = module2.exports;
-    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.trimMemory !== "function" || typeof binding.mapLargeAllocations !== "function" || typeof binding.version !== "string") {
       return \`\${file} is not app-backup's libdeflate binding\`;
     }
     const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));

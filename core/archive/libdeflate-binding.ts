@@ -14,6 +14,10 @@ export interface LibdeflateBinding {
   /** Raw deflate data in `input` inflated into `output`: the bytes written, {@link INFLATE_BAD_DATA} or {@link INFLATE_NO_ROOM}. */
   inflate(input: Uint8Array, output: Uint8Array): number;
   crc32(input: Uint8Array): number;
+  /** glibc's malloc_trim: the free pages inside malloc's arenas go back to the system; true if any did. */
+  trimMemory(): boolean;
+  /** Allocations of 128 KiB or more get pages of their own, returned when freed (process-wide); true if set. */
+  mapLargeAllocations(): boolean;
   /** libdeflate's version, e.g. "1.14". */
   version: string;
 }
@@ -58,7 +62,14 @@ function checkedBinding(file: string): LibdeflateBinding | string {
     const module = { exports: {} as Partial<LibdeflateBinding> };
     process.dlopen(module, file);
     const binding = module.exports;
-    if (typeof binding.deflate !== "function" || typeof binding.inflate !== "function" || typeof binding.crc32 !== "function" || typeof binding.version !== "string") {
+    if (
+      typeof binding.deflate !== "function" ||
+      typeof binding.inflate !== "function" ||
+      typeof binding.crc32 !== "function" ||
+      typeof binding.trimMemory !== "function" ||
+      typeof binding.mapLargeAllocations !== "function" ||
+      typeof binding.version !== "string"
+    ) {
       return `${file} is not app-backup's libdeflate binding`;
     }
     const sample = Buffer.from("a self-check of libdeflate's deflate and CRC-32 ".repeat(40));
