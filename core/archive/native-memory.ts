@@ -29,8 +29,8 @@ export function bindingLoaded(binding: LibdeflateBinding): void {
 }
 
 /**
- * Asks malloc to hand back the free pages of every thread's arena, at most once
- * per `everyBytes` of archive output: a pass takes about a millisecond.
+ * When to ask malloc to hand back the free pages of every thread's arena: once
+ * per `everyBytes` of archive output (a pass takes well under a millisecond).
  */
 export class MallocTrimmer {
   private trimmedAt = 0;
@@ -40,8 +40,12 @@ export class MallocTrimmer {
     private readonly everyBytes: number,
   ) {}
 
-  pace(position: number): void {
-    if (position - this.trimmedAt < this.everyBytes) return;
+  /** Whether `everyBytes` of output have gone by since the last trim. */
+  due(position: number): boolean {
+    return position - this.trimmedAt >= this.everyBytes;
+  }
+
+  trim(position: number): void {
     this.trimmedAt = position;
     this.binding.trimMemory();
   }

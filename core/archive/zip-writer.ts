@@ -21,7 +21,7 @@ export { SizeLimitExceededError, ArchiveAbortedError } from "./errors.js";
 
 /** Output bytes between young-generation collections on the main thread (see garbage-collection.ts). */
 const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
-/** malloc's free pages are handed back this often: at 8 MiB a 4 GB backup peaked no lower than at 64. */
+/** malloc's free pages are handed back this often, after a full collection: at 8 MiB a 4 GB backup peaked no lower than at 64. */
 const TRIM_EVERY_BYTES = 64 * 1024 * 1024;
 
 export interface EntryOptions {
