@@ -89,6 +89,7 @@ export { pruneApp } from "./schedule/prune.js";
 export { deleteAppBackup, type DeleteBackupRun } from "./schedule/delete.js";
 export { orphanJson, type Orphan, type OrphanRule } from "./schedule/orphans.js";
 export { keepMemorySmall } from "./archive/native-memory.js";
+export { byCodeUnits } from "./code-unit-order.js";
 export { restoreHomeOf } from "./restore/home.js";
 export { removePartialUploads, settleInterruptedRestore, type PartialUploads, type SettledRestore } from "./step/interrupted.js";
 export { cancelOnSignals } from "./step/signals.js";

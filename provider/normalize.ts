@@ -1,4 +1,4 @@
-import { backupDefaults, scheduleDefaults } from "../core/index.js";
+import { backupDefaults, byCodeUnits, scheduleDefaults } from "../core/index.js";
 import type { AbsentAsNull, AppInputs, BackupConfigurationInputs, BackupInputs, BackupSchedule } from "./types.js";
 
 export { scheduleDefaults };
@@ -24,7 +24,7 @@ export function containsUnknown(value: unknown): boolean {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, member: unknown) => {
     if (member === null || typeof member !== "object" || Array.isArray(member)) return member;
-    return Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(Object.entries(member).sort(([a], [b]) => byCodeUnits(a, b)));
   });
 }
 

@@ -27468,6 +27468,13 @@ var init_object_metadata = __esm({
   }
 });
 
+// core/code-unit-order.ts
+var init_code_unit_order = __esm({
+  "core/code-unit-order.ts"() {
+    "use strict";
+  }
+});
+
 // core/plan/unreadable.ts
 var init_unreadable = __esm({
   "core/plan/unreadable.ts"() {
@@ -27513,6 +27520,7 @@ var init_record_spool = __esm({
 var init_walk = __esm({
   "core/plan/walk.ts"() {
     "use strict";
+    init_code_unit_order();
     init_unreadable();
   }
 });
@@ -28655,6 +28663,7 @@ init_publish();
 // core/store/local.ts
 init_object_metadata();
 init_object_name();
+init_code_unit_order();
 var abandonedPartialAgeMs = 6 * 60 * 60 * 1e3;
 
 // core/backup/dry-run.ts
@@ -28744,7 +28753,11 @@ var keptHeadLimit = 16 * 1024 * 1024;
 // core/catalog/manifests.ts
 init_errors();
 
+// core/catalog/listing.ts
+init_code_unit_order();
+
 // core/catalog/find-at.ts
+init_code_unit_order();
 var clockSkewMs = 60 * 60 * 1e3;
 
 // core/index.ts
@@ -28791,10 +28804,12 @@ var storedConfigurationSchema = object({
 });
 
 // core/schedule/retention.ts
+init_code_unit_order();
 var hourMs = 36e5;
 var dayMs = 24 * hourMs;
 
 // core/schedule/orphans.ts
+init_code_unit_order();
 var orphanSafeAgeMs = 24 * 36e5;
 
 // core/archive/extract-pool.ts
@@ -29027,6 +29042,7 @@ init_errors();
 init_filter();
 init_walk();
 init_zip_layout();
+init_code_unit_order();
 
 // core/index.ts
 init_zip_layout();
@@ -29036,6 +29052,7 @@ init_errors();
 
 // core/index.ts
 init_native_memory();
+init_code_unit_order();
 
 // core/step/interrupted.ts
 import { readdir as readdir2, rm as rm4 } from "node:fs/promises";

@@ -1,5 +1,6 @@
 import { accessSync, constants, lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
+import { byCodeUnits } from "../code-unit-order.js";
 import type { PathFilter } from "./filter.js";
 import { homeUnreadable, reasonOf } from "./unreadable.js";
 
@@ -158,7 +159,7 @@ export function visitHomeNames(home: string, visitor: NameVisitor, skip: (relati
       visitor.unreadable?.(relative || ".", reasonOf(error));
       return;
     }
-    children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    children.sort((a, b) => byCodeUnits(a.name, b.name));
     const absolutePrefix = absolute.endsWith(path.sep) ? absolute : absolute + path.sep;
     const relativePrefix = relative ? relative + "/" : "";
     for (const child of children) {

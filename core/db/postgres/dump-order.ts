@@ -1,4 +1,5 @@
 import type { Catalog } from "./catalog.js";
+import { byCodeUnits } from "../../code-unit-order.js";
 import { type DumpItem, type DumpPlan, ref } from "./dump-plan.js";
 
 /** Turns pg_depend rows into edges between the plan's items. */
@@ -39,7 +40,7 @@ export function settleSections(plan: DumpPlan): void {
 export function orderSection(plan: DumpPlan, section: "pre" | "post"): DumpItem[] {
   const items = [...plan.items.values()].filter((i) => i.section === section);
   const inSection = new Set(items.map((i) => i.key));
-  const compare = (a: DumpItem, b: DumpItem) => a.rank - b.rank || (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0) || (a.key < b.key ? -1 : 1);
+  const compare = (a: DumpItem, b: DumpItem) => a.rank - b.rank || byCodeUnits(a.sortKey, b.sortKey) || (a.key < b.key ? -1 : 1);
   items.sort(compare);
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();

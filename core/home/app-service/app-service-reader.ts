@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { SkippedEntry } from "../../archive/types.js";
 import type { ZipWriter } from "../../archive/zip-writer.js";
+import { byCodeUnits } from "../../code-unit-order.js";
 import { AppBackupError } from "../../errors.js";
 import { contentEntryName } from "../../format/zip-layout.js";
 import { loadFilterFrom, PathFilter } from "../../plan/filter.js";
@@ -130,7 +131,7 @@ class ContentCopy {
       if (isGone(error) && folder !== "") return;
       throw error;
     }
-    children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    children.sort((a, b) => byCodeUnits(a.name, b.name));
     for (const child of children) {
       this.context.signal?.throwIfAborted();
       if (isAppBackupPath(child.path) || this.excluded(child.path)) continue;

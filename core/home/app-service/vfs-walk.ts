@@ -1,4 +1,5 @@
 import { AppBackupError } from "../../errors.js";
+import { byCodeUnits } from "../../code-unit-order.js";
 import type { PathFilter } from "../../plan/filter.js";
 import { walkSpool, type SpooledWalk } from "../../plan/planned-entries.js";
 import { reasonOf } from "../../plan/unreadable.js";
@@ -64,7 +65,7 @@ export async function visitKuduHome(client: KuduClient, filter: PathFilter, visi
       if (isAppBackupPath(entry.path) || (filtering && filter.excludes(entry.path))) visitor.excluded?.(entry.path);
       else children.push(entry);
     }
-    children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    children.sort((a, b) => byCodeUnits(a.name, b.name));
     const subfolders = children.filter((child) => child.kind === "directory");
     let nextSubfolder = 0;
     for (const child of children) {

@@ -1,4 +1,5 @@
 import type { Attributes, FileEntry } from "ssh2";
+import { byCodeUnits } from "../../code-unit-order.js";
 import { AppBackupError } from "../../errors.js";
 import type { PathFilter } from "../../plan/filter.js";
 import { reasonOf } from "../../plan/unreadable.js";
@@ -92,7 +93,7 @@ export async function visitSftpHome(session: SftpSession, root: string, filter: 
   };
   const enter = async (relative: string, absolute: string, entries: FileEntry[]) => {
     const children: Child[] = [];
-    for (const entry of entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0))) {
+    for (const entry of entries.sort((a, b) => byCodeUnits(a.filename, b.filename))) {
       const childRelative = relative ? `${relative}/${entry.filename}` : entry.filename;
       if (filter.excludes(childRelative)) continue;
       const child = { relative: childRelative, absolute: joinRemote(absolute, entry.filename), attrs: entry.attrs };
