@@ -79,7 +79,7 @@ export async function loadApp(out: CommandOutput, flags: AppFlags, command: stri
   }
   const databases = parseDatabaseFlags(flags.database ?? []);
   for (const db of databases) out.redactor.addConnectionString(db.connectionString);
-  const options = resolveInlineApp(
+  const options = await resolveInlineApp(
     {
       appName: flags.app,
       home: flags.home,

@@ -25,9 +25,9 @@ const step = (files: number, bytes: number): BackupProgress => ({
 });
 
 describe("progressReporter", () => {
-  it("draws a bar with files, bytes, rate and ETA on a terminal", () => {
+  it("draws a bar with files, bytes, rate and ETA on a terminal", async () => {
     const { stream, text } = fakeStream(true);
-    const reporter = progressReporter({ json: false, stream });
+    const reporter = await progressReporter({ json: false, stream });
     reporter.update(step(1, 100));
     reporter.update(step(5, 500));
     reporter.stop();
@@ -36,7 +36,7 @@ describe("progressReporter", () => {
 
   it("prints a plain line every interval in CI logs", async () => {
     const { stream, text } = fakeStream(false);
-    const reporter = progressReporter({ json: false, stream, intervalMs: 20 });
+    const reporter = await progressReporter({ json: false, stream, intervalMs: 20 });
     reporter.update(step(1, 100));
     await new Promise((r) => setTimeout(r, 30));
     reporter.update(step(5, 500));
@@ -45,9 +45,9 @@ describe("progressReporter", () => {
     expect(text()).not.toContain("\u001b[");
   });
 
-  it("emits JSON lines with --json", () => {
+  it("emits JSON lines with --json", async () => {
     const { stream, text } = fakeStream(true);
-    const reporter = progressReporter({ json: true, stream });
+    const reporter = await progressReporter({ json: true, stream });
     reporter.update(step(1, 100));
     reporter.update(step(10, 1000));
     reporter.stop();

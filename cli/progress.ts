@@ -1,4 +1,3 @@
-import cliProgress from "cli-progress";
 import { formatSize, type Progress } from "../core/index.js";
 
 export interface ProgressReporter {
@@ -10,49 +9,12 @@ export interface ProgressReporter {
  * On a terminal, a progress bar (files, bytes, rate, ETA); in CI logs, one line
  * every few seconds; with --json, JSON lines on stderr so stdout stays one result.
  */
-export function progressReporter(options: { json: boolean; stream?: NodeJS.WriteStream; intervalMs?: number }): ProgressReporter {
+export async function progressReporter(options: { json: boolean; stream?: NodeJS.WriteStream; intervalMs?: number }): Promise<ProgressReporter> {
   const stream = options.stream ?? process.stderr;
   if (options.json) return jsonLines(stream, options.intervalMs ?? 1000);
-  if (stream.isTTY) return bar(stream);
+  // The bar's library (and the readline it draws with) loads only where a bar is drawn.
+  if (stream.isTTY) return (await import("./progress-bar.js")).progressBar(stream);
   return periodicLines(stream, options.intervalMs ?? 5000);
-}
-
-function bar(stream: NodeJS.WriteStream): ProgressReporter {
-  const progressBar = new cliProgress.SingleBar(
-    {
-      stream,
-      format: " {bar} {percentage}% | {files}/{totalFiles} files | {doneSize}/{totalSize} | {rate}/s | ETA {eta_formatted}",
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-      fps: 5,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  const startTime = Date.now();
-  return {
-    update(p) {
-      const payload = {
-        files: p.files,
-        totalFiles: p.totalFiles,
-        doneSize: formatSize(p.bytes),
-        totalSize: formatSize(p.totalBytes),
-        rate: formatSize(Math.round(p.bytes / Math.max(0.001, (Date.now() - startTime) / 1000))),
-      };
-      if (!started) {
-        progressBar.start(Math.max(1, p.totalBytes), p.bytes, payload);
-        started = true;
-      } else {
-        // The total can grow (a file grew after the walk); core keeps bytes within it.
-        progressBar.setTotal(Math.max(1, p.totalBytes));
-        progressBar.update(p.bytes, payload);
-      }
-    },
-    stop() {
-      if (started) progressBar.stop();
-    },
-  };
 }
 
 /**

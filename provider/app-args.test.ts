@@ -34,22 +34,22 @@ describe("settingsOf: a settingsFile", () => {
   it("reads a YAML or JSON mapping, values as strings", async () => {
     const file = path.join(dir, "settings.yml");
     await writeFile(file, "WEBSITE_TIME_ZONE: UTC\nWORKERS: 4\nFEATURE_X: true\nAPI_KEY: ${env:API_KEY}\n");
-    expect(settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4", FEATURE_X: "true", API_KEY: "${env:API_KEY}" });
+    expect(await settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4", FEATURE_X: "true", API_KEY: "${env:API_KEY}" });
   });
 
   it("reads the list `az webapp config appsettings list` prints", async () => {
     const file = path.join(dir, "appsettings.json");
     await writeFile(file, JSON.stringify([{ name: "WEBSITE_TIME_ZONE", slotSetting: false, value: "UTC" }, { name: "WORKERS", slotSetting: true, value: "4" }]));
-    expect(settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4" });
+    expect(await settingsOf(file)).toEqual({ WEBSITE_TIME_ZONE: "UTC", WORKERS: "4" });
   });
 
   it("says what is wrong with a missing or malformed file", async () => {
-    expect(() => settingsOf(path.join(dir, "missing.yml"))).toThrow(`Cannot read the settings file ${dir}/missing.yml: it does not exist.`);
+    await expect(settingsOf(path.join(dir, "missing.yml"))).rejects.toThrow(`Cannot read the settings file ${dir}/missing.yml: it does not exist.`);
     const nested = path.join(dir, "nested.yml");
     await writeFile(nested, "LOGGING:\n  level: debug\n");
-    expect(() => settingsOf(nested)).toThrow(`The settings file ${nested} is invalid: the value of LOGGING is not a string, number or boolean.`);
+    await expect(settingsOf(nested)).rejects.toThrow(`The settings file ${nested} is invalid: the value of LOGGING is not a string, number or boolean.`);
     const list = path.join(dir, "list.json");
     await writeFile(list, JSON.stringify([{ value: "UTC" }]));
-    expect(() => settingsOf(list)).toThrow(/item 1 has no setting name/);
+    await expect(settingsOf(list)).rejects.toThrow(/item 1 has no setting name/);
   });
 });

@@ -133,5 +133,5 @@ function mergedSettings(
   settingsFile: pulumi.Input<string>,
   settings: pulumi.Input<Record<string, pulumi.Input<string>>> | undefined,
 ): pulumi.Output<Record<string, string>> {
-  return pulumi.all([settingsFile, settings]).apply(([file, declared]) => ({ ...settingsOf(file), ...(declared ?? {}) }));
+  return pulumi.all([settingsFile, settings]).apply(async ([file, declared]) => ({ ...(await settingsOf(file)), ...(declared ?? {}) }));
 }

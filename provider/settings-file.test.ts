@@ -21,8 +21,8 @@ async function readByAction(dir: string, file: string): Promise<Record<string, s
 /** What a Pulumi resource records for its settingsFile input, or the error it reports. */
 async function readByResource(file: string): Promise<Record<string, string> | string> {
   try {
-    // Reading fails before any Output exists; a file that reads is followed through the resource's inputs.
-    settingsOf(file);
+    // The error a resource reports is the one reading the file gives; a file that reads is followed through the resource's inputs.
+    await settingsOf(file);
   } catch (error) {
     return (error as Error).message;
   }

@@ -5,9 +5,9 @@ import { AppBackupError, isAppBackupError, readSettingsFile } from "../core/inde
  * The settings of a resource's settingsFile, read as the Action reads its
  * settings-file. A relative path is taken from the folder the Pulumi program runs in.
  */
-export function settingsOf(file: string): Record<string, string> {
+export async function settingsOf(file: string): Promise<Record<string, string>> {
   try {
-    return readSettingsFile(path.resolve(file));
+    return await readSettingsFile(path.resolve(file));
   } catch (error) {
     if (!isAppBackupError(error)) throw error;
     const hint = error.code === "CONFIG_UNREADABLE" ? "Set settingsFile to a YAML or JSON file; a relative path is taken from the Pulumi project folder." : error.hint;

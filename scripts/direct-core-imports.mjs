@@ -44,10 +44,26 @@ function barrelDefinitions(barrel) {
     }
     for (const element of statement.exportClause.elements) {
       const isType = statement.isTypeOnly || element.isTypeOnly;
-      definitions.set(element.name.text, isType ? null : { module, name: (element.propertyName ?? element.name).text });
+      definitions.set(element.name.text, isType ? null : definitionOf(module, (element.propertyName ?? element.name).text));
     }
   }
   return definitions;
+}
+
+/**
+ * Where `name`, as `module` exports it, is defined: a module that re-exports
+ * the name from another (a package's own barrel, such as catalog/catalog.ts)
+ * is passed through, or importing one name would load all that barrel reaches.
+ */
+function definitionOf(module, name) {
+  const file = resolveTs(module);
+  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest);
+  for (const statement of source.statements) {
+    if (!ts.isExportDeclaration(statement) || !statement.moduleSpecifier || !statement.exportClause || !ts.isNamedExports(statement.exportClause)) continue;
+    const element = statement.exportClause.elements.find((candidate) => candidate.name.text === name);
+    if (element) return definitionOf(path.resolve(path.dirname(file), statement.moduleSpecifier.text), (element.propertyName ?? element.name).text);
+  }
+  return { module, name };
 }
 
 /** `file`'s source with each import or re-export from the barrel replaced by the same names from their defining modules. */

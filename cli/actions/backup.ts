@@ -25,7 +25,7 @@ export interface BackupFlags extends AppFlags {
 
 export async function backup(io: CliIo, setExit: (code: number) => void, opts: BackupFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));
-  const progress = progressReporter({ json: out.json, stream: io.stderr });
+  const progress = await progressReporter({ json: out.json, stream: io.stderr });
   try {
     const options = await loadApp(out, opts, "backup", io.env);
     if (opts.name !== undefined) assertBackupNameOfApp(options.app.name, opts.name, "--name");

@@ -33,7 +33,7 @@ export interface RestoreFlags extends AppFlags {
 
 export async function restore(io: CliIo, setExit: (code: number) => void, backup: string | undefined, flags: RestoreFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));
-  const progress = progressReporter({ json: out.json, stream: io.stderr });
+  const progress = await progressReporter({ json: out.json, stream: io.stderr });
   const onSignal = (signal: NodeJS.Signals) => {
     out.note(`${signal}: stopping the restore; what was staged is discarded (a switch already under way is finished).`);
     return new AppBackupError("INTERRUPTED", `The restore was stopped by ${signal} before the switch; nothing was changed.`);

@@ -15,7 +15,7 @@ export interface RunScheduledFlags {
 
 export async function runScheduledCommand(io: CliIo, setExit: (code: number) => void, opts: RunScheduledFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(opts.json));
-  const progress = progressReporter({ json: out.json, stream: io.stderr });
+  const progress = await progressReporter({ json: out.json, stream: io.stderr });
   try {
     const now = parseNow(opts.now);
     const lockTtlMs = lockTtlFromEnv(io.env);

@@ -14,7 +14,7 @@ export interface VerifyFlags extends AppFlags {
 
 export async function verify(io: CliIo, setExit: (code: number) => void, backup: string | undefined, flags: VerifyFlags): Promise<void> {
   const out = new CommandOutput(io, Boolean(flags.json));
-  const progress = progressReporter({ json: out.json, stream: io.stderr });
+  const progress = await progressReporter({ json: out.json, stream: io.stderr });
   try {
     if (!backup && !flags.from) throw usageError("Name the backup to verify, or pass --from.", "Run `app-backup list --config FILE` to see the backups.");
     const options = await loadApp(out, flags, "verify", io.env);

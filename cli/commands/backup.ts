@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -19,6 +20,6 @@ export function registerBackup(program: Command, io: CliIo, setExit: (code: numb
     .option("--name <name>", "backup name instead of {app}_{yyyyMMddHHmmss}; it must start with {app}_")
     .option("--dry-run", "walk the home with its filter and say what would go in; write, claim and lock nothing")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
-    .action(async (opts: BackupFlags) => (await import("../actions/backup.js")).backup(io, setExit, opts));
+    .action(async (opts: BackupFlags) => (await loaded(import("../actions/backup.js"))).backup(io, setExit, opts));
   withHelp(command, examples, "file-or-flags");
 }

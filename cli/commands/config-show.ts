@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
@@ -16,6 +17,6 @@ export function registerConfigShow(program: Command, io: CliIo, setExit: (code: 
     .description("Show the app's stored backup configuration, and where the configuration file differs from it.")
     .option("-c, --config <file>", "the app's app-backup.yml (its name and storage say where to look)", "app-backup.yml")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (opts: ConfigShowFlags) => (await import("../actions/config-show.js")).configShow(io, setExit, opts));
+    .action(async (opts: ConfigShowFlags) => (await loaded(import("../actions/config-show.js"))).configShow(io, setExit, opts));
   withHelp(command, examples);
 }

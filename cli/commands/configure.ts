@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
@@ -16,6 +17,6 @@ export function registerConfigure(program: Command, io: CliIo, setExit: (code: n
     .option("-c, --config <file>", "the app's app-backup.yml", "app-backup.yml")
     .option("--now <time>", "the time used as the schedule's startTime when none is declared (ISO-8601)")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (opts: ConfigureFlags) => (await import("../actions/configure.js")).configure(io, setExit, opts));
+    .action(async (opts: ConfigureFlags) => (await loaded(import("../actions/configure.js"))).configure(io, setExit, opts));
   withHelp(command, examples);
 }

@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -18,6 +19,6 @@ export function registerDelete(program: Command, io: CliIo, setExit: (code: numb
   addAppFlags(command, "storage")
     .option("--yes", "delete without asking (required when not on a terminal)")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (backup: string, flags: DeleteFlags) => (await import("../actions/delete.js")).deleteBackup(io, setExit, backup, flags));
+    .action(async (backup: string, flags: DeleteFlags) => (await loaded(import("../actions/delete.js"))).deleteBackup(io, setExit, backup, flags));
   withHelp(command, examples, "file-or-flags");
 }

@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -17,6 +18,6 @@ export function registerList(program: Command, io: CliIo, setExit: (code: number
   addAppFlags(command, "storage")
     .option("--all-apps", "list the backups of every app sharing the container, grouped by app")
     .option("--json", "print a JSON array as the last stdout line")
-    .action(async (opts: ListFlags) => (await import("../actions/list.js")).list(io, setExit, opts));
+    .action(async (opts: ListFlags) => (await loaded(import("../actions/list.js"))).list(io, setExit, opts));
   withHelp(command, examples, "file-or-flags");
 }

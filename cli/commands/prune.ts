@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -20,6 +21,6 @@ export function registerPrune(program: Command, io: CliIo, setExit: (code: numbe
     .option("--dry-run", "say what would be deleted, deleting nothing")
     .option("--now <time>", "judge ages at this ISO-8601 time instead of now")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (opts: PruneFlags) => (await import("../actions/prune.js")).prune(io, setExit, opts));
+    .action(async (opts: PruneFlags) => (await loaded(import("../actions/prune.js"))).prune(io, setExit, opts));
   withHelp(command, examples, "file-or-flags");
 }

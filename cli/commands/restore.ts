@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -25,6 +26,6 @@ export function registerRestore(program: Command, io: CliIo, setExit: (code: num
     .option("--dry-run", "list what would be written, deleted and kept; change nothing")
     .option("--yes", "restore without asking first (on a terminal, restore shows what it will write and delete and asks)")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
-    .action(async (backup: string | undefined, flags: RestoreFlags) => (await import("../actions/restore.js")).restore(io, setExit, backup, flags));
+    .action(async (backup: string | undefined, flags: RestoreFlags) => (await loaded(import("../actions/restore.js"))).restore(io, setExit, backup, flags));
   withHelp(command, examples, "file-or-flags");
 }

@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
@@ -19,6 +20,6 @@ export function registerRunScheduled(program: Command, io: CliIo, setExit: (code
     .option("--now <time>", "evaluate everything at this ISO-8601 time instead of now; the backup is named after it")
     .option("--dry-run", "say whether a backup is due and what retention would delete, changing nothing")
     .option("--json", "print one JSON result as the last stdout line, and JSON-lines progress on stderr")
-    .action(async (opts: RunScheduledFlags) => (await import("../actions/run-scheduled.js")).runScheduledCommand(io, setExit, opts));
+    .action(async (opts: RunScheduledFlags) => (await loaded(import("../actions/run-scheduled.js"))).runScheduledCommand(io, setExit, opts));
   withHelp(command, examples);
 }

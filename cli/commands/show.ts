@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -19,6 +20,6 @@ export function registerShow(program: Command, io: CliIo, setExit: (code: number
     .option("--at <time>", "show the newest restorable backup started at or before this ISO-8601 time (e.g. 2026-11-30T02:00Z)")
     .option("--from <path>", "show a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
     .option("--json", "print the manifest (without its entry list) as one JSON object on the last stdout line")
-    .action(async (backup: string | undefined, flags: ShowFlags) => (await import("../actions/show.js")).show(io, setExit, backup, flags));
+    .action(async (backup: string | undefined, flags: ShowFlags) => (await loaded(import("../actions/show.js"))).show(io, setExit, backup, flags));
   withHelp(command, examples, "file-or-flags");
 }

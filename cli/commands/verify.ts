@@ -1,3 +1,4 @@
+import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
@@ -19,6 +20,6 @@ export function registerVerify(program: Command, io: CliIo, setExit: (code: numb
     .option("--from <path>", "check a .zip and .xml downloaded by hand (the .zip, the .xml or their common stem)")
     .option("--read-data", "read every entry and check its size, CRC-32 and SHA-256")
     .option("--json", "print one JSON result as the last stdout line")
-    .action(async (backup: string | undefined, flags: VerifyFlags) => (await import("../actions/verify.js")).verify(io, setExit, backup, flags));
+    .action(async (backup: string | undefined, flags: VerifyFlags) => (await loaded(import("../actions/verify.js"))).verify(io, setExit, backup, flags));
   withHelp(command, examples, "file-or-flags");
 }

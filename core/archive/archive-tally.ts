@@ -1,5 +1,6 @@
 import type { ArchiveOutput } from "./archive-output.js";
 import type { ArchiveProgress } from "./types.js";
+import { monotonicMs } from "../monotonic-clock.js";
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -31,7 +32,7 @@ export class ArchiveTally {
   report(force: boolean): void {
     const onProgress = this.onProgress;
     if (!onProgress) return;
-    const now = performance.now();
+    const now = monotonicMs();
     if (!force && now - this.lastReport < PROGRESS_INTERVAL_MS) return;
     this.lastReport = now;
     onProgress({ files: this.files, bytesIn: this.bytesIn + this.bytesInCurrent, bytesOut: this.output.position });

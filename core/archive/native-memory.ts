@@ -14,9 +14,10 @@ import type { LibdeflateBinding } from "./libdeflate-binding.js";
 let mallocKeptSmall = false;
 
 /**
- * For the processes app-backup owns (the CLI, the Action), set before work
- * starts: V8's young generation stays at its start size, and once the binding
- * is loaded, malloc maps large allocations on their own pages.
+ * For the processes app-backup owns (the CLI, the Action), set once the code
+ * of the work is loaded and before the work starts: V8's young generation grows
+ * no further, and once the binding is loaded, malloc maps large allocations on
+ * their own pages.
  */
 export function keepMemorySmall(): void {
   keepYoungGenerationSmall();

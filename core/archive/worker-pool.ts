@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
-import { workerOnline } from "./garbage-collection.js";
+import { enableGarbageCollection, workerOnline } from "./garbage-collection.js";
 
 /** A message from a worker about one job; `type` tells which (see the worker source). */
 export interface WorkerMessage {
@@ -130,6 +130,8 @@ export class WorkerPool {
     const { slotsPerWorker, slotSize } = this.options;
     const slotMemory = new SharedArrayBuffer(slotsPerWorker * slotSize);
     workersStarted++;
+    // Before the thread starts, so it can collect too (a backup too small for workers never pays for it).
+    enableGarbageCollection();
     const worker = new Worker(DEFLATE_WORKER_SOURCE, {
       eval: true,
       workerData: { ...this.options.workerData, slotMemory, slotSize },

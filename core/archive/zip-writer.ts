@@ -8,7 +8,6 @@ import { deflateEngine, type DeflateEngine } from "./deflate-engine.js";
 import { entryName } from "./entry-name.js";
 import { EntryWriter, type StreamBlockOptions } from "./entry-writer.js";
 import { ArchiveAbortedError, SizeLimitExceededError } from "./errors.js";
-import { enableGarbageCollection } from "./garbage-collection.js";
 import { JobScheduler } from "./job-scheduler.js";
 import { MallocTrimmer } from "./native-memory.js";
 import { PendingEntries, type PendingEntry, type PendingStream } from "./pending-entries.js";
@@ -108,8 +107,6 @@ export class ZipWriter {
     this.engine = options.deflate ?? deflateEngine();
     this.collection = new CollectionPacer(COLLECT_EVERY_BYTES, this.engine.libdeflate && new MallocTrimmer(this.engine.libdeflate, TRIM_EVERY_BYTES));
     this.output = new ArchiveOutput(sink);
-    // Before the workers start, so they can collect too.
-    enableGarbageCollection();
     this.jobs = new JobScheduler(this.pending, { level, workers, engine: this.engine, onFailure: (error) => this.fail(error) });
     this.tally = new ArchiveTally(this.output, options.onProgress);
     this.records = new ZipRecords(this.output, options.spool);

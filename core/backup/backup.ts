@@ -14,6 +14,7 @@ import type { RecordSpoolOptions } from "../spool/record-spool.js";
 import { openStore } from "../store/open.js";
 import { assertContainerAllows } from "../store/preflight.js";
 import type { StagedUpload, Store } from "../store/store.js";
+import { monotonicMs } from "../monotonic-clock.js";
 import { toolVersion } from "../version.js";
 import { appMetaOf } from "./app-meta.js";
 import { archiveDatabases } from "./databases.js";
@@ -93,8 +94,8 @@ export interface BackupResult {
 export async function runBackup(options: AppBackupOptions, run: BackupRunOptions = {}): Promise<BackupResult> {
   const startedAt = run.now ?? new Date();
   // Durations come from a monotonic clock, so a backup evaluated at a given `now` still records its real length.
-  const clockStart = performance.now();
-  const finishTime = () => new Date(startedAt.getTime() + Math.round(performance.now() - clockStart));
+  const clockStart = monotonicMs();
+  const finishTime = () => new Date(startedAt.getTime() + Math.round(monotonicMs() - clockStart));
   const redactor = redactorFor(options);
   const log = new BackupLog(redactor, run.onLog);
   if (run.name !== undefined && !isValidBackupName(run.name)) {

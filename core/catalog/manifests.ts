@@ -1,7 +1,7 @@
 import { AppBackupError } from "../errors.js";
 import { blobNames } from "../format/backup-name.js";
 import { ForeignObjectError, readManifestHead } from "../format/manifest-head.js";
-import { parseManifest } from "../format/manifest-xml.js";
+import { parseManifest } from "../format/manifest-xml-parse.js";
 import type { BackupManifest, ManifestSummary } from "../format/manifest.js";
 import type { Store } from "../store/store.js";
 

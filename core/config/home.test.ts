@@ -105,16 +105,16 @@ describe("inline apps (the Action's inputs) with a remote home", () => {
     invalidHint: "",
   };
 
-  it("an sftp:// home takes its login from the sftp inputs", () => {
-    const options = resolveInlineApp(
+  it("an sftp:// home takes its login from the sftp inputs", async () => {
+    const options = await resolveInlineApp(
       { appName: "contoso", home: "sftp://deploy@vm/srv/app", storage: "file:./backups", databases: [], sftp: { privateKey: "KEY TEXT", knownHosts: "known_hosts" } },
       { needsHome: true, baseDir: "/work/repo", env: {}, wording },
     );
     expect(options.app.remote).toMatchObject({ kind: "sftp", privateKey: "KEY TEXT", knownHosts: "/work/repo/known_hosts" });
   });
 
-  it("an SCM URL with publishing credentials is an App Service home signed in with them", () => {
-    const options = resolveInlineApp(
+  it("an SCM URL with publishing credentials is an App Service home signed in with them", async () => {
+    const options = await resolveInlineApp(
       { appName: "contoso", home: "https://contoso.scm.azurewebsites.net/", storage: "file:./backups", databases: [], publishing: { user: "$contoso", password: "pw-0123456789" } },
       { needsHome: true, baseDir: "/work/repo", env: {}, wording },
     );

@@ -77,11 +77,11 @@ const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(
  * so every front end accepts and rejects exactly what a file would; each error
  * names the front end's input.
  */
-export function resolveInlineApp(
+export async function resolveInlineApp(
   app: InlineApp,
   { needsHome, baseDir, env, wording }: { needsHome: boolean; baseDir: string; env: NodeJS.ProcessEnv; wording: InlineWording },
-): AppBackupOptions {
-  const raw = configFromInlineApp(app, { needsHome, baseDir, wording });
+): Promise<AppBackupOptions> {
+  const raw = await configFromInlineApp(app, { needsHome, baseDir, wording });
   try {
     return resolveConfig(raw, { baseDir, env, envSetIn: wording.envSetIn });
   } catch (error) {
@@ -90,10 +90,10 @@ export function resolveInlineApp(
 }
 
 /** The app-backup.yml equivalent of an app described inline. */
-export function configFromInlineApp(
+export async function configFromInlineApp(
   app: InlineApp,
   { needsHome, baseDir, wording }: { needsHome: boolean; baseDir: string; wording: InlineWording },
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const missing: InlineKey[] = [];
   if (!app.appName) missing.push("appName");
   if (!app.storage) missing.push("storage");
@@ -117,7 +117,7 @@ export function configFromInlineApp(
     // Operations that do not touch the home (list, verify, ...) accept an app without one.
     home: publishing && app.home ? { appService: app.home, ...publishing } : (app.home ?? "."),
     ...(Object.keys(sftp).length ? { sftp } : {}),
-    settings: app.settingsFile ? settingsOf(path.resolve(baseDir, app.settingsFile), wording) : {},
+    settings: app.settingsFile ? await settingsOf(path.resolve(baseDir, app.settingsFile), wording) : {},
     connectionStrings,
     backup,
   };
@@ -148,9 +148,9 @@ export function inlineStorage(storage: string, container: string | undefined, wo
   }
 }
 
-function settingsOf(file: string, wording: InlineWording): Record<string, string> {
+async function settingsOf(file: string, wording: InlineWording): Promise<Record<string, string>> {
   try {
-    return readSettingsFile(file);
+    return await readSettingsFile(file);
   } catch (error) {
     if (isAppBackupError(error) && error.code === "CONFIG_UNREADABLE") {
       throw new AppBackupError(error.code, error.message, wording.settingsFileHint, { cause: error });

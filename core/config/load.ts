@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { safeParse } from "valibot";
 import { AppBackupError } from "../errors.js";
 import type { AppBackupOptions, ConnectionString } from "../options.js";
@@ -10,6 +9,7 @@ import { configIssuesOf, fixKeysHint, invalidConfiguration } from "./issues.js";
 import { configSchema, type ConfigFile } from "./schema.js";
 import { storageSpecOf } from "./storage.js";
 import { unreadableFile } from "./unreadable.js";
+import { yamlLibrary } from "./yaml-library.js";
 import { describeYamlSyntaxError } from "./yaml-syntax-error.js";
 
 /** Reads, validates and resolves an `app-backup.yml` (YAML or JSON). */
@@ -23,7 +23,8 @@ export async function loadConfig(configPath: string, env: NodeJS.ProcessEnv = pr
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true });
+    const { parse } = await yamlLibrary();
+    raw = parse(text, { prettyErrors: true });
   } catch (error) {
     throw new AppBackupError(
       "CONFIG_UNREADABLE",

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { AppBackupError } from "../errors.js";
 import { unreadableFile } from "./unreadable.js";
+import { yamlLibrary } from "./yaml-library.js";
 import { describeYamlSyntaxError } from "./yaml-syntax-error.js";
 
 /**
@@ -13,17 +13,18 @@ import { describeYamlSyntaxError } from "./yaml-syntax-error.js";
  * included, is an error rather than a setting recorded with a value the app
  * does not have. Items of a list are counted from 1 in errors.
  */
-export function readSettingsFile(file: string): Record<string, string> {
+export async function readSettingsFile(file: string): Promise<Record<string, string>> {
   const absolute = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(absolute, "utf8");
+    text = await readFile(absolute, "utf8");
   } catch (error) {
     throw unreadableFile("settings file", absolute, error, "Give the path of a YAML or JSON file of app settings.");
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    const { parse } = await yamlLibrary();
+    raw = parse(text);
   } catch (error) {
     // The parser quotes the offending line, which may hold a secret: only what and where are kept.
     throw settingsInvalid(absolute, `it is not valid YAML or JSON: ${describeYamlSyntaxError(error)}`);

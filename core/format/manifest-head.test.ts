@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { readManifestHead } from "./manifest-head.js";
 import type { ArchiveEntry } from "../archive/types.js";
 import type { BackupManifest } from "./manifest.js";
-import { manifestToXml, parseManifestSummary } from "./manifest-xml.js";
+import { manifestToXml } from "./manifest-xml.js";
+import { parseManifestSummary } from "./manifest-xml-parse.js";
 import type { Store } from "../store/store.js";
 
 const seed = Number(process.env.FC_SEED ?? 20261206);

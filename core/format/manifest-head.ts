@@ -1,6 +1,6 @@
 import { AppBackupError } from "../errors.js";
 import { MANIFEST_HEAD_LIMIT_BYTES, type ManifestSummary } from "./manifest.js";
-import { parseManifestSummary } from "./manifest-xml.js";
+import { parseManifestSummary } from "./manifest-xml-parse.js";
 import type { Store } from "../store/store.js";
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ArchiveEntry } from "../archive/types.js";
 import type { BackupManifest } from "./manifest.js";
-import { manifestToXml, parseManifest } from "./manifest-xml.js";
+import { manifestToXml } from "./manifest-xml.js";
+import { parseManifest } from "./manifest-xml-parse.js";
 import { parseManifestQuickly } from "./manifest-reader.js";
 
 const mtime = new Date("2024-02-29T23:59:58.123Z");

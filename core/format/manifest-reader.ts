@@ -4,7 +4,7 @@ import { AppBackupError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { blobNames } from "./backup-name.js";
 import { nameProblem } from "./entry-name.js";
-import { parseManifestSummary, summaryFromHead } from "./manifest-xml.js";
+import { parseManifestSummary, summaryFromHead } from "./manifest-xml-parse.js";
 import { MANIFEST_HEAD_LIMIT_BYTES, type BackupManifest, type ManifestSummary } from "./manifest.js";
 
 /**

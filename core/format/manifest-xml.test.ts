@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BackupManifest } from "./manifest.js";
-import { manifestToXml, parseManifest, summaryFromHead } from "./manifest-xml.js";
+import { manifestToXml } from "./manifest-xml.js";
+import { parseManifest, summaryFromHead } from "./manifest-xml-parse.js";
 
 const manifest: BackupManifest = {
   formatVersion: 1,

@@ -1,7 +1,7 @@
-import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { AppBackupError } from "../errors.js";
+import XMLBuilder from "fast-xml-builder";
 import type { AppBackupOptions } from "../options.js";
 import { redactConnectionString } from "../secrets.js";
+import { attr } from "./xml-names.js";
 
 /** The app configuration stored as `meta` at the root of the zip, as Azure does. */
 export interface AppMeta {
@@ -9,8 +9,6 @@ export interface AppMeta {
   settings: Record<string, string>;
   connectionStrings: Record<string, { type: string; value: string }>;
 }
-
-const attr = "@_";
 
 /**
  * The configuration as declared: `${env:VAR}` references stay references, so a
@@ -45,23 +43,4 @@ export function metaToXml(meta: AppMeta): string {
       },
     },
   })}`;
-}
-
-export function parseMeta(xml: string): AppMeta {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: attr,
-    parseAttributeValue: false,
-    parseTagValue: false,
-    isArray: (name) => name === "Setting" || name === "ConnectionString",
-  });
-  const root = parser.parse(xml)?.AppConfiguration;
-  if (!root) throw new AppBackupError("BACKUP_CORRUPT", "The backup's meta entry is not an app configuration document.");
-  const settings: Record<string, string> = {};
-  for (const s of root.Settings?.Setting ?? []) settings[s[`${attr}name`]] = s[`${attr}value`] ?? "";
-  const connectionStrings: AppMeta["connectionStrings"] = {};
-  for (const c of root.ConnectionStrings?.ConnectionString ?? []) {
-    connectionStrings[c[`${attr}name`]] = { type: c[`${attr}type`], value: c[`${attr}value`] ?? "" };
-  }
-  return { name: String(root.Name ?? ""), settings, connectionStrings };
 }

@@ -1,8 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
-import { isMap, parseDocument } from "yaml";
 import { safeParse } from "valibot";
 import { issuesInOneLine } from "../config/issues.js";
 import { configSchema } from "../config/schema.js";
+import { yamlLibrary } from "../config/yaml-library.js";
 import { AppBackupError } from "../errors.js";
 import type { AppMeta } from "../format/meta.js";
 import { publishReplacing } from "../fs/publish.js";
@@ -33,6 +33,7 @@ export async function prepareConfigUpdate(
 ): Promise<ConfigUpdate> {
   const update: ConfigUpdate = { configPath, settings: [], connectionStrings: [], warnings: [] };
   const text = await readFile(configPath, "utf8");
+  const { isMap, parseDocument } = await yamlLibrary();
   const doc = parseDocument(text);
   if (doc.errors.length) {
     throw new AppBackupError("CONFIG_INVALID", `Cannot update ${configPath}: ${doc.errors[0]!.message}`);

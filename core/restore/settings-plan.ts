@@ -1,7 +1,8 @@
 import type { ExtractPool } from "../archive/extract-pool.js";
 import { extractEntries } from "../archive/extract.js";
 import { AppBackupError } from "../errors.js";
-import { parseMeta, type AppMeta } from "../format/meta.js";
+import type { AppMeta } from "../format/meta.js";
+import { parseMeta } from "../format/meta-parse.js";
 import { META_ENTRY } from "../format/zip-layout.js";
 import type { AppBackupOptions } from "../options.js";
 import type { ConfigUpdate } from "./config-update.js";

@@ -53,6 +53,27 @@ describe("what a run of the CLI loads", () => {
     expect([...packagesOf(run.modules)].filter((name) => driversAndSdks.test(name))).toEqual([]);
   });
 
+  it("backs up an app described by flags without a YAML parser, an XML parser or the progress bar's library", async () => {
+    const { home, storage } = await tinyApp();
+    const run = await loadedBy(["backup", "--app", "tiny", "--home", home, "--storage", storage]);
+    expect(run.code, run.stderr).toBe(0);
+    const packages = packagesOf(run.modules);
+    // The manifest is written with the XML builder alone; nothing is parsed, and stderr is no terminal.
+    expect(packages).toContain("fast-xml-builder");
+    expect([...packages].filter((name) => /^(yaml|fast-xml-parser|cli-progress)$/.test(name))).toEqual([]);
+    // Nor the catalog's listing and manifest reading, which only retention, list and restore use.
+    expect(run.modules.filter((module) => /^core\/catalog\/(listing|manifests|catalog)\.ts$/.test(module))).toEqual([]);
+  });
+
+  it("loads the YAML parser for a backup described by a configuration file", async () => {
+    const { home, storage } = await tinyApp();
+    const config = path.join(path.dirname(home), "app-backup.yml");
+    await writeFile(config, `name: tiny\nhome: ${home}\nbackup:\n  storage: ${storage}\n`);
+    const run = await loadedBy(["backup", "--config", config]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(packagesOf(run.modules)).toContain("yaml");
+  });
+
   it("loads the PostgreSQL driver for a backup with a PostgreSQL database", async () => {
     const { home, storage } = await tinyApp();
     // Nothing listens on port 1: the backup fails, after loading the driver to connect.

@@ -11,3 +11,14 @@ export function thrownAppBackupError(run: () => unknown, otherwise = "expected a
   }
   throw new Error(otherwise);
 }
+
+/** The AppBackupError `run` rejects with; as `thrownAppBackupError`, for work that is async. */
+export async function rejectedAppBackupError(run: () => Promise<unknown>, otherwise = "expected an error"): Promise<AppBackupError> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppBackupError);
+    return error as AppBackupError;
+  }
+  throw new Error(otherwise);
+}
