@@ -20334,6 +20334,7 @@ var OPEN_FLAGS, MAX_LISTED, readBuffer, deflateScratch;
 var init_file_batch = __esm({
   "core/archive/file-batch.ts"() {
     "use strict";
+    init_compression_policy();
     init_libdeflate_binding();
     OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK || 0);
     MAX_LISTED = 2 ** 31;

@@ -28,6 +28,22 @@ export function isStoredByName(name: string): boolean {
  */
 export const DEFAULT_LEVEL = 4;
 
+/**
+ * Files up to this size are deflated by libdeflate at level 1 whatever the
+ * level. Its levels 2 and up set up match-finding tables of some 100 KB for
+ * each call, which for a file of a few KB costs as much as compressing it.
+ * Measured on a project's node_modules, files of at most 4 KiB (34,151 files,
+ * 39 MB): 16.1 µs a file at level 1 against 23.4 µs at level 4, for 1.2 %
+ * more output on them (under 0.1 % of the whole archive); on generated 1-4 KB
+ * text and JSON files, 19.5 µs against 36.8 µs, for 1.6 % more.
+ */
+export const FASTEST_LEVEL_LIMIT = 4096;
+
+/** The libdeflate level a file of `size` bytes is deflated at, for the archive's `level`. */
+export function libdeflateLevelFor(size: number, level: number): number {
+  return size <= FASTEST_LEVEL_LIMIT ? Math.min(level, 1) : level;
+}
+
 /** Deflated output must save at least this share of the input, or the entry is stored. */
 export const MIN_SAVING = 0.02;
 

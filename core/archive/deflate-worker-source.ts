@@ -37,6 +37,15 @@ var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
 var import_node_zlib3 = require("node:zlib");
 
+// core/archive/compression-policy.ts
+var FASTEST_LEVEL_LIMIT = 4096;
+function libdeflateLevelFor(size, level) {
+  return size <= FASTEST_LEVEL_LIMIT ? Math.min(level, 1) : level;
+}
+var WHOLE_FILE_LIMIT = 1024 * 1024;
+var CHUNK_SIZE = 1024 * 1024;
+var SAMPLE_SIZE = 128 * 1024;
+
 // core/archive/libdeflate-binding.ts
 var import_node_zlib2 = require("node:zlib");
 var loaded = /* @__PURE__ */ new Map();
@@ -175,7 +184,7 @@ function deflateSmall(bytes, level, libdeflate) {
   const needed = deflateRoom(bytes.length);
   if (libdeflate) {
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
-    const length = libdeflate.deflate(bytes, level, deflateScratch);
+    const length = libdeflate.deflate(bytes, libdeflateLevelFor(bytes.length, level), deflateScratch);
     if (length > 0) {
       deflatedCrc32 = libdeflate.crc32(bytes);
       return deflateScratch.subarray(0, length);

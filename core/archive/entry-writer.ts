@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import type { ArchiveTally } from "./archive-tally.js";
 import { blockRingBytes, BlockDeflater } from "./block-deflate.js";
 import type { CollectionPacer } from "./collection-pacer.js";
-import { CHUNK_SIZE, isLargeFile, MIN_SAVING, SAMPLE_SIZE } from "./compression-policy.js";
+import { CHUNK_SIZE, isLargeFile, libdeflateLevelFor, MIN_SAVING, SAMPLE_SIZE } from "./compression-policy.js";
 import { FileChunks } from "./file-chunks.js";
 import { saves } from "./file-batch.js";
 import type { JobScheduler } from "./job-scheduler.js";
@@ -108,7 +108,7 @@ export class EntryWriter {
     if (!entry.store && data.length > 0) {
       const { libdeflate } = this.options;
       const deflated =
-        data.length > ASYNC_DEFLATE_SIZE ? await deflateRawAsync(data, { level }) : libdeflate ? libdeflateRaw(libdeflate, data, level) : zlib.deflateRawSync(data, { level });
+        data.length > ASYNC_DEFLATE_SIZE ? await deflateRawAsync(data, { level }) : libdeflate ? libdeflateRaw(libdeflate, data, libdeflateLevelFor(data.length, level)) : zlib.deflateRawSync(data, { level });
       if (deflated.length < data.length * (1 - MIN_SAVING)) {
         payload = deflated;
         method = METHOD_DEFLATE;

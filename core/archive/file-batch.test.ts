@@ -2,8 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { inflateRawSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { readSmallFile } from "./file-batch.js";
+import { FASTEST_LEVEL_LIMIT } from "./compression-policy.js";
+import { libdeflateBindingFile } from "./deflate-engine.js";
+import { deflateFileBatch, readSmallFile } from "./file-batch.js";
+import { libdeflateRaw, loadLibdeflate } from "./libdeflate-binding.js";
 
 const folder = mkdtempSync(path.join(os.tmpdir(), "file-batch-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -47,5 +51,37 @@ describe("readSmallFile", () => {
     expect(read(fifo, 12)).toEqual({ reason: "it is no longer a regular file" });
     expect(read(sub, 12)).toEqual({ reason: "it is no longer a regular file" });
     expect(read(path.join(folder, "missing.txt"), 12)).toEqual({ reason: "the file no longer exists" });
+  });
+});
+
+describe("deflateFileBatch", () => {
+  it("deflates a file of a few KB at libdeflate's level 1, and a larger one at the archive's level", () => {
+    const file = libdeflateBindingFile();
+    if (file === undefined) throw new Error("dist/native/libdeflate.node was not built: run scripts/setup-tests.sh, then npm run build.");
+    const libdeflate = loadLibdeflate(file);
+    if (typeof libdeflate === "string") throw new Error(libdeflate);
+    const words = Array.from({ length: 4000 }, (_, i) => `word${(i * 7919) % 613} `).join("");
+    const contents = [Buffer.from(words.slice(0, FASTEST_LEVEL_LIMIT)), Buffer.from(words.slice(0, FASTEST_LEVEL_LIMIT + 4000))];
+    const paths = contents.map((content, i) => {
+      const at = path.join(folder, `batch-${i}.txt`);
+      writeFileSync(at, content);
+      return at;
+    });
+    const target = new Uint8Array(64 * 1024);
+    const { message } = deflateFileBatch({ id: 1, paths: paths.join("\0"), store: "00", sizes: new Float64Array(contents.map((c) => c.length)), level: 4 }, target, 0.02, undefined, libdeflate);
+    let at = 0;
+    const stored = contents.map((content, i) => {
+      expect(message.meta[i * 4], "size").toBe(content.length);
+      expect(message.meta[i * 4 + 2], "method").toBe(8);
+      const length = message.meta[i * 4 + 3]!;
+      const data = Buffer.from(target.subarray(at, at + length));
+      at += length;
+      expect(inflateRawSync(data).equals(content)).toBe(true);
+      return data;
+    });
+    expect(stored[0]!.equals(libdeflateRaw(libdeflate, contents[0]!, 1))).toBe(true);
+    expect(stored[1]!.equals(libdeflateRaw(libdeflate, contents[1]!, 4))).toBe(true);
+    // Level 1 is a different compressor: the small file's data is not what level 4 makes of it.
+    expect(stored[0]!.equals(libdeflateRaw(libdeflate, contents[0]!, 4))).toBe(false);
   });
 });

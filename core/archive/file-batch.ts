@@ -7,6 +7,7 @@
 import { createHash, hash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import { constants as zlibConstants, crc32 as zlibCrc32, createGzip, deflateRawSync, inflateRawSync, type Gzip, type ZlibOptions } from "node:zlib";
+import { libdeflateLevelFor } from "./compression-policy.js";
 import type { BatchReply } from "./deflate-protocol.js";
 import { deflateRoom, type LibdeflateBinding } from "./libdeflate-binding.js";
 
@@ -186,7 +187,7 @@ function deflateSmall(bytes: Buffer, level: number, libdeflate: LibdeflateBindin
   const needed = deflateRoom(bytes.length);
   if (libdeflate) {
     if (deflateScratch.length < needed) deflateScratch = Buffer.allocUnsafeSlow(roundUp(needed));
-    const length = libdeflate.deflate(bytes, level, deflateScratch);
+    const length = libdeflate.deflate(bytes, libdeflateLevelFor(bytes.length, level), deflateScratch);
     if (length > 0) {
       deflatedCrc32 = libdeflate.crc32(bytes);
       return deflateScratch.subarray(0, length);
