@@ -34,20 +34,9 @@ export function directCoreImports(root) {
  * its name there, a type with nothing (it is gone from the bundle).
  */
 function barrelDefinitions(barrel) {
-  const source = ts.createSourceFile(barrel, readFileSync(barrel, "utf8"), ts.ScriptTarget.Latest);
-  const definitions = new Map();
-  for (const statement of source.statements) {
-    if (!ts.isExportDeclaration(statement) || !statement.moduleSpecifier) continue;
-    const module = path.resolve(path.dirname(barrel), statement.moduleSpecifier.text);
-    if (!statement.exportClause || !ts.isNamedExports(statement.exportClause)) {
-      throw new Error(`${barrel}: \`export * from "${statement.moduleSpecifier.text}"\` cannot be resolved name by name; export the names.`);
-    }
-    for (const element of statement.exportClause.elements) {
-      const isType = statement.isTypeOnly || element.isTypeOnly;
-      definitions.set(element.name.text, isType ? null : definitionOf(module, (element.propertyName ?? element.name).text));
-    }
-  }
-  return definitions;
+  const { names, stars } = reExportsOf(barrel);
+  if (stars.length > 0) throw new Error(`${barrel}: \`export * from "${stars[0]}"\` cannot be resolved name by name; export the names.`);
+  return new Map([...names].map(([exported, from]) => [exported, from.isType ? null : definitionOf(from.module, from.name)]));
 }
 
 /**
@@ -56,14 +45,34 @@ function barrelDefinitions(barrel) {
  * is passed through, or importing one name would load all that barrel reaches.
  */
 function definitionOf(module, name) {
-  const file = resolveTs(module);
+  const from = reExportsOf(resolveTs(module)).names.get(name);
+  return from ? definitionOf(from.module, from.name) : { module, name };
+}
+
+const reExports = new Map();
+
+/**
+ * What `file` re-exports from other modules, read once: each name with the
+ * module and name it comes from, and the specifiers of its `export *` lines.
+ */
+function reExportsOf(file) {
+  let found = reExports.get(file);
+  if (found) return found;
+  found = { names: new Map(), stars: [] };
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest);
   for (const statement of source.statements) {
-    if (!ts.isExportDeclaration(statement) || !statement.moduleSpecifier || !statement.exportClause || !ts.isNamedExports(statement.exportClause)) continue;
-    const element = statement.exportClause.elements.find((candidate) => candidate.name.text === name);
-    if (element) return definitionOf(path.resolve(path.dirname(file), statement.moduleSpecifier.text), (element.propertyName ?? element.name).text);
+    if (!ts.isExportDeclaration(statement) || !statement.moduleSpecifier) continue;
+    if (!statement.exportClause || !ts.isNamedExports(statement.exportClause)) {
+      found.stars.push(statement.moduleSpecifier.text);
+      continue;
+    }
+    const module = path.resolve(path.dirname(file), statement.moduleSpecifier.text);
+    for (const element of statement.exportClause.elements) {
+      found.names.set(element.name.text, { module, name: (element.propertyName ?? element.name).text, isType: statement.isTypeOnly || element.isTypeOnly });
+    }
   }
-  return { module, name };
+  reExports.set(file, found);
+  return found;
 }
 
 /** `file`'s source with each import or re-export from the barrel replaced by the same names from their defining modules. */

@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { BackupFlags } from "../actions/backup.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "back up the app described by ./app-backup.yml, with one JSON result on stdout", command: "app-backup backup --json" },

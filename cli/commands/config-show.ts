@@ -1,8 +1,8 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { ConfigShowFlags } from "../actions/config-show.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "show the stored configuration of the app of ./app-backup.yml, and how the file differs", command: "app-backup config show" },

@@ -1,8 +1,8 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { ConfigureFlags } from "../actions/configure.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "store the schedule and retention of ./app-backup.yml in the app's container", command: "app-backup configure" },

@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { DeleteFlags } from "../actions/delete.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "delete one backup, after saying what goes and asking", command: "app-backup delete shop_20261130020000" },

@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { ListFlags } from "../actions/list.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "list the backups of the app described by ./app-backup.yml", command: "app-backup list" },

@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { PruneFlags } from "../actions/prune.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "say which backups retention would delete and why, deleting nothing", command: "app-backup prune --dry-run" },

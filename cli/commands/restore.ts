@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { RestoreFlags } from "../actions/restore.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "see what restoring the newest backup would write and delete, changing nothing", command: "app-backup restore latest --dry-run" },

@@ -1,8 +1,8 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { RunScheduledFlags } from "../actions/run-scheduled.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "back up if the stored schedule says one is due, then apply retention (run it hourly)", command: "app-backup run-scheduled" },

@@ -1,9 +1,9 @@
-import { loaded } from "./loaded.js";
 import type { Command } from "commander";
 import { addAppFlags } from "../app-flags.js";
 import type { CliIo } from "../io.js";
 import { withHelp, type HelpExample } from "../help.js";
 import type { VerifyFlags } from "../actions/verify.js";
+import { loaded } from "./loaded.js";
 
 const examples: HelpExample[] = [
   { does: "check the newest backup's zip against its manifest", command: "app-backup verify latest" },
