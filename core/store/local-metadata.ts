@@ -84,7 +84,9 @@ async function recordOf(root: string, objectName: string): Promise<MetadataRecor
   try {
     text = await readFile(path.join(root, metadataRecordFileOf(objectName)), "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // A folder under a record's name is no record either.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR") return undefined;
     throw error;
   }
   let record: unknown;

@@ -74,17 +74,29 @@ export class LocalStore implements Store {
    * A killed run leaves its invisible temp file behind, and may leave the
    * metadata record of an object it never published. A live upload keeps its
    * file's mtime fresh, so one untouched for hours belongs to no one.
+   *
+   * Only a record whose object is not in the folder can be abandoned: one
+   * beside its object is never read here (readers check it against the file it
+   * was written for, and writing the object again replaces it), so a backup
+   * costs the same in a container of ten backups or ten thousand. Tidying never
+   * fails the run: what cannot be looked at or removed is left.
    */
   private async removeAbandonedFiles(): Promise<void> {
     const cutoff = Date.now() - abandonedPartialAgeMs;
-    for (const name of await readdir(this.root)) {
+    const names = await readdir(this.root);
+    const present = new Set(names);
+    for (const name of names) {
       const recordOf = objectOfMetadataRecord(name);
-      if (!name.startsWith(partialPrefix) && recordOf === undefined) continue;
-      const file = path.join(this.root, name);
-      const info = await stat(file).catch(() => undefined);
-      if (!info || info.mtimeMs >= cutoff) continue;
-      if (recordOf === undefined || (await isAbandonedRecord(this.root, recordOf))) await rm(file, { force: true });
+      if (!name.startsWith(partialPrefix) && (recordOf === undefined || present.has(recordOf))) continue;
+      await this.removeIfAbandoned(name, recordOf, cutoff).catch(() => undefined);
     }
+  }
+
+  private async removeIfAbandoned(name: string, recordOf: string | undefined, cutoff: number): Promise<void> {
+    const file = path.join(this.root, name);
+    const info = await stat(file);
+    if (info.mtimeMs >= cutoff) return;
+    if (recordOf === undefined || (await isAbandonedRecord(this.root, recordOf))) await rm(file, { force: true });
   }
 
   /** Metadata comes from each object's record, read only when asked for and only for objects that have one. */

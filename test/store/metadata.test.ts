@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,6 +150,22 @@ describe("a local container's metadata records", () => {
     // shop_1's record was abandoned long ago; shop_2's is fresh (a write may be about to publish it); shop_3's is in use.
     expect((await readdir(root)).sort()).toEqual([metadataRecordFileOf("shop_2.xml"), metadataRecordFileOf("shop_3.xml"), "shop_3.xml"].sort());
     expect((await store.stat("shop_3.xml"))?.metadata).toEqual({ kind: "manifest" });
+  });
+
+  it("beside their object are never read by the container's check, and nothing under a record's name fails it", async () => {
+    const { root, store } = await storeWithRecord();
+    // Folders under records' names, old: one beside its object, one of no object.
+    await rm(path.join(root, metadataRecordFileOf("shop_1.xml")));
+    const longAgo = new Date(Date.now() - 7 * 60 * 60 * 1000);
+    for (const name of ["shop_1.xml", "shop_9.xml"]) {
+      await mkdir(path.join(root, metadataRecordFileOf(name)));
+      await utimes(path.join(root, metadataRecordFileOf(name)), longAgo, longAgo);
+    }
+    await expect(store.check()).resolves.toBeUndefined();
+    expect((await store.stat("shop_1.xml"))?.metadata).toBeUndefined();
+    expect((await listAll(store, "", { includeMetadata: true })).map((o) => [o.name, o.metadata])).toEqual([["shop_1.xml", undefined]]);
+    await expect(store.put("shop_2.xml", "<x/>", { metadata: { kind: "manifest" } })).resolves.toBeUndefined();
+    expect((await store.stat("shop_2.xml"))?.metadata).toEqual({ kind: "manifest" });
   });
 
   it("that are not records of ours read as no metadata", async () => {
