@@ -7,4 +7,12 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+export const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  // Opened when a question is asked: opening standard input (a socket for a pipe) costs a run that asks nothing.
+  get stdin() {
+    return process.stdin;
+  },
+});

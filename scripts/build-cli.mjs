@@ -21,6 +21,25 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values, positionals } = parseArgs({ options: { metafile: { type: "string" } }, allowPositionals: true });
 const outdir = path.resolve(positionals[0] ?? path.join(root, "dist/cli"));
 
+/**
+ * commander requires `node:child_process` when it loads, for subcommands that
+ * are separate executables, which this CLI has none of: loading the module (and
+ * `net`, `dgram` behind it) costs every run a few milliseconds. Its one use,
+ * `spawn`, loads it when called.
+ */
+const childProcessWhenSpawned = {
+  name: "child-process-when-spawned",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: "child_process", namespace: "child-process-when-spawned" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "child-process-when-spawned" }, () => ({
+      contents: 'module.exports = { spawn: (...args) => process.getBuiltinModule("node:child_process").spawn(...args) };',
+      loader: "js",
+    }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { "app-backup": "cli/bin.ts" },
@@ -33,7 +52,7 @@ const result = await build({
   // ssh2 is loaded from the package's node_modules, where its compiled crypto binding is:
   // bundled, SFTP would encrypt in JavaScript, several times slower.
   external: [...nodeBundleOptions("node20").external, "ssh2"],
-  plugins: [...nodeBundleOptions("node20").plugins, directCoreImports(root)],
+  plugins: [...nodeBundleOptions("node20").plugins, directCoreImports(root), childProcessWhenSpawned],
   metafile: values.metafile !== undefined,
 });
 if (values.metafile !== undefined) writeFileSync(path.resolve(values.metafile), JSON.stringify(result.metafile));

@@ -11126,7 +11126,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11166,7 +11166,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11179,7 +11179,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11219,7 +11219,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -20316,13 +20316,22 @@ var init_entry_name = __esm({
   }
 });
 
+// core/archive/promisify.ts
+var promisify;
+var init_promisify = __esm({
+  "core/archive/promisify.ts"() {
+    "use strict";
+    promisify = process.getBuiltinModule("node:util").promisify;
+  }
+});
+
 // core/archive/block-deflate.ts
-import { promisify } from "node:util";
 import zlib from "node:zlib";
 var deflateRawAsync, WINDOW;
 var init_block_deflate = __esm({
   "core/archive/block-deflate.ts"() {
     "use strict";
+    init_promisify();
     deflateRawAsync = promisify(zlib.deflateRaw);
     WINDOW = 32 * 1024;
   }
@@ -20345,24 +20354,24 @@ var init_file_batch = __esm({
 
 // core/archive/file-chunks.ts
 import { closeSync as closeSync2, read } from "node:fs";
-import { promisify as promisify2 } from "node:util";
 var readAsync;
 var init_file_chunks = __esm({
   "core/archive/file-chunks.ts"() {
     "use strict";
+    init_promisify();
     init_file_batch();
-    readAsync = promisify2(read);
+    readAsync = promisify(read);
   }
 });
 
 // core/archive/entry-writer.ts
 import { createHash } from "node:crypto";
 import zlib2 from "node:zlib";
-import { promisify as promisify3 } from "node:util";
 var ASYNC_DEFLATE_SIZE, EMPTY_SHA256, deflateRawAsync2, STREAM_BLOCKS;
 var init_entry_writer = __esm({
   "core/archive/entry-writer.ts"() {
     "use strict";
+    init_promisify();
     init_block_deflate();
     init_compression_policy();
     init_file_chunks();
@@ -20371,7 +20380,7 @@ var init_entry_writer = __esm({
     init_zip_format();
     ASYNC_DEFLATE_SIZE = 64 * 1024;
     EMPTY_SHA256 = createHash("sha256").digest();
-    deflateRawAsync2 = promisify3(zlib2.deflateRaw);
+    deflateRawAsync2 = promisify(zlib2.deflateRaw);
     STREAM_BLOCKS = { blockSize: CHUNK_SIZE, smallStreamLimit: 4 * 1024 * 1024, blocksInFlight: 6 };
   }
 });
@@ -20398,12 +20407,20 @@ var init_deflate_worker_source = __esm({
   }
 });
 
+// core/archive/worker-threads.ts
+var init_worker_threads = __esm({
+  "core/archive/worker-threads.ts"() {
+    "use strict";
+  }
+});
+
 // core/archive/worker-pool.ts
 var init_worker_pool = __esm({
   "core/archive/worker-pool.ts"() {
     "use strict";
     init_deflate_worker_source();
     init_garbage_collection();
+    init_worker_threads();
   }
 });
 
@@ -21519,6 +21536,7 @@ var CREATE_FLAGS = constants3.O_WRONLY | constants3.O_CREAT | constants3.O_EXCL 
 
 // core/archive/extract-pool.ts
 init_garbage_collection();
+init_worker_threads();
 
 // core/restore/restore.ts
 init_errors();

@@ -1,4 +1,4 @@
-import { promisify } from "node:util";
+import { promisify } from "./promisify.js";
 import zlib from "node:zlib";
 import type { BlockReply, BlockRequest } from "./block-deflate-job.js";
 import type { JobTicket, WorkerMessage } from "./worker-pool.js";

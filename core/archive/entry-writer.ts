@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
-import { promisify } from "node:util";
+import { promisify } from "./promisify.js";
 import type { ArchiveTally } from "./archive-tally.js";
 import { blockRingBytes, BlockDeflater } from "./block-deflate.js";
 import type { CollectionPacer } from "./collection-pacer.js";

@@ -1,10 +1,11 @@
 import os from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { deflateEngine, type DeflateEngine } from "./deflate-engine.js";
 import type { ExtractReply, ExtractRequest, ExtractWorkerData } from "./extract-protocol.js";
 import { ExtractWork } from "./extract-work.js";
 import { EXTRACT_WORKER_SOURCE } from "./extract-worker-source.js";
 import { enableGarbageCollection, workerOnline } from "./garbage-collection.js";
+import { workerThreads } from "./worker-threads.js";
 
 /** What a worker sends about one job (see the worker source for the protocol). */
 export interface ExtractMessage {
@@ -185,7 +186,7 @@ export class ExtractPool {
     enableGarbageCollection();
     // A small young generation makes the worker collect the buffers it inflates often, which keeps its memory flat.
     const workerData: ExtractWorkerData = this.engine.libdeflateFile ? { libdeflateFile: this.engine.libdeflateFile } : {};
-    const worker = new Worker(EXTRACT_WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    const worker = new (workerThreads().Worker)(EXTRACT_WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     ExtractPool.threadsStarted++;
     const runner: JobRunner = { outstandingBytes: 0, largeJobs: 0, batches: 0, post: (message, transfer) => worker.postMessage(message, transfer) };
     worker.on("message", (message: ExtractMessage) => this.receive(message));

@@ -1,5 +1,5 @@
 import { closeSync, read } from "node:fs";
-import { promisify } from "node:util";
+import { promisify } from "./promisify.js";
 import { describe, openRegularFile } from "./file-batch.js";
 
 const readAsync = promisify(read);

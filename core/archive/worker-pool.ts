@@ -1,6 +1,7 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { DEFLATE_WORKER_SOURCE } from "./deflate-worker-source.js";
 import { enableGarbageCollection, workerOnline } from "./garbage-collection.js";
+import { workerThreads } from "./worker-threads.js";
 
 /** A message from a worker about one job; `type` tells which (see the worker source). */
 export interface WorkerMessage {
@@ -132,7 +133,7 @@ export class WorkerPool {
     workersStarted++;
     // Before the thread starts, so it can collect too (a backup too small for workers never pays for it).
     enableGarbageCollection();
-    const worker = new Worker(DEFLATE_WORKER_SOURCE, {
+    const worker = new (workerThreads().Worker)(DEFLATE_WORKER_SOURCE, {
       eval: true,
       workerData: { ...this.options.workerData, slotMemory, slotSize },
       // Workers allocate little JS; a small young generation keeps their heaps small.

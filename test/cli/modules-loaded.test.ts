@@ -9,8 +9,8 @@ import { moduleRecordingHook } from "../support/module-record.mjs";
 
 afterAll(removeTemporaryFolders);
 
-/** A run of the built CLI with what it loaded: the modules of every file of the bundle it imported. */
-async function loadedBy(args: string[]): Promise<{ code: number; stderr: string; modules: string[] }> {
+/** A run of the built CLI with what it loaded: the modules of every file of the bundle it imported, and Node's own modules. */
+async function loadedBy(args: string[]): Promise<{ code: number; stderr: string; modules: string[]; builtins: string[] }> {
   const dir = await temporaryFolder("modules-loaded-");
   const record = path.join(dir, "loaded.txt");
   await writeFile(record, "");
@@ -22,12 +22,14 @@ async function loadedBy(args: string[]): Promise<{ code: number; stderr: string;
     child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
   });
   const bundle = pathToFileURL(path.dirname(cliPath)).href;
-  const files = [...new Set((await readFile(record, "utf8")).split("\n"))].filter((url) => url.startsWith(bundle)).map((url) => fileURLToPath(url));
+  const lines = [...new Set((await readFile(record, "utf8")).split("\n"))];
+  const files = lines.filter((url) => url.startsWith(bundle)).map((url) => fileURLToPath(url));
+  const builtins = lines.filter((line) => line.startsWith("builtin:")).map((line) => line.slice("builtin:".length));
   // The bundle is not minified: esbuild heads each module it holds with a comment naming its source file.
   const modules = (await Promise.all(files.map((file) => readFile(file, "utf8")))).flatMap((text) =>
     [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]!),
   );
-  return { code, stderr, modules };
+  return { code, stderr, modules, builtins };
 }
 
 /** The npm packages among the modules: `pg`, `@azure/storage-blob`, ... */
@@ -63,6 +65,14 @@ describe("what a run of the CLI loads", () => {
     expect([...packages].filter((name) => /^(yaml|fast-xml-parser|cli-progress)$/.test(name))).toEqual([]);
     // Nor the catalog's listing and manifest reading, which only retention, list and restore use.
     expect(run.modules.filter((module) => /^core\/catalog\/(listing|manifests|catalog)\.ts$/.test(module))).toEqual([]);
+  });
+
+  it("backs up a tiny home without loading worker threads or child processes", async () => {
+    const { home, storage } = await tinyApp();
+    const run = await loadedBy(["backup", "--app", "tiny", "--home", home, "--storage", storage]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.builtins).toContain("zlib");
+    expect(run.builtins.filter((name) => /^(worker_threads|child_process)$/.test(name))).toEqual([]);
   });
 
   it("loads the YAML parser for a backup described by a configuration file", async () => {
