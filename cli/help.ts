@@ -61,7 +61,10 @@ export function commandHelpText(examples: readonly HelpExample[], source: Config
   return `\n${[examplesHelp(examples), exitCodesHelp(), environmentHelp(), configurationHelp(source)].join("\n\n")}\n`;
 }
 
-/** Adds the examples and the shared sections after the command's help, through commander's own help. */
+/**
+ * Adds the examples and the shared sections after the command's help, through
+ * commander's own help; written when the help is shown, not on every run.
+ */
 export function withHelp(command: Command, examples: readonly HelpExample[], source: ConfigSource = "file"): Command {
-  return command.addHelpText("after", commandHelpText(examples, source));
+  return command.addHelpText("after", () => commandHelpText(examples, source));
 }

@@ -39,7 +39,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
-  program.addHelpText("after", programHelpText());
+  program.addHelpText("after", () => programHelpText());
   for (const register of commands) register(program, io, setExit);
   return program;
 }
