@@ -20491,6 +20491,13 @@ var init_zip_writer = __esm({
   }
 });
 
+// core/format/xml-names.ts
+var init_xml_names = __esm({
+  "core/format/xml-names.ts"() {
+    "use strict";
+  }
+});
+
 // core/db/ado-net-connection-string.ts
 var init_ado_net_connection_string = __esm({
   "core/db/ado-net-connection-string.ts"() {
@@ -20540,6 +20547,37 @@ var init_sas = __esm({
     init_errors();
     sasPermissionsNeeded = "read, add, create, write, delete and list (sp=racwdl)";
     newSasHint = `Create a new container SAS granting ${sasPermissionsNeeded}, valid from now until after the backups and restores that use it, and put it in backup.storage.`;
+  }
+});
+
+// core/format/manifest.ts
+var MANIFEST_HEAD_LIMIT_BYTES;
+var init_manifest = __esm({
+  "core/format/manifest.ts"() {
+    "use strict";
+    MANIFEST_HEAD_LIMIT_BYTES = 128 * 1024 * 1024;
+  }
+});
+
+// core/format/manifest-xml-parse.ts
+var init_manifest_xml_parse = __esm({
+  "core/format/manifest-xml-parse.ts"() {
+    "use strict";
+    init_errors();
+    init_xml_names();
+  }
+});
+
+// core/format/manifest-head.ts
+var keptHeadBudget, keptHeadLimit;
+var init_manifest_head = __esm({
+  "core/format/manifest-head.ts"() {
+    "use strict";
+    init_errors();
+    init_manifest();
+    init_manifest_xml_parse();
+    keptHeadBudget = 4 * 1024 * 1024;
+    keptHeadLimit = 16 * 1024 * 1024;
   }
 });
 
@@ -21405,10 +21443,12 @@ var blobNames = (backupName) => ({
 });
 
 // core/format/manifest-xml.ts
+init_xml_names();
 var CHUNK_CHARS = 16 * 1024;
 
 // core/format/meta.ts
 init_secrets();
+init_xml_names();
 
 // core/backup/backup.ts
 init_zip_layout();
@@ -21445,26 +21485,19 @@ init_secrets();
 // core/catalog/app-names.ts
 init_errors();
 
-// core/format/manifest-head.ts
-init_errors();
-
-// core/format/manifest.ts
-var MANIFEST_HEAD_LIMIT_BYTES = 128 * 1024 * 1024;
-
-// core/format/manifest-xml-parse.ts
-init_errors();
-
-// core/format/manifest-head.ts
-var keptHeadBudget = 4 * 1024 * 1024;
-var keptHeadLimit = 16 * 1024 * 1024;
-
-// core/catalog/manifests.ts
+// core/catalog/manifest-checks.ts
 init_errors();
 
 // core/catalog/listing.ts
 init_code_unit_order();
 
+// core/catalog/manifests.ts
+init_errors();
+init_manifest_head();
+init_manifest_xml_parse();
+
 // core/catalog/find-at.ts
+init_manifest();
 init_code_unit_order();
 var clockSkewMs = 60 * 60 * 1e3;
 
@@ -21512,6 +21545,7 @@ var storedConfigurationSchema = object({
 });
 
 // core/schedule/retention.ts
+init_manifest();
 init_code_unit_order();
 var hourMs = 36e5;
 var dayMs = 24 * hourMs;
@@ -21578,6 +21612,7 @@ init_zip_format();
 
 // core/restore/preflight.ts
 init_errors();
+init_manifest();
 
 // core/restore/archive-check.ts
 init_zip_format();
@@ -21593,6 +21628,8 @@ init_errors();
 
 // core/format/manifest-reader.ts
 init_errors();
+init_manifest_xml_parse();
+init_manifest();
 var ENTRIES = Buffer.from("<Entries");
 var ENTRY = Buffer.from("<Entry");
 var ENTRIES_END = Buffer.from("</Entries>");
@@ -21735,6 +21772,7 @@ init_errors();
 
 // core/format/meta-parse.ts
 init_errors();
+init_xml_names();
 
 // core/restore/settings-plan.ts
 init_zip_layout();
@@ -21759,6 +21797,7 @@ init_zip_layout();
 init_code_unit_order();
 
 // core/index.ts
+init_manifest();
 init_zip_layout();
 
 // core/schedule/delete.ts

@@ -1,7 +1,7 @@
 import { blobNames } from "../format/backup-name.js";
 import type { Store } from "../store/store.js";
 import { assertBackupNameOfApp } from "./app-names.js";
-import { backupNotFound } from "./manifests.js";
+import { backupNotFound } from "./manifest-checks.js";
 
 /**
  * Deletes a backup's zip, manifest and log together; the manifest first, so a

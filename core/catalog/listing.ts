@@ -1,11 +1,10 @@
 import { blobNames } from "../format/backup-name.js";
 import { catalogFactsFrom, catalogFactsOf, type CatalogFacts } from "../format/catalog-metadata.js";
-import { ForeignObjectError, readManifestHead } from "../format/manifest-head.js";
 import type { ManifestSummary } from "../format/manifest.js";
 import type { Store } from "../store/store.js";
 import { appPrefixOf } from "./app-names.js";
 import { addToGroups, type BackupObjects } from "./backup-objects.js";
-import { manifestMismatch, manifestMismatchHint } from "./manifests.js";
+import { manifestMismatch, manifestMismatchHint } from "./manifest-checks.js";
 import { FactsBackfill } from "./facts-backfill.js";
 import { boundedPool } from "./pool.js";
 import { byCodeUnits } from "../code-unit-order.js";
@@ -134,6 +133,8 @@ export function factsOfBackup(name: string, metadata: Readonly<Record<string, st
  */
 export async function readHeadOf(store: Store, name: string, size: number, backfill?: FactsBackfill, signal?: AbortSignal): Promise<ManifestOutcome> {
   const manifestName = blobNames(name).manifest;
+  // Loaded when a manifest has to be read: a listing of backups that carry their facts reads none.
+  const { ForeignObjectError, readManifestHead } = await import("../format/manifest-head.js");
   try {
     const summary = await readManifestHead(store, manifestName, size);
     if (backfill && !manifestMismatch(summary, name, manifestName)) await backfill.record(name, summary, signal);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -98,6 +98,22 @@ describe("what a run of the CLI loads", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.modules.filter((module) => module.startsWith("cli/actions/"))).toEqual([]);
     expect(packagesOf(run.modules)).toEqual(new Set(["commander"]));
+  });
+
+  it("lists backups that carry their facts without an XML parser, and loads one for a manifest that must be read", async () => {
+    const { home, storage } = await tinyApp();
+    const app = ["--app", "tiny", "--storage", storage];
+    const backup = await loadedBy(["backup", ...app, "--home", home]);
+    expect(backup.code, backup.stderr).toBe(0);
+    const list = await loadedBy(["list", ...app]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(packagesOf(list.modules)).not.toContain("fast-xml-parser");
+    // Without its record of the facts, the manifest itself is read.
+    const folder = storage.slice("file:".length);
+    for (const name of await readdir(folder)) if (name.startsWith(".metadata-")) await rm(path.join(folder, name));
+    const reread = await loadedBy(["list", ...app, "--json"]);
+    expect(reread.code, reread.stderr).toBe(0);
+    expect(packagesOf(reread.modules)).toContain("fast-xml-parser");
   });
 
   it("loads the implementation of the command that runs and of no other", async () => {
