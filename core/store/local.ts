@@ -77,8 +77,8 @@ export class LocalStore implements Store {
    *
    * Only a record whose object is not in the folder can be abandoned: one
    * beside its object is never read here (readers check it against the file it
-   * was written for, and writing the object again replaces it), so a backup
-   * costs the same in a container of ten backups or ten thousand. Tidying never
+   * was written for, and writing the object again replaces it), so a backup into
+   * a container of thousands of backups reads none of their records. Tidying never
    * fails the run: what cannot be looked at or removed is left.
    */
   private async removeAbandonedFiles(): Promise<void> {
