@@ -1,6 +1,7 @@
 #!/usr/bin/env node
+import { runProgram } from "./code-cache.js";
 import { enableCompileCache } from "./compile-cache.js";
 
-// Before the program's modules load, so that they can come from the compile cache.
-enableCompileCache();
-await import("./start.js");
+// Before the program runs, so that the bundles it requires (the Azure SDK, a database driver) come from the compile cache.
+const cacheFolder = enableCompileCache();
+runProgram(process.getBuiltinModule("node:url").fileURLToPath(new URL("./program.cjs", import.meta.url)), cacheFolder, process.argv[2]);

@@ -1,34 +1,33 @@
 import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTemporaryFolders, temporaryFolder } from "../support/action-workspace.js";
 import { cliPath } from "../support/cli.js";
-import { moduleRecordingHook } from "../support/module-record.mjs";
+import { moduleRecordingHook, modulesRun } from "../support/module-record.mjs";
 
 afterAll(removeTemporaryFolders);
 
-/** A run of the built CLI with what it loaded: the modules of every file of the bundle it imported, and Node's own modules. */
+/** A run of the built CLI with what it loaded: the modules of the bundle it ran, and Node's own modules. */
 async function loadedBy(args: string[]): Promise<{ code: number; stderr: string; modules: string[]; builtins: string[] }> {
   const dir = await temporaryFolder("modules-loaded-");
   const record = path.join(dir, "loaded.txt");
+  const coverage = path.join(dir, "coverage");
   await writeFile(record, "");
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", moduleRecordingHook(record), cliPath, ...args], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--import", moduleRecordingHook(record), cliPath, ...args], {
+      cwd: dir,
+      env: { ...process.env, NODE_V8_COVERAGE: coverage },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
   });
-  const bundle = pathToFileURL(path.dirname(cliPath)).href;
   const lines = [...new Set((await readFile(record, "utf8")).split("\n"))];
-  const files = lines.filter((url) => url.startsWith(bundle)).map((url) => fileURLToPath(url));
   const builtins = lines.filter((line) => line.startsWith("builtin:")).map((line) => line.slice("builtin:".length));
-  // The bundle is not minified: esbuild heads each module it holds with a comment naming its source file.
-  const modules = (await Promise.all(files.map((file) => readFile(file, "utf8")))).flatMap((text) =>
-    [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]!),
-  );
+  const modules = await modulesRun(lines, coverage, path.dirname(cliPath));
   return { code, stderr, modules, builtins };
 }
 

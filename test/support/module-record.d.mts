@@ -1,1 +1,2 @@
 export function moduleRecordingHook(record: string): string;
+export function modulesRun(loadedUrls: string[], coverageDir: string, bundleDir: string): Promise<string[]>;

@@ -23,3 +23,45 @@ export function moduleRecordingHook(record) {
   ].join("\n");
   return `data:text/javascript,${encodeURIComponent(source)}`;
 }
+
+/**
+ * The modules a run of the CLI evaluated, by source path as esbuild names them
+ * (`core/catalog/listing.ts`, `node_modules/commander/index.js`), given the
+ * URLs the process loaded (see moduleRecordingHook) and V8's coverage of the
+ * run (`NODE_V8_COVERAGE=coverageDir`). The program (dist/cli/program.cjs) is
+ * one script: esbuild runs the modules only some runs need when first imported,
+ * each from a function named by its path, and V8's coverage says which of
+ * those were called; its other modules run at load. Of every other file of the
+ * bundle the process loaded (the binary, a vendor bundle), every module counts.
+ */
+export async function modulesRun(loadedUrls, coverageDir, bundleDir) {
+  const { readFile, readdir } = await import("node:fs/promises");
+  const path = await import("node:path");
+  const { fileURLToPath, pathToFileURL } = await import("node:url");
+  const programFile = path.join(bundleDir, "program.cjs");
+  const programUrl = pathToFileURL(programFile).href;
+  const modulesOf = (text) => [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]);
+
+  const called = new Set();
+  let programRan = false;
+  for (const name of await readdir(coverageDir).catch(() => [])) {
+    const coverage = JSON.parse(await readFile(path.join(coverageDir, name), "utf8"));
+    for (const script of coverage.result ?? []) {
+      if (script.url !== programUrl) continue;
+      programRan = true;
+      for (const fn of script.functions) if (fn.ranges[0]?.count > 0) called.add(fn.functionName);
+    }
+  }
+  const modules = [];
+  if (programRan) {
+    const program = await readFile(programFile, "utf8");
+    const runWhenImported = new Set([...program.matchAll(/^ {2}"([^"]+)"\(/gm)].map((match) => match[1]));
+    modules.push(...modulesOf(program).filter((module) => !runWhenImported.has(module) || called.has(module)));
+  }
+  const bundleUrl = pathToFileURL(bundleDir).href + "/";
+  for (const url of new Set(loadedUrls)) {
+    if (!url.startsWith(bundleUrl) || url === programUrl) continue;
+    modules.push(...modulesOf(await readFile(fileURLToPath(url), "utf8")));
+  }
+  return modules;
+}
