@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./node-check.js";
 import { runProgram } from "./code-cache.js";
 import { enableCompileCache } from "./compile-cache.js";
 
