@@ -54,7 +54,23 @@ export function runProgram(programFile: string, cacheFolder: string | undefined,
     });
   }
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run(program.exports, createRequire(programFile), program, programFile, path.dirname(programFile));
+  run(program.exports, programRequire(programFile), program, programFile, path.dirname(programFile));
+}
+
+/**
+ * The program's `require`: Node's own modules straight from Node, everything
+ * else (a vendor bundle, ssh2) through the CommonJS loader. A short command
+ * requires only Node's modules, and the loader's first call alone costs a few
+ * milliseconds (it sets up its debug logging).
+ */
+function programRequire(programFile: string): NodeJS.Require {
+  const load = createRequire(programFile);
+  return Object.assign((id: string): unknown => process.getBuiltinModule(id) ?? load(id), {
+    resolve: load.resolve,
+    cache: load.cache,
+    extensions: load.extensions,
+    main: load.main,
+  }) as NodeJS.Require;
 }
 
 const PREFIX = "program-";
