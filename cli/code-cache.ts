@@ -111,16 +111,23 @@ function writeCache(script: vm.Script, file: string, versionTag: number, gcExpos
   }
 }
 
-/** The oldest caches beyond MOST_CACHES, and partial writes of runs that ended first. */
+/**
+ * The oldest caches beyond MOST_CACHES, and partial writes of runs that ended
+ * first. Another run may be tidying too: what is gone already is skipped.
+ */
 function removeOldCaches(folder: string): void {
-  const caches = readdirSync(folder)
-    .filter((name) => name.startsWith(PREFIX))
-    .map((name) => ({ file: path.join(folder, name), stat: statSync(path.join(folder, name), { throwIfNoEntry: false }) }))
-    .filter((cache) => cache.stat !== undefined)
-    .sort((a, b) => b.stat!.mtimeMs - a.stat!.mtimeMs);
   const hourAgo = Date.now() - 3_600_000;
-  for (const [index, cache] of caches.entries()) {
-    const stale = cache.file.endsWith(".partial") ? cache.stat!.mtimeMs < hourAgo : index >= MOST_CACHES;
-    if (stale) unlinkSync(cache.file);
+  const files = readdirSync(folder)
+    .filter((name) => name.startsWith(PREFIX))
+    .map((name) => ({ name, file: path.join(folder, name), mtimeMs: statSync(path.join(folder, name), { throwIfNoEntry: false })?.mtimeMs }))
+    .filter((entry): entry is { name: string; file: string; mtimeMs: number } => entry.mtimeMs !== undefined);
+  const caches = files.filter((entry) => !entry.name.endsWith(".partial")).sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const stale = [...caches.slice(MOST_CACHES), ...files.filter((entry) => entry.name.endsWith(".partial") && entry.mtimeMs < hourAgo)];
+  for (const { file } of stale) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // Removed by another run.
+    }
   }
 }

@@ -123,7 +123,7 @@ describe("the code cache of each command", () => {
     expect(await codeCaches(folder)).toEqual([expect.stringMatching(/--\.bin$/), expect.stringMatching(/-backup\.bin$/)]);
   });
 
-  it("keeps the 48 newest caches, removing older ones as it writes", async () => {
+  it("keeps the 48 newest caches, removing older ones and abandoned partial writes as it writes", async () => {
     const { tmp, list } = await setUp();
     const folder = path.join(tmp, compileCacheFolderName());
     await mkdir(folder, { mode: 0o700 });
@@ -132,9 +132,18 @@ describe("the code cache of each command", () => {
       await writeFile(path.join(folder, name), "old");
       await utimes(path.join(folder, name), 1_000_000 + index, 1_000_000 + index);
     }
+    // Partial writes: one left by a run that ended two hours ago, one of a run still writing.
+    const abandoned = `${old[0]}.4242.partial`;
+    await writeFile(path.join(folder, abandoned), "part");
+    await utimes(path.join(folder, abandoned), Date.now() / 1000 - 7200, Date.now() / 1000 - 7200);
+    const writing = `${old[1]}.4343.partial`;
+    await writeFile(path.join(folder, writing), "part");
     const run = await runCli(list, { env: { TMPDIR: tmp } });
     expect(run.code, run.stderr).toBe(0);
-    const kept = await codeCaches(folder);
+    const all = await codeCaches(folder);
+    expect(all).toContain(writing);
+    expect(all).not.toContain(abandoned);
+    const kept = all.filter((name) => name !== writing);
     expect(kept).toHaveLength(48);
     expect(kept.filter((name) => name.endsWith("-list.bin"))).toHaveLength(1);
     expect(kept.filter((name) => !name.endsWith("-list.bin"))).toEqual(old.slice(-47).sort());
