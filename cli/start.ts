@@ -1,10 +1,10 @@
 /** The CLI as a process: its signals and its exit code. */
 import { ExitCode, keepMemorySmall } from "../core/index.js";
 import { whenCommandLoaded } from "./commands/loaded.js";
+import { main } from "./main.js";
 
 // For the binary (cli/code-cache.ts): a run keeps a code cache of its command only once the command ran.
 export { commandLoaded } from "./commands/loaded.js";
-import { main } from "./main.js";
 
 // Once the command's modules are loaded, not before: the objects loading makes
 // would then be promoted early, and a 12-byte backup paid for an old-generation

@@ -1,4 +1,7 @@
 // Plain JavaScript so that the TypeScript tests and the benchmarks (plain node) share it.
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /**
  * A `node --import` argument that appends the URL of every module the process
@@ -35,9 +38,6 @@ export function moduleRecordingHook(record) {
  * bundle the process loaded (the binary, a vendor bundle), every module counts.
  */
 export async function modulesRun(loadedUrls, coverageDir, bundleDir) {
-  const { readFile, readdir } = await import("node:fs/promises");
-  const path = await import("node:path");
-  const { fileURLToPath, pathToFileURL } = await import("node:url");
   const programFile = path.join(bundleDir, "program.cjs");
   const programUrl = pathToFileURL(programFile).href;
   const modulesOf = (text) => [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]);
