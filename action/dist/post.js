@@ -20107,20 +20107,6 @@ var init_random_access_source = __esm({
 });
 
 // core/fs/publish.ts
-import { randomBytes } from "node:crypto";
-import { link, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-async function publishReplacing(target, data, options = {}) {
-  await withTempFile(target, data, options, (temp) => rename2(temp, target));
-}
-async function withTempFile(target, data, options, publish) {
-  const temp = options.temp ?? `${target}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile2(temp, data, { flag: "wx", mode: options.mode, flush: options.flush });
-    return await publish(temp);
-  } finally {
-    await rm2(temp, { force: true });
-  }
-}
 var init_publish = __esm({
   "core/fs/publish.ts"() {
     "use strict";
@@ -20591,7 +20577,7 @@ var init_azure_credential = __esm({
 });
 
 // core/fs/tree-removal.ts
-import { chmodSync, lstatSync, opendirSync, rmdirSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, opendirSync, rmdirSync, unlinkSync as unlinkSync2 } from "node:fs";
 import path2 from "node:path";
 async function removeTree(tree, observer = {}) {
   const removal = TreeRemoval.of(tree);
@@ -20619,11 +20605,11 @@ function emptyFolderOfFiles(folder) {
 }
 function unlinkFile(file) {
   try {
-    unlinkSync(file);
+    unlinkSync2(file);
   } catch (error) {
     if (process.platform !== "win32" || error.code !== "EPERM") throw error;
     chmodSync(file, 438);
-    unlinkSync(file);
+    unlinkSync2(file);
   }
 }
 function ignoreMissing(step) {
@@ -20665,7 +20651,7 @@ var init_tree_removal = __esm({
         const info2 = lstatOrUndefined(target);
         if (!info2) return void 0;
         if (!info2.isDirectory()) {
-          ignoreMissing(() => unlinkSync(target));
+          ignoreMissing(() => unlinkSync2(target));
           return void 0;
         }
         return new _TreeRemoval(target);
@@ -20696,7 +20682,7 @@ var init_tree_removal = __esm({
 });
 
 // core/restore/fs-steps.ts
-import { closeSync as closeSync4, fsyncSync, lstatSync as lstatSync2, openSync as openSync3 } from "node:fs";
+import { closeSync as closeSync5, fsyncSync, lstatSync as lstatSync2, openSync as openSync4 } from "node:fs";
 import path3 from "node:path";
 function firstNonFolder(root, segments) {
   let current = root;
@@ -20712,11 +20698,11 @@ function firstNonFolder(root, segments) {
 function syncFolder(folder) {
   let fd;
   try {
-    fd = openSync3(folder, "r");
+    fd = openSync4(folder, "r");
     fsyncSync(fd);
   } catch {
   } finally {
-    if (fd !== void 0) closeSync4(fd);
+    if (fd !== void 0) closeSync5(fd);
   }
 }
 var exists2, lstatOrUndefined2, exactTime;
@@ -20731,7 +20717,7 @@ var init_fs_steps = __esm({
 
 // core/restore/journal.ts
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { rm as rm2 } from "node:fs/promises";
 import os5 from "node:os";
 import path4 from "node:path";
 function restorePaths(home, id) {
@@ -20809,13 +20795,8 @@ function sameLocation(a, b) {
   };
   return canonical(a) === canonical(b);
 }
-async function writeJournal(journal) {
-  const file = journalPathOf(journal.home);
-  await publishReplacing(file, JSON.stringify(journal, null, 2), { flush: true });
-  syncFolder(path4.dirname(file));
-}
 async function deleteJournal(home) {
-  await rm3(journalPathOf(home), { force: true });
+  await rm2(journalPathOf(home), { force: true });
   syncFolder(path4.dirname(home));
 }
 function isRunning(journal) {
@@ -21348,7 +21329,7 @@ function getState(name) {
 }
 
 // action/src/temporary-files.ts
-import { mkdtemp, readdir as readdir3, rm as rm5 } from "node:fs/promises";
+import { mkdtemp, readdir as readdir3, rm as rm4 } from "node:fs/promises";
 import path7 from "node:path";
 
 // core/index.ts
@@ -21494,7 +21475,46 @@ init_code_unit_order();
 // core/catalog/manifests.ts
 init_errors();
 init_manifest_head();
+
+// core/archive/digest-column.ts
+import { closeSync as closeSync3, openSync as openSync2, readSync as readSync2, unlinkSync, writeSync } from "node:fs";
+var DEFAULT_MEMORY_ROWS = 32 * 1024;
+var WINDOW_ROWS = 8 * 1024;
+var openColumns = new FinalizationRegistry(({ fd, leftover }) => {
+  try {
+    closeSync3(fd);
+  } catch {
+  }
+  if (leftover) removeQuietly(leftover);
+});
+function removeQuietly(file) {
+  try {
+    unlinkSync(file);
+  } catch {
+  }
+}
+
+// core/archive/time-column.ts
+var SPLIT = 2 ** 32;
+
+// core/format/manifest-reader.ts
+init_errors();
 init_manifest_xml_parse();
+init_manifest();
+var ENTRIES = Buffer.from("<Entries");
+var ENTRY = Buffer.from("<Entry");
+var ENTRIES_END = Buffer.from("</Entries>");
+var EMPTY = Buffer.alloc(0);
+var MAX_ENTRY_BYTES = 1024 * 1024;
+var MAX_INITIAL_ROWS = 64 * 1024;
+var KEYS = ["name", "name64", "kind", "size", "compressedSize", "method", "crc32", "sha256", "mtime", "mode", "linkTarget", "linkTarget64"];
+var KEY_BYTES = KEYS.map((key) => Buffer.from(key));
+var digest = new Uint8Array(32);
+var WORDS = ["file", "directory", "symlink", "deflate", "store"].map((word) => ({ word, bytes: Buffer.from(word) }));
+
+// core/catalog/manifests.ts
+init_manifest_xml_parse();
+var readWholeBytes = 1024 * 1024;
 
 // core/catalog/find-at.ts
 init_manifest();
@@ -21558,7 +21578,7 @@ var orphanSafeAgeMs = 24 * 36e5;
 init_deflate_engine();
 
 // core/archive/extract-work.ts
-import { closeSync as closeSync3, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync2, writeSync } from "node:fs";
+import { closeSync as closeSync4, constants as constants3, fchmodSync, fchownSync, futimesSync, openSync as openSync3, writeSync as writeSync2 } from "node:fs";
 
 // core/archive/extract-protocol.ts
 var IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
@@ -21585,27 +21605,6 @@ init_journal();
 // core/restore/preflight.ts
 init_errors2();
 
-// core/archive/digest-column.ts
-import { closeSync as closeSync5, openSync as openSync4, readSync as readSync2, unlinkSync as unlinkSync2, writeSync as writeSync2 } from "node:fs";
-var DEFAULT_MEMORY_ROWS = 32 * 1024;
-var WINDOW_ROWS = 8 * 1024;
-var openColumns = new FinalizationRegistry(({ fd, leftover }) => {
-  try {
-    closeSync5(fd);
-  } catch {
-  }
-  if (leftover) removeQuietly(leftover);
-});
-function removeQuietly(file) {
-  try {
-    unlinkSync2(file);
-  } catch {
-  }
-}
-
-// core/archive/time-column.ts
-var SPLIT = 2 ** 32;
-
 // core/archive/zip-index.ts
 init_errors2();
 init_zip_format();
@@ -21625,21 +21624,6 @@ init_errors();
 
 // core/restore/source.ts
 init_errors();
-
-// core/format/manifest-reader.ts
-init_errors();
-init_manifest_xml_parse();
-init_manifest();
-var ENTRIES = Buffer.from("<Entries");
-var ENTRY = Buffer.from("<Entry");
-var ENTRIES_END = Buffer.from("</Entries>");
-var EMPTY = Buffer.alloc(0);
-var MAX_ENTRY_BYTES = 1024 * 1024;
-var MAX_INITIAL_ROWS = 64 * 1024;
-var KEYS = ["name", "name64", "kind", "size", "compressedSize", "method", "crc32", "sha256", "mtime", "mode", "linkTarget", "linkTarget64"];
-var KEY_BYTES = KEYS.map((key) => Buffer.from(key));
-var digest = new Uint8Array(32);
-var WORDS = ["file", "directory", "symlink", "deflate", "store"].map((word) => ({ word, bytes: Buffer.from(word) }));
 
 // core/restore/restore-lock.ts
 init_errors();
@@ -21667,7 +21651,6 @@ async function completeSwitch(home, journal, removeOldHome = removeTree) {
     renameSync(paths.tree, home);
     syncFolder(path5.dirname(home));
   }
-  if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
   await removeOldHome(paths.previous);
   await removeTree(paths.dumps);
   await deleteJournal(home);
@@ -21808,7 +21791,7 @@ init_native_memory();
 init_code_unit_order();
 
 // core/step/interrupted.ts
-import { readdir as readdir2, rm as rm4 } from "node:fs/promises";
+import { readdir as readdir2, rm as rm3 } from "node:fs/promises";
 import path6 from "node:path";
 init_journal();
 async function removePartialUploads({ container, backupName }) {
@@ -21823,14 +21806,14 @@ async function removePartialUploads({ container, backupName }) {
   const claim = claimNameOf(backupName);
   for (const entry of entries) {
     if (entry.startsWith(`${claim}.`) && /^\d+$/.test(entry.slice(claim.length + 1))) {
-      await rm4(path6.join(container, entry), { force: true });
+      await rm3(path6.join(container, entry), { force: true });
       removed.push(path6.join(container, entry));
       continue;
     }
     if (!entry.startsWith(partialPrefix)) continue;
     const rest = entry.slice(partialPrefix.length);
     if (names.some((name) => rest.endsWith(`-${name}`) && /^[0-9a-f]+$/.test(rest.slice(0, rest.length - name.length - 1)))) {
-      await rm4(path6.join(container, entry), { force: true });
+      await rm3(path6.join(container, entry), { force: true });
       removed.push(path6.join(container, entry));
     }
   }
@@ -21922,7 +21905,7 @@ async function cleanUp(state) {
       () => true,
       () => false
     );
-    await rm5(tempDir, { recursive: true, force: true });
+    await rm4(tempDir, { recursive: true, force: true });
     if (existed) removed.push(tempDir);
   }
   const recorded = state.get(stateKeys.partialUploads);

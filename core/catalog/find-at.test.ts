@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { countingStore, writeCraftedBackup, type CraftedBackup } from "../../test/support/catalog-stores.js";
 import { LocalStore } from "../store/local.js";
 import { findBackupAt, isRestorable } from "./find-at.js";
@@ -14,6 +14,11 @@ const second = 1000;
 
 async function freshStore() {
   return countingStore(new LocalStore(await mkdtemp(path.join(os.tmpdir(), "find-at-"))));
+}
+
+/** A folder seen as blob storage sees it: no listing of names, so every question about a prefix is a request. */
+async function freshStoreAskingEachPrefix() {
+  return Object.assign(await freshStore(), { listNames: undefined });
 }
 
 async function storeWith(backups: Array<Omit<CraftedBackup, "app" | "withFacts"> & { withFacts?: boolean }>) {
@@ -98,7 +103,19 @@ describe("findBackupAt", () => {
     expect(store.reads).toEqual(["shop_20261130030000.xml", "shop_20261130020000.xml"]);
   });
 
-  it("answers as the whole listing does, for any set of backups and any time", async () => {
+  it("asks a folder for its names once, and lists one day whole", async () => {
+    const hours = Array.from({ length: 72 }, (_, i) => ({ startedAt: new Date(Date.UTC(2026, 10, 28) + i * 3_600_000) }));
+    const store = await storeWith(hours);
+    const listNames = vi.spyOn(store, "listNames");
+    expect((await findBackupAt(store, "shop", undefined))?.name).toBe("shop_20261130230000");
+    expect(listNames.mock.calls.map(([prefix]) => prefix)).toEqual(["shop_"]);
+    expect(store.lists.map((l) => l.prefix)).toEqual(["shop_20261130"]);
+  });
+
+  it.each([
+    ["a folder, its names listed once", freshStore],
+    ["a container asked about each prefix", freshStoreAskingEachPrefix],
+  ])("answers as the whole listing does, for any set of backups and any time: %s", async (_kind, makeStore) => {
     const backup = fc.record({
       // Seconds within about two years around a year boundary, so days, months and years all turn.
       offset: fc.integer({ min: 0, max: 2 * 365 * 86_400 }),
@@ -109,7 +126,7 @@ describe("findBackupAt", () => {
     const base = Date.UTC(2025, 0, 1);
     await fc.assert(
       fc.asyncProperty(fc.array(backup, { maxLength: 12 }), fc.option(fc.integer({ min: -86_400, max: 2 * 365 * 86_400 + 86_400 })), async (backups, query) => {
-        const store = await freshStore();
+        const store = await makeStore();
         const inSecond = new Map<number, number>();
         const withoutFacts = new Set<string>();
         for (const b of backups) {

@@ -1,5 +1,5 @@
 import { restorableStatuses } from "../format/manifest.js";
-import type { Store } from "../store/store.js";
+import type { CallOptions, Store } from "../store/store.js";
 import { appPrefixOf } from "./app-names.js";
 import { collectBackupObjects } from "./backup-objects.js";
 import { factsOfBackup, listingOf, readHeadOf, type BackupListing } from "./listing.js";
@@ -22,10 +22,10 @@ export const isRestorable = (backup: BackupListing) => restorableStatuses.has(ba
  * The newest backup of the app started at or before `at` (the newest of all
  * without `at`) that `accept` takes, or undefined. Names sort by their UTC stamp,
  * so the newest stamp at or before `at` is found by asking, digit by digit down
- * the stamp, whether any object starts with a prefix (one object per request),
- * highest digit first and never above `at`'s; only a day is listed whole, with
- * metadata, and a day holding nothing acceptable sends the search back up to
- * the next lower digit. A backup carrying its facts is judged without reading
+ * the stamp, whether any object starts with a prefix (one object per request,
+ * or one listing of a folder's names), highest digit first and never above
+ * `at`'s; only a day is listed whole, with metadata, and a day holding nothing
+ * acceptable sends the search back up to the next lower digit. A backup carrying its facts is judged without reading
  * its manifest; one made before manifests carried them is read by its head,
  * newest first, until one is accepted. Backups given a name of their own
  * (`backup --name`) carry no stamp and are never chosen here.
@@ -35,12 +35,7 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
   const prefix = appPrefixOf(appName);
   const listOptions = { abortSignal: options.signal };
 
-  const holdsAny = async (digits: string): Promise<boolean> => {
-    for await (const object of store.list(prefix + digits, { ...listOptions, pageSize: 1 })) {
-      return object !== undefined;
-    }
-    return false;
-  };
+  const holdsAny = prefixQuestion(store, prefix, listOptions);
 
   const newestInDay = async (day: string, bound: string | undefined): Promise<BackupListing | undefined> => {
     const groups = await collectBackupObjects(store.list(prefix + day, { ...listOptions, includeMetadata: true }));
@@ -86,6 +81,40 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
   lastSecondBefore.setTime(lastSecondBefore.getTime() - 1000);
   if (lastSecondBefore.getUTCFullYear() < 0) return undefined;
   return newestUnder("", stampOf(lastSecondBefore));
+}
+
+/**
+ * Whether any object's name starts with the app's prefix and then `digits`:
+ * a request of one object each time, or, for a container that lists its
+ * names whole (a folder), one listing of the app's names kept for the rest
+ * of the search.
+ */
+function prefixQuestion(store: Store, appPrefix: string, options: CallOptions): (digits: string) => Promise<boolean> {
+  if (store.listNames) {
+    let names: Promise<string[]> | undefined;
+    return async (digits) => {
+      names ??= store.listNames!(appPrefix, options);
+      return startsAny(await names, appPrefix + digits);
+    };
+  }
+  return async (digits) => {
+    for await (const object of store.list(appPrefix + digits, { ...options, pageSize: 1 })) {
+      return object !== undefined;
+    }
+    return false;
+  };
+}
+
+/** Whether a name in `sorted` (by code units) starts with `prefix`: the first name not below it does, if any does. */
+function startsAny(sorted: string[], prefix: string): boolean {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < prefix) low = middle + 1;
+    else high = middle;
+  }
+  return low < sorted.length && sorted[low]!.startsWith(prefix);
 }
 
 /** How far ahead of this machine's clock a backup's stamp may be and still count as made by now. */

@@ -34,14 +34,20 @@ export class ForeignObjectError extends Error {}
 export async function readManifestHead(store: Store, objectName: string, size: number): Promise<ManifestSummary> {
   if (size === 0) throw new ForeignObjectError("not an app-backup manifest (it is empty)");
   const stream = await store.read(objectName, { offset: 0, length: Math.min(size, MANIFEST_HEAD_LIMIT_BYTES) });
-  const scanner = new HeadScanner(objectName);
   try {
-    for await (const chunk of stream) {
-      if (scanner.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string))) break;
-    }
+    return await manifestHeadOf(stream, objectName, size);
   } finally {
     // The entry list after the head is never read.
     (stream as { destroy?: () => void }).destroy?.();
+  }
+}
+
+/** The same from a manifest's bytes as they come (from a stream, or read already), taking none after the head. */
+export async function manifestHeadOf(chunks: AsyncIterable<unknown> | Iterable<Buffer>, objectName: string, size: number): Promise<ManifestSummary> {
+  if (size === 0) throw new ForeignObjectError("not an app-backup manifest (it is empty)");
+  const scanner = new HeadScanner(objectName);
+  for await (const chunk of chunks) {
+    if (scanner.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string))) break;
   }
   return scanner.summary(size);
 }

@@ -20,6 +20,8 @@ import { syncFolder } from "./fs-steps.js";
  *   the home aside and the staged tree in (each step is an atomic rename, and
  *   each is redone only if it has not happened).
  * - `cleaning`: the new home is in place; what remains is deleting the old one.
+ *   A local home's restore does not record it: its switch is done once the
+ *   staged tree is gone, which a `switching` journal then shows (see switch.ts).
  */
 export interface RestoreJournal {
   formatVersion: 1;

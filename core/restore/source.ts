@@ -2,8 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { EntryTable } from "../archive/entry-table.js";
 import { findBackupAt, findLatest } from "../catalog/find-at.js";
-import { assertManifestOf } from "../catalog/manifest-checks.js";
-import { readManifestSummary } from "../catalog/manifests.js";
+import { readCheckedManifestTable } from "../catalog/manifests.js";
 import { AppBackupError } from "../errors.js";
 import { blobNames, isValidBackupName } from "../format/backup-name.js";
 import { readManifestTable } from "../format/manifest-reader.js";
@@ -55,13 +54,8 @@ export async function openBackupSource(options: AppBackupOptions, selection: Bac
     );
   }
   const names = blobNames(name);
-  // The head first, by a bounded read: an object that is not our manifest, or one that speaks for
-  // another backup, another zip or another app, is refused before its entry list or the zip is read.
-  assertAppOf(await readManifestSummary(store, name), name, options.app.name, store);
-  const { summary: manifest, table: entries } = await readManifestTable(store, name);
-  // Again on what was read in full: the object may have been replaced in between.
-  assertManifestOf(manifest, name, store.urlOf(names.manifest));
-  assertAppOf(manifest, name, options.app.name, store);
+  // A manifest of another app is refused before its entry list or the zip is read.
+  const { summary: manifest, table: entries } = await readCheckedManifestTable(store, name, (summary) => assertAppOf(summary, name, options.app.name, store));
   return { store, name, zipName: names.zip, manifestName: names.manifest, manifest, entries };
 }
 

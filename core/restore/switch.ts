@@ -3,7 +3,7 @@ import path from "node:path";
 import { AppBackupError } from "../errors.js";
 import { removeTree } from "../fs/tree-removal.js";
 import { exactTime, exists, firstNonFolder, lstatOrUndefined, syncFolder } from "./fs-steps.js";
-import { assertJournalOf, deleteJournal, journalPathOf, readJournal, isRunning, lockedError, restorePaths, writeJournal, type RestoreJournal } from "./journal.js";
+import { assertJournalOf, deleteJournal, journalPathOf, readJournal, isRunning, lockedError, restorePaths, type RestoreJournal } from "./journal.js";
 
 /**
  * Puts the staged tree in place of the home. Every step is a rename on the
@@ -14,6 +14,10 @@ import { assertJournalOf, deleteJournal, journalPathOf, readJournal, isRunning, 
  * 2. the old home is renamed aside;
  * 3. the staged tree is renamed to the home;
  * 4. the old home (with `removeOldHome`: the restore's workers share it out) and the dumps are deleted, then the journal.
+ *
+ * Once the staged tree is gone, the switch is done (the rename that took it
+ * is made durable at once); a journal still `switching` then leads only to
+ * step 4.
  *
  * The journal must be the one of `home`: its recorded home is checked, never
  * trusted. Every folder a kept path is moved out of or into is checked to be
@@ -35,7 +39,8 @@ export async function completeSwitch(home: string, journal: RestoreJournal, remo
     renameSync(paths.tree, home);
     syncFolder(path.dirname(home));
   }
-  if (journal.phase !== "cleaning") await writeJournal({ ...journal, home, phase: "cleaning" });
+  // Not recorded as `cleaning`: a run that finds this journal still `switching`
+  // sees the staged tree gone and only deletes what is left, as it would then.
   await removeOldHome(paths.previous);
   await removeTree(paths.dumps);
   await deleteJournal(home);

@@ -25,6 +25,9 @@ import { byCodeUnits } from "../code-unit-order.js";
 
 const abandonedPartialAgeMs = 6 * 60 * 60 * 1000;
 
+/** Names starting with a dot are the folder's own (metadata records, partial writes), never objects. */
+const isObjectName = (name: string, prefix: string) => !name.startsWith(".") && name.startsWith(prefix);
+
 /** A folder used as a container: same names and layout as a blob container. */
 export class LocalStore implements Store {
   readonly locker: LocalLocker;
@@ -102,19 +105,28 @@ export class LocalStore implements Store {
   /** Metadata comes from each object's record, read only when asked for and only for objects that have one. */
   async *list(prefix = "", options: ListOptions = {}): AsyncIterable<StoredObject> {
     options.abortSignal?.throwIfAborted();
-    let names: string[];
-    try {
-      names = await readdir(this.root);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
-    }
+    const names = await this.folderNames();
     const recorded = options.includeMetadata ? new Set(names.filter((name) => objectOfMetadataRecord(name) !== undefined)) : new Set<string>();
     for (const name of names.sort(byCodeUnits)) {
-      if (name.startsWith(".") || !name.startsWith(prefix)) continue;
+      if (!isObjectName(name, prefix)) continue;
       options.abortSignal?.throwIfAborted();
       const info = await this.statObject(name, recorded.has(metadataRecordFileOf(name)));
       if (info) yield info;
+    }
+  }
+
+  async listNames(prefix: string, options: CallOptions = {}): Promise<string[]> {
+    options.abortSignal?.throwIfAborted();
+    return (await this.folderNames()).filter((name) => isObjectName(name, prefix)).sort(byCodeUnits);
+  }
+
+  /** Every name in the folder, metadata records and partial writes included; none when there is no folder yet. */
+  private async folderNames(): Promise<string[]> {
+    try {
+      return await readdir(this.root);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
     }
   }
 

@@ -71,6 +71,13 @@ export interface Store {
   check(options?: CallOptions): Promise<void>;
   /** The objects whose names start with `prefix`, fetched as they are consumed (a page at a time from blob storage). */
   list(prefix?: string, options?: ListOptions): AsyncIterable<StoredObject>;
+  /**
+   * The names that start with `prefix`, sorted by code units, without their
+   * sizes or metadata: offered by a container that reads all its names for any
+   * listing (a folder), where asking this once costs what asking whether any
+   * name starts with a prefix costs, and answers every such question after it.
+   */
+  listNames?(prefix: string, options?: CallOptions): Promise<string[]>;
   exists(name: string, options?: CallOptions): Promise<boolean>;
   /** The object with its metadata, or undefined when nothing is under the name. */
   stat(name: string, options?: CallOptions): Promise<StoredObject | undefined>;

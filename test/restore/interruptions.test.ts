@@ -159,6 +159,29 @@ describe("a restore that is interrupted never leaves the home half restored", ()
     expect(leftovers(app.home)).toEqual([]);
   });
 
+  it("a crash after the switch, with the old home half deleted, is finished by the next run without touching the new home", async () => {
+    const app = await makeApp();
+    const name = await backUp(app);
+    // The state a restore leaves when killed while deleting the old home: the new home in place,
+    // the staged tree gone, the journal still `switching` (a local restore records nothing after it).
+    const id = "0123456789ab";
+    const old = `${app.home}.restore-${id}.old`;
+    await mkdir(path.join(old, "site/wwwroot"), { recursive: true });
+    await writeFile(path.join(old, "site/wwwroot/left.html"), "not yet deleted");
+    await writeFile(path.join(app.home, "site/wwwroot/new.html"), "written since the switch");
+    const restored = treeFacts(app.home);
+    const dead = spawn("true");
+    await new Promise((resolve) => dead.once("exit", resolve));
+    await writeFile(
+      `${app.home}.restore.json`,
+      JSON.stringify({ formatVersion: 1, id, backup: name, home: app.home, pid: dead.pid, host: os.hostname(), startedAt: new Date().toISOString(), phase: "switching", kept: [], databasesRestored: [] }),
+    );
+
+    expect(await recoverInterruptedRestore(app.home)).toMatchObject({ backup: name, action: "completed" });
+    expect(treeFacts(app.home)).toEqual(restored);
+    expect(leftovers(app.home)).toEqual([]);
+  });
+
   it("a crash before the first rename is completed too, carrying the kept paths over", async () => {
     const app = await makeApp({ filter: "\\site\\wwwroot\\cache\n" });
     const original = treeFacts(app.home);

@@ -230,4 +230,16 @@ describe("a local folder store", () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "store-"));
     expect(new LocalStore(root).localPath("a.zip")).toBe(path.join(root, "a.zip"));
   });
+
+  it("lists the names under a prefix as its listing does, without the folder's own files, and none for a folder not made yet", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "store-"));
+    const store = new LocalStore(root);
+    expect(await store.listNames("")).toEqual([]);
+    for (const name of ["shop_2.xml", "shop_1.zip", "Shop_1.xml", "shop-eu_1.xml"]) await store.put(name, "x", { metadata: { status: "succeeded" } });
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(root, ".partial-abc-shop_3.zip"), "in progress");
+    expect(await store.listNames("shop_")).toEqual(["shop_1.zip", "shop_2.xml"]);
+    expect(await store.listNames("")).toEqual((await listAll(store)).map((o) => o.name));
+    expect(await new LocalStore(path.join(root, "not-made")).listNames("")).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import { backupNameFor, blobNames } from "../../core/format/backup-name.js";
 import { catalogFactsOf, catalogMetadataOf } from "../../core/format/catalog-metadata.js";
 import { manifestToXml } from "../../core/format/manifest-xml.js";
 import type { BackupManifest, BackupStatus, BackupTrigger } from "../../core/format/manifest.js";
+import type { ReusableBufferSource } from "../../core/archive/random-access-source.js";
 import type { CallOptions, ListOptions, Store, StoredObject } from "../../core/store/store.js";
 
 /**
@@ -26,6 +27,10 @@ export function countingStore(inner: Store): Store & { reads: string[]; lists: A
     readAll(name: string, options?: CallOptions): Promise<Buffer> {
       reads.push(name);
       return inner.readAll(name, options);
+    },
+    openRandomAccess(name: string, options?: CallOptions): Promise<ReusableBufferSource> {
+      reads.push(name);
+      return inner.openRandomAccess(name, options);
     },
   });
 }
