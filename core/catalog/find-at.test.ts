@@ -85,7 +85,7 @@ describe("findBackupAt", () => {
 
   it("reads no manifest of a backup that carries its facts, and lists only one day whole", async () => {
     const hours = Array.from({ length: 72 }, (_, i) => ({ startedAt: new Date(Date.UTC(2026, 10, 28) + i * 3_600_000) }));
-    const store = await storeWith(hours);
+    const store = Object.assign(await storeWith(hours), { listNames: undefined });
     const found = await findBackupAt(store, "shop", at("2026-11-29T12:30:00Z"));
     expect(found?.name).toBe("shop_20261129120000");
     expect(store.reads).toEqual([]);
@@ -103,13 +103,16 @@ describe("findBackupAt", () => {
     expect(store.reads).toEqual(["shop_20261130030000.xml", "shop_20261130020000.xml"]);
   });
 
-  it("asks a folder for its names once, and lists one day whole", async () => {
+  it("asks a folder for the app's names once and the day's once, and looks only at the files of the backup it takes", async () => {
     const hours = Array.from({ length: 72 }, (_, i) => ({ startedAt: new Date(Date.UTC(2026, 10, 28) + i * 3_600_000) }));
     const store = await storeWith(hours);
     const listNames = vi.spyOn(store, "listNames");
+    const stat = vi.spyOn(store, "stat");
     expect((await findBackupAt(store, "shop", undefined))?.name).toBe("shop_20261130230000");
-    expect(listNames.mock.calls.map(([prefix]) => prefix)).toEqual(["shop_"]);
-    expect(store.lists.map((l) => l.prefix)).toEqual(["shop_20261130"]);
+    expect(listNames.mock.calls.map(([prefix]) => prefix)).toEqual(["shop_", "shop_20261130"]);
+    expect(store.lists).toEqual([]);
+    expect(stat.mock.calls.map(([name]) => name).sort()).toEqual(["shop_20261130230000.log", "shop_20261130230000.xml", "shop_20261130230000.zip"]);
+    expect(store.reads).toEqual([]);
   });
 
   it.each([

@@ -1,7 +1,8 @@
 import { restorableStatuses } from "../format/manifest.js";
 import type { CallOptions, Store } from "../store/store.js";
 import { appPrefixOf } from "./app-names.js";
-import { collectBackupObjects } from "./backup-objects.js";
+import { backupPartOf, collectBackupObjects, type BackupObjects } from "./backup-objects.js";
+import { blobNames } from "../format/backup-name.js";
 import { factsOfBackup, listingOf, readHeadOf, type BackupListing } from "./listing.js";
 import { byCodeUnits } from "../code-unit-order.js";
 
@@ -38,13 +39,15 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
   const holdsAny = prefixQuestion(store, prefix, listOptions);
 
   const newestInDay = async (day: string, bound: string | undefined): Promise<BackupListing | undefined> => {
-    const groups = await collectBackupObjects(store.list(prefix + day, { ...listOptions, includeMetadata: true }));
-    const candidates = [...groups]
-      .map(([name, objects]) => ({ name, objects, stamp: stampedPartOf(prefix, name) }))
-      .filter((c) => c.objects.xml !== undefined && c.stamp !== undefined && (bound === undefined || c.stamp.digits <= bound))
+    const candidates = (await backupsWithManifest(store, prefix + day, listOptions))
+      .map((backup) => ({ ...backup, stamp: stampedPartOf(prefix, backup.name) }))
+      .filter((c) => c.stamp !== undefined && (bound === undefined || c.stamp.digits <= bound))
       .sort((a, b) => byCodeUnits(b.stamp!.digits, a.stamp!.digits) || b.stamp!.sequence - a.stamp!.sequence);
-    for (const { name, objects } of candidates) {
-      const xml = objects.xml!;
+    for (const { name, read } of candidates) {
+      const objects = await read();
+      const xml = objects.xml;
+      // Deleted since it was listed.
+      if (!xml) continue;
       const facts = factsOfBackup(name, xml.metadata);
       const outcome = facts ? { facts } : await readHeadOf(store, name, xml.size);
       const listing = listingOf(store, name, objects, outcome, options.onWarning);
@@ -103,6 +106,35 @@ function prefixQuestion(store: Store, appPrefix: string, options: CallOptions): 
     }
     return false;
   };
+}
+
+/**
+ * The backups under a prefix that have a manifest, each with what reads its
+ * objects: from one listing with their metadata (a page of blob storage holds
+ * them at no extra cost), or for a folder, where each object is a file to look
+ * at, from the names alone, a backup's files looked at only when it is judged.
+ */
+async function backupsWithManifest(store: Store, prefix: string, options: CallOptions): Promise<Array<{ name: string; read: () => Promise<BackupObjects> }>> {
+  if (store.listNames) {
+    const parts = new Map<string, Array<keyof BackupObjects>>();
+    for (const objectName of await store.listNames(prefix, options)) {
+      const found = backupPartOf(objectName);
+      if (found) parts.set(found.name, [...(parts.get(found.name) ?? []), found.part]);
+    }
+    return [...parts].filter(([, kept]) => kept.includes("xml")).map(([name, kept]) => ({ name, read: () => statParts(store, name, kept, options) }));
+  }
+  const groups = await collectBackupObjects(store.list(prefix, { ...options, includeMetadata: true }));
+  return [...groups].filter(([, objects]) => objects.xml !== undefined).map(([name, objects]) => ({ name, read: async () => objects }));
+}
+
+async function statParts(store: Store, name: string, parts: Array<keyof BackupObjects>, options: CallOptions): Promise<BackupObjects> {
+  const names = blobNames(name);
+  const objects: BackupObjects = {};
+  for (const part of parts) {
+    const object = await store.stat(part === "xml" ? names.manifest : names[part], options);
+    if (object) objects[part] = object;
+  }
+  return objects;
 }
 
 /** Whether a name in `sorted` (by code units) starts with `prefix`: the first name not below it does, if any does. */
