@@ -13,6 +13,10 @@
 //   YAML parser, the progress bar): in the program they would be read on
 //   every run.
 //
+// - bundle-inputs.json: the source modules each of these files holds, which the files
+//   themselves no longer say (they are written without comments or indentation), for
+//   tools that ask which modules a run executed (test/support/module-record.mjs).
+//
 // Usage: node scripts/build-cli.mjs [outdir] [--metafile FILE]   (default: dist/cli)
 // --metafile writes esbuild's metafile of the program: which inputs went into
 // it (open it in https://esbuild.github.io/analyze/).
@@ -82,10 +86,21 @@ const commonJs = {
   define: { "import.meta.url": "__appBackupImportMetaUrl" },
   // Non-ASCII characters in strings and names are escaped: the program is read as latin1, with no UTF-8 decoding.
   charset: "ascii",
+  // Without comments and indentation the program is 1.0 MB instead of 1.4, which every run reads and
+  // V8 scans (measured: 0.93-0.98 of a short command's time); names are kept, so stacks still name functions.
+  minifyWhitespace: true,
 };
 
 // What an earlier build wrote beside the modules tsc compiles there.
-for (const old of ["chunks", "vendor", "program.cjs", "app-backup.mjs"]) rmSync(path.join(outdir, old), { recursive: true, force: true });
+for (const old of ["chunks", "vendor", "program.cjs", "app-backup.mjs", "bundle-inputs.json"]) rmSync(path.join(outdir, old), { recursive: true, force: true });
+
+/** Source modules by output file, relative to outdir. */
+const bundleInputs = {};
+const recordInputs = (metafile) => {
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    bundleInputs[path.relative(outdir, path.resolve(root, output)).split(path.sep).join("/")] = Object.keys(inputs).sort();
+  }
+};
 
 const program = await build({
   absWorkingDir: root,
@@ -100,6 +115,7 @@ const program = await build({
   metafile: true,
 });
 if (values.metafile !== undefined) writeFileSync(path.resolve(values.metafile), JSON.stringify(program.metafile));
+recordInputs(program.metafile);
 markProgram(path.join(outdir, "program.cjs"));
 
 for (const [group, packages] of Object.entries(vendorGroups)) {
@@ -107,15 +123,17 @@ for (const [group, packages] of Object.entries(vendorGroups)) {
   const contents = packages
     .map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => require(${JSON.stringify(name)}) });`)
     .join("\n");
-  await build({
+  const vendor = await build({
     absWorkingDir: root,
     stdin: { contents, resolveDir: root, sourcefile: `vendor-${group}.js`, loader: "js" },
     outfile: path.join(outdir, "vendor", `${group}.cjs`),
     ...commonJs,
+    metafile: true,
   });
+  recordInputs(vendor.metafile);
 }
 
-await build({
+const binary = await build({
   absWorkingDir: root,
   entryPoints: { "app-backup": "cli/bin.ts" },
   outdir,
@@ -124,7 +142,10 @@ await build({
   banner: {},
   define: {},
   outExtension: { ".js": ".mjs" },
+  metafile: true,
 });
+recordInputs(binary.metafile);
+writeFileSync(path.join(outdir, "bundle-inputs.json"), `${JSON.stringify(bundleInputs, null, 1)}\n`);
 
 /**
  * Heads the program with its identity, a digest of its text, which names its

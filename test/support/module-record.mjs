@@ -1,7 +1,7 @@
 // Plain JavaScript so that the TypeScript tests and the benchmarks (plain node) share it.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 
 /**
  * A `node --import` argument that appends the URL of every module the process
@@ -31,16 +31,20 @@ export function moduleRecordingHook(record) {
  * The modules a run of the CLI evaluated, by source path as esbuild names them
  * (`core/catalog/listing.ts`, `node_modules/commander/index.js`), given the
  * URLs the process loaded (see moduleRecordingHook) and V8's coverage of the
- * run (`NODE_V8_COVERAGE=coverageDir`). The program (dist/cli/program.cjs) is
- * one script: esbuild runs the modules only some runs need when first imported,
- * each from a function named by its path, and V8's coverage says which of
- * those were called; its other modules run at load. Of every other file of the
- * bundle the process loaded (the binary, a vendor bundle), every module counts.
+ * run (`NODE_V8_COVERAGE=coverageDir`). Which modules each file of the bundle
+ * holds is in its bundle-inputs.json (scripts/build-cli.mjs). The program
+ * (dist/cli/program.cjs) is one script: esbuild runs the modules only some
+ * runs need when first imported, each from a function named by its path, and
+ * V8's coverage says which of those were called; its other modules run at
+ * load. Of every other file of the bundle the process loaded (the binary, a
+ * vendor bundle), every module counts.
  */
 export async function modulesRun(loadedUrls, coverageDir, bundleDir) {
   const programFile = path.join(bundleDir, "program.cjs");
   const programUrl = pathToFileURL(programFile).href;
-  const modulesOf = (text) => [...text.matchAll(/^\/\/ (\S+\.(?:[cm]?js|ts))$/gm)].map((match) => match[1]);
+  const inputs = JSON.parse(await readFile(path.join(bundleDir, "bundle-inputs.json"), "utf8"));
+  // What the plugins make (a vendor package's stand-in, `<stdin>`) is not a source module.
+  const modulesOf = (file) => (inputs[file] ?? []).filter((input) => /^[^:]+\.(?:[cm]?js|ts)$/.test(input));
 
   const called = new Set();
   let programRan = false;
@@ -55,13 +59,14 @@ export async function modulesRun(loadedUrls, coverageDir, bundleDir) {
   const modules = [];
   if (programRan) {
     const program = await readFile(programFile, "utf8");
-    const runWhenImported = new Set([...program.matchAll(/^ {2}"([^"]+)"\(/gm)].map((match) => match[1]));
-    modules.push(...modulesOf(program).filter((module) => !runWhenImported.has(module) || called.has(module)));
+    // esbuild's wrapper of a module run when first imported: a method named by the module's path.
+    const wrapped = new Set([...program.matchAll(/"([^"]+)"\(/g)].map((match) => match[1]));
+    modules.push(...modulesOf("program.cjs").filter((module) => !wrapped.has(module) || called.has(module)));
   }
   const bundleUrl = pathToFileURL(bundleDir).href + "/";
   for (const url of new Set(loadedUrls)) {
     if (!url.startsWith(bundleUrl) || url === programUrl) continue;
-    modules.push(...modulesOf(await readFile(fileURLToPath(url), "utf8")));
+    modules.push(...modulesOf(url.slice(bundleUrl.length)));
   }
   return modules;
 }
