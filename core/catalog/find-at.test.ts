@@ -103,13 +103,13 @@ describe("findBackupAt", () => {
     expect(store.reads).toEqual(["shop_20261130030000.xml", "shop_20261130020000.xml"]);
   });
 
-  it("asks a folder for the app's names once and the day's once, and looks only at the files of the backup it takes", async () => {
+  it("asks a folder for the app's names once, and looks only at the files of the backup it takes", async () => {
     const hours = Array.from({ length: 72 }, (_, i) => ({ startedAt: new Date(Date.UTC(2026, 10, 28) + i * 3_600_000) }));
     const store = await storeWith(hours);
     const listNames = vi.spyOn(store, "listNames");
     const stat = vi.spyOn(store, "stat");
     expect((await findBackupAt(store, "shop", undefined))?.name).toBe("shop_20261130230000");
-    expect(listNames.mock.calls.map(([prefix]) => prefix)).toEqual(["shop_", "shop_20261130"]);
+    expect(listNames.mock.calls.map(([prefix]) => prefix)).toEqual(["shop_"]);
     expect(store.lists).toEqual([]);
     expect(stat.mock.calls.map(([name]) => name).sort()).toEqual(["shop_20261130230000.log", "shop_20261130230000.xml", "shop_20261130230000.zip"]);
     expect(store.reads).toEqual([]);

@@ -36,10 +36,15 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
   const prefix = appPrefixOf(appName);
   const listOptions = { abortSignal: options.signal };
 
-  const holdsAny = prefixQuestion(store, prefix, listOptions);
+  // A folder's names are read once, for every question of the search: the folder is read whole each time.
+  let appNames: Promise<string[]> | undefined;
+  const namesUnder = store.listNames
+    ? async (under: string) => (await (appNames ??= store.listNames!(prefix, listOptions))).filter((name) => name.startsWith(under))
+    : undefined;
+  const holdsAny = prefixQuestion(store, prefix, listOptions, namesUnder);
 
   const newestInDay = async (day: string, bound: string | undefined): Promise<BackupListing | undefined> => {
-    const candidates = (await backupsWithManifest(store, prefix + day, listOptions))
+    const candidates = (await backupsWithManifest(store, prefix + day, listOptions, namesUnder))
       .map((backup) => ({ ...backup, stamp: stampedPartOf(prefix, backup.name) }))
       .filter((c) => c.stamp !== undefined && (bound === undefined || c.stamp.digits <= bound))
       .sort((a, b) => byCodeUnits(b.stamp!.digits, a.stamp!.digits) || b.stamp!.sequence - a.stamp!.sequence);
@@ -89,17 +94,15 @@ export async function findBackupAt(store: Store, appName: string, at: Date | und
 /**
  * Whether any object's name starts with the app's prefix and then `digits`:
  * a request of one object each time, or, for a container that lists its
- * names whole (a folder), one listing of the app's names kept for the rest
- * of the search.
+ * names whole (a folder), a look at the app's names.
  */
-function prefixQuestion(store: Store, appPrefix: string, options: CallOptions): (digits: string) => Promise<boolean> {
-  if (store.listNames) {
-    let names: Promise<string[]> | undefined;
-    return async (digits) => {
-      names ??= store.listNames!(appPrefix, options);
-      return startsAny(await names, appPrefix + digits);
-    };
-  }
+function prefixQuestion(
+  store: Store,
+  appPrefix: string,
+  options: CallOptions,
+  namesUnder: ((prefix: string) => Promise<string[]>) | undefined,
+): (digits: string) => Promise<boolean> {
+  if (namesUnder) return async (digits) => (await namesUnder(appPrefix + digits)).length > 0;
   return async (digits) => {
     for await (const object of store.list(appPrefix + digits, { ...options, pageSize: 1 })) {
       return object !== undefined;
@@ -114,10 +117,15 @@ function prefixQuestion(store: Store, appPrefix: string, options: CallOptions): 
  * them at no extra cost), or for a folder, where each object is a file to look
  * at, from the names alone, a backup's files looked at only when it is judged.
  */
-async function backupsWithManifest(store: Store, prefix: string, options: CallOptions): Promise<Array<{ name: string; read: () => Promise<BackupObjects> }>> {
-  if (store.listNames) {
+async function backupsWithManifest(
+  store: Store,
+  prefix: string,
+  options: CallOptions,
+  namesUnder: ((prefix: string) => Promise<string[]>) | undefined,
+): Promise<Array<{ name: string; read: () => Promise<BackupObjects> }>> {
+  if (namesUnder) {
     const parts = new Map<string, Array<keyof BackupObjects>>();
-    for (const objectName of await store.listNames(prefix, options)) {
+    for (const objectName of await namesUnder(prefix)) {
       const found = backupPartOf(objectName);
       if (found) parts.set(found.name, [...(parts.get(found.name) ?? []), found.part]);
     }
@@ -135,18 +143,6 @@ async function statParts(store: Store, name: string, parts: Array<keyof BackupOb
     if (object) objects[part] = object;
   }
   return objects;
-}
-
-/** Whether a name in `sorted` (by code units) starts with `prefix`: the first name not below it does, if any does. */
-function startsAny(sorted: string[], prefix: string): boolean {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! < prefix) low = middle + 1;
-    else high = middle;
-  }
-  return low < sorted.length && sorted[low]!.startsWith(prefix);
 }
 
 /** How far ahead of this machine's clock a backup's stamp may be and still count as made by now. */
